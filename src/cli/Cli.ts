@@ -1,0 +1,17 @@
+/**
+ * The command tree.
+ */
+import { Command } from "@effect/cli"
+import { statusCommand } from "./StatusCommands.js"
+
+// kittyctx <group> <command> ...
+const root = Command.make("kittyctx").pipe(
+  Command.withDescription("One answer to where a spec-kitty mission's state lives"),
+  Command.withSubcommands([statusCommand])
+)
+
+/** The version printed by `--version`. */
+export const VERSION = "0.1.0"
+
+/** Runs the CLI on an argv (`["node", "kittyctx", ...args]`). */
+export const run = Command.run(root, { name: "kittyctx", version: VERSION })

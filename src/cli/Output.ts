@@ -1,0 +1,53 @@
+/**
+ * The CLI edge: result and error rendering (stdout carries results only; errors go to stderr, or
+ * into the `--json` envelope on stdout) and the exit-code contract (0 ok, 1 refusal, 2 usage, 70 defect).
+ */
+import { Console, Data, Effect } from "effect"
+
+/** A domain failure as every kittyctx error carries it. */
+export interface CodedError {
+  readonly code: string
+  readonly message: string
+  readonly details: Readonly<Record<string, unknown>>
+}
+
+/** Ends a command with an exit code after its output was rendered. */
+export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}
+
+/** True for any tagged domain error with a code and a message. */
+export const isCodedError = (e: unknown): e is CodedError =>
+  typeof e === "object" && e !== null && typeof (e as CodedError).code === "string" &&
+  typeof (e as CodedError).message === "string" && typeof (e as CodedError).details === "object"
+
+/** Writes text to stdout exactly (no extra newline when it already ends with one). */
+export const printRaw = (text: string): Effect.Effect<void> =>
+  Console.log(text.endsWith("\n") ? text.slice(0, -1) : text)
+
+/** Prints one JSON object on stdout. */
+export const printJson = (value: unknown): Effect.Effect<void> => Console.log(JSON.stringify(value))
+
+/** The JSON error envelope of a failure. */
+export const errorEnvelope = (e: CodedError) => ({ ok: false, error: { code: e.code, message: e.message, ...e.details } })
+
+const detailLines = (details: Readonly<Record<string, unknown>>): Array<string> =>
+  Object.entries(details).map(([k, v]) => `  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+
+/** Renders a failure (JSON envelope on stdout, or `error[CODE]: message` on stderr) and exits 1. */
+export const fail = (e: CodedError, json: boolean, exitCode = 1): Effect.Effect<never, CliExit> =>
+  (json
+    ? printJson(errorEnvelope(e))
+    : Console.error([`error[${e.code}]: ${e.message}`, ...detailLines(e.details)].join("\n"))).pipe(
+      Effect.zipRight(Effect.fail(new CliExit({ code: exitCode })))
+    )
+
+/** Runs a command body: coded domain errors are rendered and become exit 1. */
+export const handle = <A, E, R>(
+  json: boolean,
+  body: Effect.Effect<A, E, R>
+): Effect.Effect<A, CliExit | Exclude<E, CodedError>, R> =>
+  body.pipe(
+    Effect.catchIf(
+      (e): e is Extract<E, CodedError> => isCodedError(e),
+      (e) => fail(e, json)
+    )
+  ) as Effect.Effect<A, CliExit | Exclude<E, CodedError>, R>

@@ -1,0 +1,154 @@
+/**
+ * The one error type of context resolution (execution-context spec §14): a closed set of codes, each
+ * with its required details. Constructors live here and nowhere else.
+ */
+import { Data } from "effect"
+
+/** The closed set of context error codes. */
+export type ContextErrorCode =
+  | "PROJECT_ROOT_UNRESOLVED"
+  | "INVALID_ACTION"
+  | "INVALID_MISSION_HANDLE"
+  | "FEATURE_CONTEXT_UNRESOLVED"
+  | "MISSION_AMBIGUOUS_SELECTOR"
+  | "MISSION_META_INVALID"
+  | "LANES_MANIFEST_INVALID"
+  | "STATUS_READ_PATH_NOT_FOUND"
+  | "COORDINATION_BRANCH_DELETED"
+  | "COORDINATION_WORKSPACE_MID8_REQUIRED"
+  | "COORDINATION_WORKTREE_BRANCH_MISMATCH"
+  | "COORDINATION_WORKTREE_HUSK"
+  | "COORDINATION_WORKTREE_ADD_FAILED"
+  | "COORDINATION_LOCK_TIMEOUT"
+  | "WORKTREE_REGISTRY_UNAVAILABLE"
+  | "WORK_PACKAGE_UNRESOLVED"
+  | "CANONICAL_STATUS_UNREADABLE"
+  | "GIT_COMMAND_FAILED"
+  | "CONTEXT_INVARIANT_VIOLATION"
+  | "INTERNAL_DEFECT"
+
+/** A context resolution failure: a code, a human message and the details a user needs. */
+export class ContextError extends Data.TaggedError("ContextError")<{
+  readonly code: ContextErrorCode
+  readonly message: string
+  readonly details: Readonly<Record<string, unknown>>
+}> {}
+
+const make = (code: ContextErrorCode, message: string, details: Record<string, unknown>) =>
+  new ContextError({ code, message, details })
+
+/** The root-discovery failure reasons (§5.2). */
+export type RootFailureReason =
+  | "no_repository"
+  | "not_a_kitty_project"
+  | "malformed_git_pointer"
+  | "dangling_git_pointer"
+  | "bare_repository"
+  | "env_root_missing"
+
+/** Constructors for every code, with the details §14 requires. */
+export const ContextErrors = {
+  projectRootUnresolved: (start: string, reason: RootFailureReason, path?: string) =>
+    make(
+      "PROJECT_ROOT_UNRESOLVED",
+      `Cannot find the spec-kitty project root from ${start}: ${reason.replace(/_/g, " ")}` +
+        (path === undefined ? "" : ` (${path})`),
+      path === undefined ? { start, reason } : { start, reason, path }
+    ),
+  invalidAction: (action: string, valid: ReadonlyArray<string>) =>
+    make("INVALID_ACTION", `Unknown action '${action}'; valid actions: ${valid.join(", ")}`, {
+      action,
+      valid_actions: valid
+    }),
+  invalidHandle: (handle: string, reason: string) =>
+    make("INVALID_MISSION_HANDLE", `Invalid mission handle ${JSON.stringify(handle)}: ${reason}`, { handle, reason }),
+  unresolved: (handle: string | null, available: ReadonlyArray<string>, reason?: string) =>
+    make(
+      "FEATURE_CONTEXT_UNRESOLVED",
+      handle === null
+        ? "No mission given: pass --mission <handle>"
+        : `No mission matches ${JSON.stringify(handle)}`,
+      reason === undefined ? { handle, available_missions: available } : { handle, reason, available_missions: available }
+    ),
+  ambiguous: (handle: string, level: string, candidates: ReadonlyArray<string>) =>
+    make(
+      "MISSION_AMBIGUOUS_SELECTOR",
+      `Mission handle ${JSON.stringify(handle)} is ambiguous (${level}): ${candidates.join(", ")}`,
+      { handle, level, candidates }
+    ),
+  metaInvalid: (path: string, reason: string, field?: string) =>
+    make(
+      "MISSION_META_INVALID",
+      `Invalid mission metadata ${path}${field === undefined ? "" : ` (field ${field})`}: ${reason}`,
+      field === undefined ? { path, reason } : { path, field, reason }
+    ),
+  lanesInvalid: (path: string, reason: string) =>
+    make("LANES_MANIFEST_INVALID", `Invalid lanes manifest ${path}: ${reason}`, { path, reason }),
+  statusReadPathNotFound: (coordCandidate: string, primaryCandidate: string, reason: string) =>
+    make(
+      "STATUS_READ_PATH_NOT_FOUND",
+      `The coordination worktree exists but does not hold the mission's status (${reason}): ${coordCandidate}. ` +
+        `The primary copy ${primaryCandidate} is stale and is not used. Repair or re-materialise the coordination ` +
+        `worktree, or flatten the mission.`,
+      { coord_candidate: coordCandidate, primary_candidate: primaryCandidate, reason }
+    ),
+  coordinationBranchDeleted: (branch: string, coordCandidate: string, primaryCandidate: string) =>
+    make(
+      "COORDINATION_BRANCH_DELETED",
+      `Coordination branch ${branch} exists neither locally nor on any remote, and no coordination worktree exists`,
+      { branch, coord_candidate: coordCandidate, primary_candidate: primaryCandidate }
+    ),
+  mid8Required: (missionSlug: string, missionId: string) =>
+    make(
+      "COORDINATION_WORKSPACE_MID8_REQUIRED",
+      `Mission ${missionSlug} routes through coordination but has no mission_id to name its workspace`,
+      { mission_slug: missionSlug, mission_id: missionId }
+    ),
+  branchMismatch: (path: string, expected: string, actual: string) =>
+    make(
+      "COORDINATION_WORKTREE_BRANCH_MISMATCH",
+      `Coordination worktree ${path} is on ${actual}, expected ${expected}; it is never switched automatically`,
+      { path, expected, actual }
+    ),
+  husk: (path: string) =>
+    make(
+      "COORDINATION_WORKTREE_HUSK",
+      `${path} exists but is not a registered git worktree; remove or repair it (it is never deleted automatically)`,
+      { path }
+    ),
+  worktreeAddFailed: (path: string, branch: string, exitCode: number, stderr: string) =>
+    make("COORDINATION_WORKTREE_ADD_FAILED", `git worktree add ${path} ${branch} failed: ${stderr.trim()}`, {
+      path,
+      branch,
+      exit_code: exitCode,
+      stderr
+    }),
+  coordLockTimeout: (path: string, lockFile: string, timeoutMs: number, holder: unknown) =>
+    make("COORDINATION_LOCK_TIMEOUT", `Timed out after ${timeoutMs} ms waiting for the lock on ${path}`, {
+      path,
+      lock_file: lockFile,
+      timeout_ms: timeoutMs,
+      holder
+    }),
+  registryUnavailable: (primaryRoot: string, stderr: string) =>
+    make("WORKTREE_REGISTRY_UNAVAILABLE", `Cannot list the worktrees of ${primaryRoot}: ${stderr.trim()}`, {
+      primary_root: primaryRoot,
+      stderr
+    }),
+  workPackageUnresolved: (action: string, wpId: string | null, reason: string, candidates?: ReadonlyArray<string>) =>
+    make(
+      "WORK_PACKAGE_UNRESOLVED",
+      `Cannot resolve the work package${wpId === null ? "" : ` ${wpId}`} for ${action}: ${reason}`,
+      candidates === undefined ? { action, wp_id: wpId, reason } : { action, wp_id: wpId, reason, candidates }
+    ),
+  canonicalStatusUnreadable: (path: string, line: number) =>
+    make("CANONICAL_STATUS_UNREADABLE", `${path} line ${line} is not a JSON object`, { path, line }),
+  gitFailed: (args: ReadonlyArray<string>, exitCode: number | null, stderr: string) =>
+    make("GIT_COMMAND_FAILED", `git ${args.join(" ")} failed (exit ${exitCode}): ${stderr.trim()}`, {
+      args,
+      exit_code: exitCode,
+      stderr
+    }),
+  invariant: (invariant: string, values: Record<string, unknown>) =>
+    make("CONTEXT_INVARIANT_VIOLATION", `Context invariant ${invariant} violated`, { invariant, values })
+} as const

@@ -1,0 +1,251 @@
+/**
+ * The reducer (status-model spec §7): `evolve` over the event log. Pure: no I/O, no clock.
+ */
+import { DISPLAY_LANES } from "./Lane.js"
+import type { DisplayLane, Lane } from "./Lane.js"
+import type { AnnotationRow, TransitionRow } from "./EventRow.js"
+import { actorName } from "./Transition.js"
+
+/** The per-WP state object as it appears in `status.json` (§8.3). */
+export type WpState = Record<string, unknown> & {
+  lane: Lane
+  actor: string
+  last_transition_at: string | null
+  last_event_id: string | null
+  force_count: number
+}
+
+/** The result of folding a log: everything of the snapshot that comes from the events. */
+export interface Reduction {
+  readonly mission_slug: string
+  readonly materialized_at: string
+  readonly event_count: number
+  readonly last_event_id: string | null
+  readonly work_packages: Readonly<Record<string, WpState>>
+  readonly summary: Readonly<Record<DisplayLane, number>>
+}
+
+/** Code-point order of two strings (JS `<` compares UTF-16 code units, which differs for astral text). */
+export const compareCodePoints = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) {
+      const xs = x >= 0xd800 && x <= 0xdfff
+      const ys = y >= 0xd800 && y <= 0xdfff
+      if (xs !== ys) return xs ? 1 : -1
+      return x - y
+    }
+  }
+  return a.length - b.length
+}
+
+/** The sort key order of rows: `(at, event_id)` as plain strings (§7.1 R2). */
+export const compareSortKey = (
+  a: { readonly at: string; readonly event_id: string },
+  b: { readonly at: string; readonly event_id: string }
+): number => {
+  if (a.at !== b.at) return compareCodePoints(a.at, b.at)
+  if (a.event_id !== b.event_id) return compareCodePoints(a.event_id, b.event_id)
+  return 0
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/** A safe path segment (§7.1 R3): no `..`, no surrounding whitespace, `[A-Za-z0-9][A-Za-z0-9._-]*`. */
+export const isSafeSegment = (s: string): boolean => SAFE_SEGMENT.test(s) && !s.includes("..")
+
+const RUNTIME_SLOTS = [
+  "shell_pid",
+  "shell_pid_created_at",
+  "subtasks",
+  "notes",
+  "tracker_refs",
+  "agent",
+  "assignee",
+  "review",
+  "role",
+  "agent_profile",
+  "agent_profile_version",
+  "model",
+  "provider"
+] as const
+
+const REPLACE_SLOTS = [
+  "shell_pid",
+  "shell_pid_created_at",
+  "agent",
+  "assignee",
+  "role",
+  "agent_profile",
+  "agent_profile_version",
+  "model",
+  "provider"
+] as const
+
+/** §7.2: a rollback is `→ in_progress` from `in_review`, or from `for_review` with a review_ref. */
+export const isRollback = (t: TransitionRow): boolean =>
+  t.to_lane === "in_progress" &&
+  (t.from_lane === "in_review" || (t.from_lane === "for_review" && t.review_ref !== null))
+
+/** R1 + R2: de-duplicate transitions by event_id (first in file order wins), then sort by `(at, event_id)`. */
+export const dedupeAndSort = (transitions: ReadonlyArray<TransitionRow>): Array<TransitionRow> => {
+  const seen = new Set<string>()
+  const unique: Array<TransitionRow> = []
+  for (const t of transitions) {
+    if (seen.has(t.event_id)) continue
+    seen.add(t.event_id)
+    unique.push(t)
+  }
+  let sorted = true
+  for (let i = 1; i < unique.length; i++) {
+    if (compareSortKey(unique[i - 1], unique[i]) > 0) {
+      sorted = false
+      break
+    }
+  }
+  if (!sorted) unique.sort(compareSortKey)
+  return unique
+}
+
+const applyTransition = (t: TransitionRow, prev: WpState | undefined): WpState => {
+  const next: WpState = {
+    lane: t.to_lane,
+    actor: actorName(t.actor),
+    last_transition_at: t.at,
+    last_event_id: t.event_id,
+    force_count: (prev?.force_count ?? 0) + (t.force ? 1 : 0)
+  }
+  if (prev !== undefined) {
+    for (const slot of RUNTIME_SLOTS) if (slot in prev) next[slot] = prev[slot]
+  }
+  if (t.from_lane === "planned" && t.to_lane === "claimed" && t.policy_metadata !== null) {
+    const pm = t.policy_metadata
+    if (pm.shell_pid !== null && pm.shell_pid !== undefined) next.shell_pid = pm.shell_pid
+    if (pm.shell_pid_created_at !== null && pm.shell_pid_created_at !== undefined) {
+      next.shell_pid_created_at = pm.shell_pid_created_at
+    }
+    if (isTruthy(pm.agent)) next.agent = pm.agent
+  }
+  if (t.review_result !== null) {
+    const rr = t.review_result
+    const slot: Record<string, unknown> = { reviewer: rr.reviewer, verdict: rr.verdict, reference: rr.reference }
+    if (rr.feedback_path !== null && rr.feedback_path !== undefined) slot.feedback_path = rr.feedback_path
+    next.review_result = slot
+  } else if (t.from_lane === "in_review") {
+    next.review_result = null
+  } else if (prev !== undefined && "review_result" in prev) {
+    next.review_result = prev.review_result
+  }
+  return next
+}
+
+const isTruthy = (v: unknown): boolean =>
+  !(v === null || v === undefined || v === false || v === 0 || v === "" ||
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === "object" && v !== null && Object.keys(v).length === 0))
+
+const applyAnnotation = (a: AnnotationRow, prev: WpState | undefined): WpState => {
+  const next: WpState = prev !== undefined
+    ? { ...prev }
+    : { lane: "uninitialized", actor: actorName(a.actor), last_transition_at: null, last_event_id: null, force_count: 0 }
+  const d = a.delta
+  if (d.release_runtime_claim === true) {
+    next.agent = null
+    next.shell_pid = null
+    next.shell_pid_created_at = null
+  }
+  for (const slot of REPLACE_SLOTS) {
+    const v = d[slot]
+    if (v !== undefined) next[slot] = v
+  }
+  if (d.subtasks !== undefined) {
+    const current = next.subtasks
+    const merged: Record<string, unknown> = typeof current === "object" && current !== null ? { ...current } : {}
+    for (const id in d.subtasks) merged[id] = d.subtasks[id]
+    next.subtasks = merged
+  }
+  if (d.note !== undefined) {
+    const notes = Array.isArray(next.notes) ? [...next.notes] : []
+    notes.push(d.note)
+    next.notes = notes
+  }
+  if (d.tracker_refs_replace !== undefined) {
+    next.tracker_refs = [...new Set(d.tracker_refs_replace)]
+  } else if (d.tracker_refs !== undefined) {
+    const refs: Array<string> = Array.isArray(next.tracker_refs) ? [...next.tracker_refs] : []
+    for (const r of d.tracker_refs) if (!refs.includes(r)) refs.push(r)
+    next.tracker_refs = refs
+  }
+  if (d.review !== undefined) {
+    const r = d.review
+    next.review = r.at === "" && r.actor === "" && r.wp_id === "" && r.reason === ""
+      ? null
+      : { at: r.at, actor: r.actor, wp_id: r.wp_id, reason: r.reason }
+  }
+  return next
+}
+
+/** An all-zero summary of the 9 display lanes. */
+export const emptySummary = (): Record<DisplayLane, number> => {
+  const summary = {} as Record<DisplayLane, number>
+  for (const lane of DISPLAY_LANES) summary[lane] = 0
+  return summary
+}
+
+/**
+ * Transitions-only fold to the current lane of each WP (§7.6 "transitions only" consumers, e.g.
+ * `from_lane` derivation). Returns the sorted transitions too.
+ */
+export const foldTransitions = (transitions: ReadonlyArray<TransitionRow>): {
+  readonly sorted: ReadonlyArray<TransitionRow>
+  readonly states: Map<string, WpState>
+} => {
+  const sorted = dedupeAndSort(transitions)
+  const byId = new Map<string, TransitionRow>()
+  for (const t of sorted) byId.set(t.event_id, t)
+  const states = new Map<string, WpState>()
+  for (const t of sorted) {
+    const cur = states.get(t.wp_id)
+    if (cur !== undefined && cur.last_transition_at === t.at && !isRollback(t)) {
+      const setter = cur.last_event_id === null ? undefined : byId.get(cur.last_event_id)
+      if (setter !== undefined && isRollback(setter)) continue
+    }
+    states.set(t.wp_id, applyTransition(t, cur))
+  }
+  return { sorted, states }
+}
+
+/** The full reducer `reduce(transitions, annotations)` (§7). */
+export const reduce = (
+  transitions: ReadonlyArray<TransitionRow>,
+  annotations: ReadonlyArray<AnnotationRow>
+): Reduction => {
+  const { sorted, states } = foldTransitions(transitions)
+  if (annotations.length > 0) {
+    const ordered = [...annotations].sort(compareSortKey)
+    for (const a of ordered) states.set(a.wp_id, applyAnnotation(a, states.get(a.wp_id)))
+  }
+  const summary = emptySummary()
+  const work_packages: Record<string, WpState> = {}
+  for (const [wp, state] of states) {
+    work_packages[wp] = state
+    if (state.lane in summary) summary[state.lane as DisplayLane]++
+  }
+  const first = sorted[0]
+  const last = sorted[sorted.length - 1]
+  const firstSlug = first === undefined ? "" : first.mission_slug
+  return {
+    mission_slug: isSafeSegment(firstSlug) ? firstSlug : "",
+    materialized_at: last === undefined ? "" : last.at,
+    event_count: sorted.length,
+    last_event_id: last === undefined ? null : last.event_id,
+    work_packages,
+    summary
+  }
+}
+
+/** Lane of every WP from a transitions-only fold; `genesis` for a WP with no transitions. */
+export const laneOf = (transitions: ReadonlyArray<TransitionRow>, wpId: string): Lane =>
+  foldTransitions(transitions).states.get(wpId)?.lane ?? "genesis"

@@ -1,0 +1,50 @@
+/**
+ * Event ids and timestamps for new rows (status-model spec §6.2), as pure encoders: the clock and the
+ * random bytes come from a service.
+ */
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+/** Encodes a ULID: 48-bit millisecond time then 80 random bits, 26 uppercase Crockford characters. */
+export const encodeUlid = (ms: number, random: Uint8Array): string => {
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms >= 2 ** 48) throw new Error(`ULID time out of range: ${ms}`)
+  if (random.length < 10) throw new Error("ULID needs 10 random bytes")
+  let out = ""
+  let t = ms
+  const time: Array<string> = []
+  for (let i = 0; i < 10; i++) {
+    time.push(CROCKFORD[t % 32])
+    t = Math.floor(t / 32)
+  }
+  out = time.reverse().join("")
+  let acc = 0n
+  for (let i = 0; i < 10; i++) acc = (acc << 8n) | BigInt(random[i])
+  const rand: Array<string> = []
+  for (let i = 0; i < 16; i++) {
+    rand.push(CROCKFORD[Number(acc & 31n)])
+    acc >>= 5n
+  }
+  return out + rand.reverse().join("")
+}
+
+/** The millisecond time of a ULID (its first 10 characters). */
+export const ulidTime = (id: string): number => {
+  let t = 0
+  for (let i = 0; i < 10; i++) t = t * 32 + CROCKFORD.indexOf(id[i])
+  return t
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0")
+
+/**
+ * Python `datetime.now(UTC).isoformat()` for epoch microseconds: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`,
+ * the fraction omitted when it is zero.
+ */
+export const formatPyIsoUtc = (micros: bigint): string => {
+  const ms = Number(micros / 1000n)
+  const d = new Date(ms)
+  const frac = Number(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n)
+  const base = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T` +
+    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
+  return (frac === 0 ? base : `${base}.${pad(frac, 6)}`) + "+00:00"
+}

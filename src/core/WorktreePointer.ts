@@ -1,0 +1,45 @@
+/**
+ * The worktree-pointer grammar (execution-context spec §5.1): the text of a `.git` file and of a
+ * `commondir` file, resolved as git resolves them. The file reads happen in the RootLocator service;
+ * this module is the single parser.
+ */
+import { dirnamePath, resolvePath } from "./Paths.js"
+
+const GITDIR_LINE = /^gitdir:\s*(\S.*)$/
+
+/** The outcome of reading a `.git` file's text: the gitdir it names, or malformed. */
+export type PointerText = { readonly _tag: "Gitdir"; readonly gitdir: string } | { readonly _tag: "Malformed" }
+
+/**
+ * Parses the text of a `.git` file found at `gitFilePath`: the first line of the trimmed text must be
+ * `gitdir: <path>`; a relative path is resolved against the directory holding the `.git` file.
+ */
+export const parsePointerText = (text: string, gitFilePath: string): PointerText => {
+  const first = text.trim().split(/\r?\n/, 1)[0] ?? ""
+  const m = GITDIR_LINE.exec(first)
+  if (m === null) return { _tag: "Malformed" }
+  const value = m[1].trim()
+  return { _tag: "Gitdir", gitdir: resolvePath(dirnamePath(gitFilePath), value) }
+}
+
+/** Resolves the content of `<gitdir>/commondir` (relative values are relative to the gitdir). */
+export const resolveCommondir = (text: string, gitdir: string): string => resolvePath(gitdir, text.trim())
+
+/** The outcome of following a `.git` file (§5.1). */
+export type GitPointer =
+  | { readonly _tag: "LinkedWorktree"; readonly worktreeRoot: string; readonly gitdir: string; readonly commonDir: string }
+  | { readonly _tag: "ForeignGitdir"; readonly gitdir: string }
+  | { readonly _tag: "Malformed"; readonly path: string }
+  | { readonly _tag: "Dangling"; readonly path: string; readonly gitdir: string }
+
+/** The per-worktree `HEAD` of a linked worktree, as a ref name or a detached sha. */
+export type HeadState = { readonly _tag: "Ref"; readonly ref: string } | { readonly _tag: "Detached"; readonly sha: string }
+
+/** Parses the text of a `HEAD` file: `ref: refs/heads/x` or a detached commit id. */
+export const parseHeadText = (text: string): HeadState | null => {
+  const t = text.trim()
+  const m = /^ref:\s*(\S+)$/.exec(t)
+  if (m !== null) return { _tag: "Ref", ref: m[1] }
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(t)) return { _tag: "Detached", sha: t }
+  return null
+}

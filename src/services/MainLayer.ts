@@ -1,0 +1,22 @@
+/**
+ * The program's layer, composed in one place: platform services, then kittyctx's ports over them.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Layer } from "effect"
+import * as EventIds from "./EventIds.js"
+import * as FileLock from "./FileLock.js"
+import * as Git from "./Git.js"
+import * as MissionStatus from "./MissionStatus.js"
+import * as RepoFs from "./RepoFs.js"
+import * as RootLocator from "./RootLocator.js"
+
+const base = Layer.mergeAll(
+  RepoFs.layer,
+  Git.layer,
+  FileLock.layer,
+  EventIds.layer,
+  RootLocator.kittyEnvLayer
+).pipe(Layer.provideMerge(NodeContext.layer))
+
+/** Every live service kittyctx needs. */
+export const MainLayer = MissionStatus.layer.pipe(Layer.provideMerge(base))
