@@ -33,7 +33,33 @@ export type { ContextErrorCode } from "./core/ContextError.js"
 export { MissionStatus } from "./services/MissionStatus.js"
 export type { MaterializeOutcome, StatusTarget, TransitionOutcome } from "./services/MissionStatus.js"
 export * as MissionStatusLayers from "./services/MissionStatus.js"
-export { locateStatusTarget } from "./services/MissionLocator.js"
+export {
+  resolve,
+  resolveContext,
+  resolvePlacement,
+  resolveStatusSurface,
+  resolveStatusTarget
+} from "./services/ResolveContext.js"
+export type { ContextRequest, Provenance, Resolution } from "./services/ResolveContext.js"
+export {
+  ACTIONS,
+  contextToJson,
+  deriveIdentity,
+  kindOfMissionFile,
+  placementFor,
+  readDirFor
+} from "./core/ExecutionContext.js"
+export type {
+  Action,
+  ArtifactKind,
+  BranchRef,
+  CommitTarget,
+  Identity,
+  MissionExecutionContext,
+  StatusSurface,
+  WorkPackageRef,
+  Workspace
+} from "./core/ExecutionContext.js"
 export { FileLock } from "./services/FileLock.js"
 export { EventIds } from "./services/EventIds.js"
 export { RepoFs } from "./services/RepoFs.js"

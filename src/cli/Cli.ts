@@ -2,12 +2,13 @@
  * The command tree.
  */
 import { Command } from "@effect/cli"
+import { contextCommand } from "./ContextCommands.js"
 import { statusCommand } from "./StatusCommands.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand])
+  Command.withSubcommands([statusCommand, contextCommand])
 )
 
 /** The version printed by `--version`. */

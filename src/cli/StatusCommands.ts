@@ -11,7 +11,8 @@ import type { TransitionRequest } from "../core/StatusEvent.js"
 import { statusError } from "../core/StatusError.js"
 import type { Actor, ReviewResult } from "../core/Transition.js"
 import { MissionStatus } from "../services/MissionStatus.js"
-import { locateStatusTarget } from "../services/MissionLocator.js"
+import { resolveStatusTarget } from "../services/ResolveContext.js"
+import { basenamePath, resolvePath } from "../core/Paths.js"
 import { CliExit, handle, printJson, printRaw } from "./Output.js"
 
 /** The directory the command runs from (the process CWD in the binary; fixed in tests). */
@@ -28,8 +29,16 @@ const featureDir = Options.text("feature-dir").pipe(
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
 
+/** The status target of `--mission` (or of `--feature-dir`, whose name is then the handle). */
 const target = (m: Option.Option<string>, dir: Option.Option<string>) =>
-  Effect.flatMap(Cwd, (cwd) => locateStatusTarget(cwd, Option.getOrUndefined(m), Option.getOrUndefined(dir)))
+  Effect.flatMap(Cwd, (cwd) =>
+    Option.match(dir, {
+      onNone: () => resolveStatusTarget({ cwd, mission: Option.getOrUndefined(m) }),
+      onSome: (d) => {
+        const abs = resolvePath(cwd, d)
+        return resolveStatusTarget({ cwd: abs, mission: basenamePath(abs) })
+      }
+    }))
 
 const pad = (s: string, n: number) => (s.length >= n ? s + " " : s + " ".repeat(n - s.length))
 

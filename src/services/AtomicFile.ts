@@ -1,7 +1,7 @@
 /**
- * Atomic file writes and no-follow reads (status-model §12, surfaces §0.7): temp file in the same
- * directory, fsync, rename, fsync of the directory. Node's `fs` is used here because the platform
- * FileSystem has no O_NOFOLLOW open and no directory fsync.
+ * Atomic file writes (status-model §12, surfaces §0.7): temp file in the same directory, fsync,
+ * rename, fsync of the directory. Node's `fs` is used here because the platform FileSystem has no
+ * directory fsync and no exclusive-create with a mode.
  */
 import { Data, Effect } from "effect"
 import { randomBytes } from "node:crypto"
@@ -21,30 +21,6 @@ export interface FileSignature {
   readonly mtimeNs: bigint
   readonly mode: number
 }
-
-/** Reads a file without following a symbolic link; `null` when it does not exist. */
-export const readNoFollow = (path: string): Effect.Effect<string | null, FileIoError> =>
-  Effect.try({
-    try: () => {
-      let fd: number
-      try {
-        fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code
-        if (code === "ENOENT") return null
-        throw e
-      }
-      try {
-        return fs.readFileSync(fd, "utf8")
-      } finally {
-        fs.closeSync(fd)
-      }
-    },
-    catch: (e) => {
-      const code = (e as NodeJS.ErrnoException).code
-      return new FileIoError({ path, reason: (e as Error).message, symlink: code === "ELOOP" })
-    }
-  })
 
 const signatureSync = (path: string): FileSignature | null => {
   const st = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false })

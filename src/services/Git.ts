@@ -6,6 +6,7 @@ import { Command, CommandExecutor } from "@effect/platform"
 import { Context, Data, Duration, Effect, Layer, Stream, String as Str } from "effect"
 import { ContextErrors } from "../core/ContextError.js"
 import type { ContextError } from "../core/ContextError.js"
+import type { RefFacts } from "../core/ExecutionContext.js"
 import { resolvePath } from "../core/Paths.js"
 
 /** Read probes never take `index.lock`; writes may. */
@@ -64,6 +65,22 @@ export const runGit = (
     Effect.mapError((e) => e._tag === "GitSpawnError" ? e : new GitSpawnError({ args, reason: e.message }))
   )
 
+/** Parses `for-each-ref --format=%(refname)%00%(symref)` output. */
+export const parseRefList = (text: string): RefFacts => {
+  const refs: Array<string> = []
+  let originHead: string | null = null
+  for (const line of text.split("\n")) {
+    if (line === "") continue
+    const [name, symref] = line.split("\u0000")
+    if (name === "refs/remotes/origin/HEAD") {
+      if (symref !== undefined && symref !== "") originHead = symref
+      continue
+    }
+    refs.push(name)
+  }
+  return { refs, originHead }
+}
+
 /** One entry of `git worktree list --porcelain`. */
 export interface WorktreeEntry {
   readonly path: string
@@ -105,10 +122,8 @@ export class Git extends Context.Tag("kittyctx/Git")<Git, {
     args: ReadonlyArray<string>,
     options: { readonly cwd: string; readonly mode: GitMode }
   ) => Effect.Effect<GitResult, ContextError>
-  /** `git symbolic-ref --quiet <name>`; `null` when it is not a symbolic ref. */
-  readonly symbolicRef: (root: string, name: string) => Effect.Effect<string | null, ContextError>
-  /** Every ref under `refs/heads` and `refs/remotes` (full names). */
-  readonly listRefs: (root: string) => Effect.Effect<ReadonlyArray<string>, ContextError>
+  /** Every ref under refs/heads and refs/remotes, and the target of refs/remotes/origin/HEAD: one subprocess. */
+  readonly refs: (root: string) => Effect.Effect<RefFacts, ContextError>
   /** The worktree registry. */
   readonly worktreeList: (root: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, ContextError>
   /** The main worktree of a repository given its common dir (first registry entry). */
@@ -134,19 +149,9 @@ export const layer: Layer.Layer<Git, never, CommandExecutor.CommandExecutor> = L
       )
     return Git.of({
       run,
-      symbolicRef: (root, name) =>
-        run(["symbolic-ref", "--quiet", name], { cwd: root, mode: "read" }).pipe(
-          Effect.flatMap((r) =>
-            r.exitCode === 0
-              ? Effect.succeed(r.stdout.trim())
-              : r.exitCode === 1
-              ? Effect.succeed(null)
-              : Effect.fail(ContextErrors.gitFailed(["symbolic-ref", "--quiet", name], r.exitCode, r.stderr))
-          )
-        ),
-      listRefs: (root) =>
-        checked(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"], root).pipe(
-          Effect.map((r) => r.stdout.split("\n").filter((l) => l !== ""))
+      refs: (root) =>
+        checked(["for-each-ref", "--format=%(refname)%00%(symref)", "refs/heads", "refs/remotes"], root).pipe(
+          Effect.map((r) => parseRefList(r.stdout))
         ),
       worktreeList: (root) =>
         run(["worktree", "list", "--porcelain"], { cwd: root, mode: "read" }).pipe(

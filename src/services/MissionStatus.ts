@@ -17,7 +17,7 @@ import { statusError, StatusError } from "../core/StatusError.js"
 import { validateStatus } from "../core/StatusValidate.js"
 import type { Finding } from "../core/StatusValidate.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../core/WorkPackageFile.js"
-import { readNoFollow, signatureOf, writeAtomic } from "./AtomicFile.js"
+import { signatureOf, writeAtomic } from "./AtomicFile.js"
 import type { FileIoError } from "./AtomicFile.js"
 import { EventIds } from "./EventIds.js"
 import { FileLock } from "./FileLock.js"
@@ -82,7 +82,9 @@ const ioError = (e: FileIoError): StatusError =>
     : statusError("STATUS_FILE_UNREADABLE", `Cannot access ${e.path}: ${e.reason}`, { path: e.path, reason: e.reason })
 
 const fsError = (e: FsError): StatusError =>
-  statusError("STATUS_FILE_UNREADABLE", e.message, { path: e.path, reason: e.reason })
+  e.code === "SYMLINK_REFUSED"
+    ? statusError("STATUS_LOG_SYMLINK_REFUSED", `Refusing to read symbolic link event log: ${e.path}`, { path: e.path })
+    : statusError("STATUS_FILE_UNREADABLE", e.message, { path: e.path, reason: e.reason })
 
 /** Parses `meta.json` text; `undefined` when absent. */
 const parseMeta = (path: string, text: string | null): Either.Either<unknown, StatusError> => {
@@ -124,7 +126,9 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
     const logPath = (t: StatusTarget) => joinPath(t.statusDir, EVENTS_FILE)
     const snapshotPath = (t: StatusTarget) => joinPath(t.statusDir, SNAPSHOT_FILE)
 
-    const readLogText = (t: StatusTarget) => readNoFollow(logPath(t)).pipe(Effect.mapError(ioError))
+    const readLogText = (t: StatusTarget) => repoFs.readText(logPath(t), { noFollow: true }).pipe(Effect.mapError(fsError))
+    const readSnapshotText = (t: StatusTarget) =>
+      repoFs.readText(snapshotPath(t), { noFollow: true }).pipe(Effect.mapError(fsError))
 
     const parseStream = (t: StatusTarget, text: string | null) =>
       Either.mapLeft(readEventStream(text ?? ""), (e) =>
@@ -178,7 +182,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         const snap = yield* snapshot(t)
         const bytes = snapshotBytes(snap)
         const path = snapshotPath(t)
-        const current = yield* readNoFollow(path).pipe(Effect.mapError(ioError))
+        const current = yield* readSnapshotText(t)
         if (current === bytes) return { path, written: false, snapshot: snap }
         yield* writeAtomic(path, bytes).pipe(Effect.mapError(ioError))
         return { path, written: true, snapshot: snap }
@@ -186,8 +190,8 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
 
     const loadRoster = (t: StatusTarget, wpId: string) =>
       Effect.gen(function*() {
-        const entries = (yield* repoFs.readDir(t.tasksDir).pipe(Effect.mapError(fsError))) ?? []
-        const candidates = wpFileCandidates(entries, wpId)
+        const entries = (yield* repoFs.entries(t.tasksDir).pipe(Effect.mapError(fsError))) ?? []
+        const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
         if (candidates.length !== 1) {
           return yield* statusError(
             "WP_METADATA_INVALID",
@@ -298,7 +302,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
     const validate = (t: StatusTarget) =>
       Effect.gen(function*() {
         const logText = yield* readLogText(t)
-        const statusJsonText = yield* readNoFollow(snapshotPath(t)).pipe(Effect.mapError(ioError))
+        const statusJsonText = yield* readSnapshotText(t)
         const meta = yield* readMeta(t)
         return validateStatus({ logText, statusJsonText, meta, canonicalSlug: t.missionSlug })
       })

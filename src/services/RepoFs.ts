@@ -1,19 +1,27 @@
 /**
- * The narrow read-side file-system port of the resolver and the status facade: what kind of entry a
- * path is, its text, its entries, its realpath. A live layer over `@effect/platform` FileSystem and an
- * in-memory layer for property tests.
+ * The read-side file-system port of the resolver and the status facade: what kind of entry a path
+ * is, its text, its entries, its realpath. The live layer goes through `@effect/platform` FileSystem,
+ * and through Node's `fs` for the two reads the platform lacks (directory entries with their kinds in
+ * one call, and an O_NOFOLLOW read). The in-memory layer backs the parity properties.
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Data, Effect, Layer } from "effect"
+import * as nodeFs from "node:fs"
 import { basenamePath, dirnamePath, normalizePath } from "../core/Paths.js"
 
 /** What a path is (symlinks followed). */
 export type EntryKind = "File" | "Directory" | "Other"
 
-/** A read that failed for a reason other than absence (permission, I/O). */
+/** One directory entry. */
+export interface DirEntry {
+  readonly name: string
+  readonly kind: EntryKind
+}
+
+/** A read that failed for a reason other than absence (permission, I/O, a refused symlink). */
 export class FsError extends Data.TaggedError("FsError")<{
-  readonly code: "FILE_UNREADABLE"
+  readonly code: "FILE_UNREADABLE" | "SYMLINK_REFUSED"
   readonly message: string
   readonly path: string
   readonly reason: string
@@ -22,13 +30,15 @@ export class FsError extends Data.TaggedError("FsError")<{
 /** The read-side file-system port. `null` means the path does not exist. */
 export class RepoFs extends Context.Tag("kittyctx/RepoFs")<RepoFs, {
   readonly kind: (path: string) => Effect.Effect<EntryKind | null, FsError>
-  readonly readText: (path: string) => Effect.Effect<string | null, FsError>
-  readonly readDir: (path: string) => Effect.Effect<ReadonlyArray<string> | null, FsError>
+  /** The file's UTF-8 text; with `noFollow`, a symbolic link is refused (`SYMLINK_REFUSED`). */
+  readonly readText: (path: string, options?: { readonly noFollow?: boolean }) => Effect.Effect<string | null, FsError>
+  /** Entries sorted by name, with their kinds (symlinks followed). */
+  readonly entries: (path: string) => Effect.Effect<ReadonlyArray<DirEntry> | null, FsError>
   readonly realpath: (path: string) => Effect.Effect<string | null, FsError>
 }>() {}
 
 const absentOr = <A>(path: string) => (e: PlatformError): Effect.Effect<A | null, FsError> =>
-  e._tag === "SystemError" && (e.reason === "NotFound" || (e.reason as string) === "NotADirectory")
+  e._tag === "SystemError" && e.reason === "NotFound"
     ? Effect.succeed(null)
     : Effect.fail(
       new FsError({
@@ -39,7 +49,59 @@ const absentOr = <A>(path: string) => (e: PlatformError): Effect.Effect<A | null
       })
     )
 
-/** The live layer over `@effect/platform` FileSystem. */
+const nodeError = (path: string, e: unknown): FsError => {
+  const code = (e as NodeJS.ErrnoException).code
+  return code === "ELOOP"
+    ? new FsError({ code: "SYMLINK_REFUSED", message: `Refusing to read symbolic link ${path}`, path, reason: "ELOOP" })
+    : new FsError({ code: "FILE_UNREADABLE", message: `Cannot read ${path}: ${(e as Error).message}`, path, reason: code ?? "unknown" })
+}
+
+const ABSENT = new Set(["ENOENT", "ENOTDIR"])
+
+const readNoFollow = (path: string): Effect.Effect<string | null, FsError> =>
+  Effect.try({
+    try: () => {
+      let fd: number
+      try {
+        fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW)
+      } catch (e) {
+        if (ABSENT.has((e as NodeJS.ErrnoException).code ?? "")) return null
+        throw e
+      }
+      try {
+        return nodeFs.readFileSync(fd, "utf8")
+      } finally {
+        nodeFs.closeSync(fd)
+      }
+    },
+    catch: (e) => nodeError(path, e)
+  })
+
+const entriesOf = (path: string): Effect.Effect<ReadonlyArray<DirEntry> | null, FsError> =>
+  Effect.try({
+    try: () => {
+      let dirents: Array<nodeFs.Dirent>
+      try {
+        dirents = nodeFs.readdirSync(path, { withFileTypes: true })
+      } catch (e) {
+        if (ABSENT.has((e as NodeJS.ErrnoException).code ?? "")) return null
+        throw e
+      }
+      const out: Array<DirEntry> = []
+      for (const d of dirents) {
+        let kind: EntryKind = d.isFile() ? "File" : d.isDirectory() ? "Directory" : "Other"
+        if (d.isSymbolicLink()) {
+          const st = nodeFs.statSync(`${path}/${d.name}`, { throwIfNoEntry: false })
+          kind = st === undefined ? "Other" : st.isFile() ? "File" : st.isDirectory() ? "Directory" : "Other"
+        }
+        out.push({ name: d.name, kind })
+      }
+      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    },
+    catch: (e) => nodeError(path, e)
+  })
+
+/** The live layer. */
 export const layer: Layer.Layer<RepoFs, never, FileSystem.FileSystem> = Layer.effect(
   RepoFs,
   Effect.gen(function*() {
@@ -50,14 +112,15 @@ export const layer: Layer.Layer<RepoFs, never, FileSystem.FileSystem> = Layer.ef
           Effect.map((info): EntryKind => info.type === "File" ? "File" : info.type === "Directory" ? "Directory" : "Other"),
           Effect.catchAll(absentOr<EntryKind>(path))
         ),
-      readText: (path) => fs.readFileString(path).pipe(Effect.catchAll(absentOr<string>(path))),
-      readDir: (path) => fs.readDirectory(path).pipe(Effect.catchAll(absentOr<ReadonlyArray<string>>(path))),
+      readText: (path, options) =>
+        options?.noFollow === true ? readNoFollow(path) : fs.readFileString(path).pipe(Effect.catchAll(absentOr<string>(path))),
+      entries: entriesOf,
       realpath: (path) => fs.realPath(path).pipe(Effect.catchAll(absentOr<string>(path)))
     })
   })
 )
 
-/** An in-memory tree: absolute file paths to their text; directories are implied by the paths. */
+/** An in-memory tree: absolute file paths to their text; directories are implied by the paths (or end in `/`). */
 export type MemoryTree = Readonly<Record<string, string>>
 
 /** An in-memory layer over a fixed tree (no symlinks: realpath is the normalised path). */
@@ -65,7 +128,8 @@ export const layerMemory = (tree: MemoryTree): Layer.Layer<RepoFs> => {
   const files = new Map<string, string>()
   const dirs = new Map<string, Set<string>>()
   const addDir = (dir: string) => {
-    if (!dirs.has(dir)) dirs.set(dir, new Set())
+    if (dirs.has(dir)) return
+    dirs.set(dir, new Set())
     if (dir !== "/") {
       const parent = dirnamePath(dir)
       addDir(parent)
@@ -73,6 +137,10 @@ export const layerMemory = (tree: MemoryTree): Layer.Layer<RepoFs> => {
     }
   }
   for (const [raw, text] of Object.entries(tree)) {
+    if (raw.endsWith("/")) {
+      addDir(normalizePath(raw))
+      continue
+    }
     const path = normalizePath(raw)
     files.set(path, text)
     const parent = dirnamePath(path)
@@ -88,9 +156,13 @@ export const layerMemory = (tree: MemoryTree): Layer.Layer<RepoFs> => {
     RepoFs.of({
       kind: (path) => Effect.succeed(kindOf(path)),
       readText: (path) => Effect.succeed(files.get(normalizePath(path)) ?? null),
-      readDir: (path) => {
-        const entries = dirs.get(normalizePath(path))
-        return Effect.succeed(entries === undefined ? null : [...entries].sort())
+      entries: (path) => {
+        const p = normalizePath(path)
+        const names = dirs.get(p)
+        if (names === undefined) return Effect.succeed(null)
+        return Effect.succeed(
+          [...names].sort().map((name) => ({ name, kind: kindOf(`${p}/${name}`) ?? ("Other" as const) }))
+        )
       },
       realpath: (path) => Effect.succeed(kindOf(path) === null ? null : normalizePath(path))
     })

@@ -1,0 +1,86 @@
+/**
+ * The naming grammar (execution-context spec §2.2, R-NAME-1): the only module that composes mission
+ * directories, branches, worktree paths, the mission's file names and lock paths.
+ */
+import { joinPath } from "./Paths.js"
+
+/** `kitty-specs`, the missions directory of a checkout. */
+export const MISSIONS_DIR = "kitty-specs"
+/** `.worktrees`, where lane and coordination worktrees live. */
+export const WORKTREES_DIR = ".worktrees"
+/** `.kittify`, the project marker. */
+export const KITTIFY_DIR = ".kittify"
+/** Mission file names. */
+export const META_FILE = "meta.json"
+export const LANES_FILE = "lanes.json"
+export const EVENTS_FILE = "status.events.jsonl"
+export const SNAPSHOT_FILE = "status.json"
+export const TASKS_DIR = "tasks"
+
+const CROCKFORD_CLASS = "[0-9A-HJKMNP-TV-Z]"
+const ULID_RE = new RegExp(`^${CROCKFORD_CLASS}{26}$`)
+const MID8_RE = new RegExp(`^${CROCKFORD_CLASS}{8}$`)
+const MID8_SUFFIX_RE = new RegExp(`-(${CROCKFORD_CLASS}{8})$`)
+const NUMBER_PREFIX_RE = /^\d{3}-/
+
+/** A 26-character Crockford ULID. */
+export const isUlid = (s: string): boolean => ULID_RE.test(s)
+/** An 8-character Crockford mid8. */
+export const isMid8 = (s: string): boolean => MID8_RE.test(s)
+
+/** The dir name without a leading `NNN-`. */
+export const stripNumberPrefix = (dir: string): string => dir.replace(NUMBER_PREFIX_RE, "")
+
+/** The trailing `-<mid8>` of a dir name (after the `NNN-` strip), if any. */
+export const mid8SuffixOf = (dir: string): string | null => MID8_SUFFIX_RE.exec(stripNumberPrefix(dir))?.[1] ?? null
+
+/** `slug` if it already ends with `-<mid8>`, else `slug-<mid8>` (never doubled). */
+export const suffixed = (slug: string, mid8: string): string => (slug.endsWith(`-${mid8}`) ? slug : `${slug}-${mid8}`)
+
+/** `<root>/kitty-specs`. */
+export const missionsRoot = (root: string): string => joinPath(root, MISSIONS_DIR)
+/** `<root>/kitty-specs/<slug>`. */
+export const missionDir = (root: string, slug: string): string => joinPath(root, MISSIONS_DIR, slug)
+/** `<root>/.worktrees`. */
+export const worktreesRoot = (root: string): string => joinPath(root, WORKTREES_DIR)
+/** `<root>/.kittify`. */
+export const kittifyDir = (root: string): string => joinPath(root, KITTIFY_DIR)
+
+/** A file of a mission directory. */
+export const missionFile = (dir: string, name: string): string => joinPath(dir, name)
+
+/** `kitty/mission-<human>-<mid8>` (the `NNN-` prefix stripped); legacy dirs keep their whole name. */
+export const missionBranch = (dir: string): string =>
+  mid8SuffixOf(dir) === null ? `kitty/mission-${dir}` : `kitty/mission-${stripNumberPrefix(dir)}`
+
+/** `kitty/mission-<mission-dir>-<lane_id>`. */
+export const laneBranch = (dir: string, laneId: string): string => `kitty/mission-${dir}-${laneId}`
+
+/** `<root>/.worktrees/<mission-dir>-<lane_id>`. */
+export const laneWorktree = (root: string, dir: string, laneId: string): string =>
+  joinPath(root, WORKTREES_DIR, `${dir}-${laneId}`)
+
+/** `<root>/.worktrees/suffixed(slug, mid8)-coord`. */
+export const coordWorktree = (root: string, slug: string, mid8: string): string =>
+  joinPath(root, WORKTREES_DIR, `${suffixed(slug, mid8)}-coord`)
+
+/** `<coord worktree>/kitty-specs/suffixed(slug, mid8)`. */
+export const coordMissionDir = (coordRoot: string, slug: string, mid8: string): string =>
+  joinPath(coordRoot, MISSIONS_DIR, suffixed(slug, mid8))
+
+/** True for a `.worktrees` entry name that is a coordination worktree. */
+export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-coord")
+
+/** The trailing `lane-[a-z]` of a lane worktree name, if any. */
+export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
+
+/** spec-kitty's status lock: `<git-common-dir>/spec-kitty-locks/<slug>.status.lock`. */
+export const statusLockPath = (commonDir: string, slug: string): string =>
+  joinPath(commonDir, "spec-kitty-locks", `${slug}.status.lock`)
+
+/** kittyctx's own lock files: `<git-common-dir>/kittyctx-locks/<name>.lock`. */
+export const kittyctxLockPath = (commonDir: string, name: string): string =>
+  joinPath(commonDir, "kittyctx-locks", `${name}.lock`)
+
+/** `refs/heads/<branch>`. */
+export const headsRef = (branch: string): string => `refs/heads/${branch}`
