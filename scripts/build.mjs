@@ -60,10 +60,11 @@ warm(["--version"])
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
 
+// The library keeps its dependencies external, so embedders share one copy of effect with it.
 await build({
   ...common,
   entryPoints: ["src/index.ts"],
   outfile: "dist/index.mjs",
   format: "esm",
-  banner: { js: "import { createRequire as __kittyctxRequire } from \"node:module\"; const require = __kittyctxRequire(import.meta.url);" }
+  packages: "external"
 })

@@ -224,5 +224,6 @@ export const decideTransition = (
     if (rr.feedback_path !== undefined && rr.feedback_path !== null) slot.feedback_path = rr.feedback_path
     event.review_result = slot
   }
-  return Either.right({ _tag: "Append", from: verdict.right.from, to: verdict.right.to, event: sanitizeRow(event) })
+  const sorted = Object.fromEntries(Object.entries(sanitizeRow(event)).sort(([a], [b]) => (a < b ? -1 : 1)))
+  return Either.right({ _tag: "Append", from: verdict.right.from, to: verdict.right.to, event: sorted })
 }

@@ -41,36 +41,41 @@ export const compareCodePoints = (a: string, b: string): number => {
   return a.length - b.length
 }
 
-/** The sort key order of rows: `(at, event_id)` as plain strings (§7.1 R2). */
-export const compareSortKey = (
-  a: { readonly at: string; readonly event_id: string },
-  b: { readonly at: string; readonly event_id: string }
-): number => {
+/** A row's sort key. */
+interface SortKeyed {
+  readonly at: string
+  readonly event_id: string
+}
+
+/** The sort key order of rows: `(at, event_id)` as plain strings in code-point order (§7.1 R2). */
+export const compareSortKey = (a: SortKeyed, b: SortKeyed): number => {
   if (a.at !== b.at) return compareCodePoints(a.at, b.at)
   if (a.event_id !== b.event_id) return compareCodePoints(a.event_id, b.event_id)
   return 0
+}
+
+/** The same order using UTF-16 comparison: equal to code-point order when no key holds a surrogate. */
+const compareSortKeyBmp = (a: SortKeyed, b: SortKeyed): number =>
+  a.at < b.at ? -1 : a.at > b.at ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0
+
+const SURROGATE = /[\ud800-\udfff]/
+
+/** Sorts rows by sort key (stable), using the fast comparator when it is exact for these rows. */
+export const sortBySortKey = <A extends SortKeyed>(rows: Array<A>): Array<A> => {
+  let bmp = true
+  for (const r of rows) {
+    if (SURROGATE.test(r.at) || SURROGATE.test(r.event_id)) {
+      bmp = false
+      break
+    }
+  }
+  return rows.sort(bmp ? compareSortKeyBmp : compareSortKey)
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** A safe path segment (§7.1 R3): no `..`, no surrounding whitespace, `[A-Za-z0-9][A-Za-z0-9._-]*`. */
 export const isSafeSegment = (s: string): boolean => SAFE_SEGMENT.test(s) && !s.includes("..")
-
-const RUNTIME_SLOTS = [
-  "shell_pid",
-  "shell_pid_created_at",
-  "subtasks",
-  "notes",
-  "tracker_refs",
-  "agent",
-  "assignee",
-  "review",
-  "role",
-  "agent_profile",
-  "agent_profile_version",
-  "model",
-  "provider"
-] as const
 
 const REPLACE_SLOTS = [
   "shell_pid",
@@ -105,21 +110,24 @@ export const dedupeAndSort = (transitions: ReadonlyArray<TransitionRow>): Array<
       break
     }
   }
-  if (!sorted) unique.sort(compareSortKey)
+  if (!sorted) sortBySortKey(unique)
   return unique
 }
 
+/** Applies a transition to the WP's state in place (the fold owns the states), or creates it (§7.3). */
 const applyTransition = (t: TransitionRow, prev: WpState | undefined): WpState => {
-  const next: WpState = {
+  const next: WpState = prev ?? {
     lane: t.to_lane,
-    actor: actorName(t.actor),
-    last_transition_at: t.at,
-    last_event_id: t.event_id,
-    force_count: (prev?.force_count ?? 0) + (t.force ? 1 : 0)
+    actor: "",
+    last_transition_at: null,
+    last_event_id: null,
+    force_count: 0
   }
-  if (prev !== undefined) {
-    for (const slot of RUNTIME_SLOTS) if (slot in prev) next[slot] = prev[slot]
-  }
+  next.lane = t.to_lane
+  next.actor = actorName(t.actor)
+  next.last_transition_at = t.at
+  next.last_event_id = t.event_id
+  if (t.force) next.force_count = next.force_count + 1
   if (t.from_lane === "planned" && t.to_lane === "claimed" && t.policy_metadata !== null) {
     const pm = t.policy_metadata
     if (pm.shell_pid !== null && pm.shell_pid !== undefined) next.shell_pid = pm.shell_pid
@@ -135,8 +143,6 @@ const applyTransition = (t: TransitionRow, prev: WpState | undefined): WpState =
     next.review_result = slot
   } else if (t.from_lane === "in_review") {
     next.review_result = null
-  } else if (prev !== undefined && "review_result" in prev) {
-    next.review_result = prev.review_result
   }
   return next
 }
@@ -146,10 +152,10 @@ const isTruthy = (v: unknown): boolean =>
     (Array.isArray(v) && v.length === 0) ||
     (typeof v === "object" && v !== null && Object.keys(v).length === 0))
 
+/** Applies an annotation's delta to the WP's state in place, creating a runtime-only entry if needed (§7.4). */
 const applyAnnotation = (a: AnnotationRow, prev: WpState | undefined): WpState => {
-  const next: WpState = prev !== undefined
-    ? { ...prev }
-    : { lane: "uninitialized", actor: actorName(a.actor), last_transition_at: null, last_event_id: null, force_count: 0 }
+  const next: WpState = prev ??
+    { lane: "uninitialized", actor: actorName(a.actor), last_transition_at: null, last_event_id: null, force_count: 0 }
   const d = a.delta
   if (d.release_runtime_claim === true) {
     next.agent = null
@@ -162,21 +168,18 @@ const applyAnnotation = (a: AnnotationRow, prev: WpState | undefined): WpState =
   }
   if (d.subtasks !== undefined) {
     const current = next.subtasks
-    const merged: Record<string, unknown> = typeof current === "object" && current !== null ? { ...current } : {}
+    const merged = (typeof current === "object" && current !== null ? current : (next.subtasks = {})) as Record<string, unknown>
     for (const id in d.subtasks) merged[id] = d.subtasks[id]
-    next.subtasks = merged
   }
   if (d.note !== undefined) {
-    const notes = Array.isArray(next.notes) ? [...next.notes] : []
-    notes.push(d.note)
-    next.notes = notes
+    if (Array.isArray(next.notes)) next.notes.push(d.note)
+    else next.notes = [d.note]
   }
   if (d.tracker_refs_replace !== undefined) {
     next.tracker_refs = [...new Set(d.tracker_refs_replace)]
   } else if (d.tracker_refs !== undefined) {
-    const refs: Array<string> = Array.isArray(next.tracker_refs) ? [...next.tracker_refs] : []
+    const refs: Array<string> = Array.isArray(next.tracker_refs) ? next.tracker_refs : (next.tracker_refs = [])
     for (const r of d.tracker_refs) if (!refs.includes(r)) refs.push(r)
-    next.tracker_refs = refs
   }
   if (d.review !== undefined) {
     const r = d.review
@@ -224,7 +227,7 @@ export const reduce = (
 ): Reduction => {
   const { sorted, states } = foldTransitions(transitions)
   if (annotations.length > 0) {
-    const ordered = [...annotations].sort(compareSortKey)
+    const ordered = sortBySortKey([...annotations])
     for (const a of ordered) states.set(a.wp_id, applyAnnotation(a, states.get(a.wp_id)))
   }
   const summary = emptySummary()
