@@ -6,6 +6,7 @@ import { Either } from "effect"
 import type { EnvelopeRow, EventStream } from "./EventRow.js"
 import { LANE_WEIGHTS } from "./Lane.js"
 import type { Lane } from "./Lane.js"
+import { fromIsoFormat } from "./IsoTime.js"
 import { encodePretty } from "./PyJson.js"
 import type { JsonValue } from "./PyJson.js"
 import { compareCodePoints, compareSortKey, reduce } from "./StatusFold.js"
@@ -144,24 +145,11 @@ export type TimePoint = { readonly _tag: "EventId"; readonly eventId: string } |
   readonly input: string
 }
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?(Z|[+-]\d{2}:?\d{2})?$/
-
-/** Parses an ISO-8601 timestamp into epoch microseconds (no offset = UTC); `null` when not ISO-8601. */
+/** Parses an ISO-8601 timestamp (Python 3.11 `fromisoformat` rules, `Z` accepted, naive = UTC) into epoch µs. */
 export const parseIsoMicros = (text: string): bigint | null => {
-  const m = ISO_RE.exec(text.trim())
-  if (m === null) return null
-  const [, y, mo, d, h, mi, s, frac, tz] = m
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0))
-  if (Number.isNaN(ms)) return null
-  let micros = BigInt(ms) * 1000n + BigInt((frac ?? "").padEnd(6, "0") || "0")
-  if (tz !== undefined && tz !== "Z") {
-    const sign = tz[0] === "-" ? -1n : 1n
-    const digits = tz.slice(1).replace(":", "")
-    const offsetMin = BigInt(Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)))
-    micros -= sign * offsetMin * 60_000_000n
-  }
-  return micros
+  const t = text.trim()
+  const instant = fromIsoFormat(t.endsWith("Z") ? t.slice(0, -1) + "+00:00" : t)
+  return instant === null ? null : BigInt(instant.epochSeconds) * 1_000_000n + BigInt(instant.micros)
 }
 
 /** Why a time point could not be applied. */
