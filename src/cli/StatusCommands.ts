@@ -12,6 +12,7 @@ import { statusError } from "../core/StatusError.js"
 import type { Actor, ReviewResult } from "../core/Transition.js"
 import { MissionStatus } from "../services/MissionStatus.js"
 import { resolveStatusTarget } from "../services/ResolveContext.js"
+import { emitTransition } from "../services/StatusWrites.js"
 import { basenamePath, resolvePath } from "../core/Paths.js"
 import { CliExit, handle, printJson, printRaw } from "./Output.js"
 
@@ -173,7 +174,6 @@ const emit = Command.make(
     handle(
       o.json,
       Effect.gen(function*() {
-        const t = yield* target(o.mission, o.featureDir)
         const evidence = yield* parseJsonOption("evidence-json", o.evidenceJson)
         const reviewResult = yield* reviewResultOf(yield* parseJsonOption("review-result-json", o.reviewResultJson))
         const request: TransitionRequest = {
@@ -191,8 +191,12 @@ const emit = Command.make(
           implementationEvidencePresent: null,
           policyMetadata: null
         }
-        const status = yield* MissionStatus
-        const outcome = yield* status.transition(t, request)
+        const cwd = yield* Cwd
+        const req = Option.match(o.featureDir, {
+          onNone: () => ({ cwd, mission: Option.getOrUndefined(o.mission) }),
+          onSome: (d) => ({ cwd: resolvePath(cwd, d), mission: basenamePath(resolvePath(cwd, d)) })
+        })
+        const { commit, outcome } = yield* emitTransition(req, request)
         for (const w of outcome.warnings) yield* Console.error(`warning: ${w}`)
         if (o.json) {
           yield* printJson({
@@ -200,6 +204,7 @@ const emit = Command.make(
             event: outcome.event,
             status_events_path: outcome.statusEventsPath,
             ...(outcome.event === null ? { noop: true, lane: outcome.to } : {}),
+            ...(commit === null ? {} : { commit: commit.sha }),
             ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {})
           })
         } else {
@@ -213,14 +218,19 @@ const emit = Command.make(
     )
 ).pipe(Command.withDescription("Record one validated lane transition"))
 
-// kittyctx status materialize --mission <handle> [--json]
-const materialize = Command.make("materialize", { mission, featureDir, json }, ({ featureDir, json, mission }) =>
+// kittyctx status materialize --mission <handle> [--force] [--json]
+const materialize = Command.make("materialize", {
+  mission,
+  featureDir,
+  json,
+  force: Options.boolean("force").pipe(Options.withDescription("Write even while a git operation is in progress"))
+}, ({ featureDir, force, json, mission }) =>
   handle(
     json,
     Effect.gen(function*() {
       const t = yield* target(mission, featureDir)
       const status = yield* MissionStatus
-      const out = yield* status.materialize(t)
+      const out = yield* status.materialize(t, { force })
       yield* json
         ? printJson({ ok: true, written: out.written ? [out.path] : [], unchanged: out.written ? [] : [out.path] })
         : Console.log(`${out.written ? "wrote" : "unchanged"} ${out.path}`)

@@ -82,5 +82,8 @@ export const statusLockPath = (commonDir: string, slug: string): string =>
 export const kittyctxLockPath = (commonDir: string, name: string): string =>
   joinPath(commonDir, "kittyctx-locks", `${name}.lock`)
 
+/** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
+export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
+
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`

@@ -7,6 +7,7 @@
 import { Context, Data, Effect, FiberRef, Layer } from "effect"
 import * as nodeFs from "node:fs"
 import { createRequire } from "node:module"
+import { hostname } from "node:os"
 import { dirname } from "node:path"
 
 interface FsExt {
@@ -20,6 +21,8 @@ const fsExt: FsExt = require("fs-ext")
 export class LockTimeout extends Data.TaggedError("LockTimeout")<{
   readonly path: string
   readonly timeoutMs: number
+  /** What the holder wrote into the lock file (`{pid, hostname, acquired_at}`), if readable. */
+  readonly holder: unknown
 }> {}
 
 /** The lock file could not be opened (permissions, missing parent). */
@@ -52,12 +55,34 @@ const tryLock = (fd: number): boolean => {
   }
 }
 
+const recordHolder = (fd: number) => {
+  try {
+    nodeFs.ftruncateSync(fd, 0)
+    nodeFs.writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date().toISOString() }), 0)
+  } catch {
+    // the holder record is diagnostics only
+  }
+}
+
+const readHolder = (path: string): unknown => {
+  try {
+    const text = nodeFs.readFileSync(path, "utf8")
+    try {
+      return JSON.parse(text)
+    } catch {
+      return text === "" ? null : text
+    }
+  } catch {
+    return null
+  }
+}
+
 const acquire = (path: string, timeoutMs: number) =>
   Effect.gen(function*() {
     const fd = yield* Effect.try({
       try: () => {
         nodeFs.mkdirSync(dirname(path), { recursive: true })
-        return nodeFs.openSync(path, nodeFs.constants.O_RDWR | nodeFs.constants.O_CREAT | nodeFs.constants.O_TRUNC, 0o644)
+        return nodeFs.openSync(path, nodeFs.constants.O_RDWR | nodeFs.constants.O_CREAT, 0o644)
       },
       catch: (e) => new LockUnavailable({ path, reason: (e as Error).message })
     })
@@ -67,10 +92,14 @@ const acquire = (path: string, timeoutMs: number) =>
         try: () => tryLock(fd),
         catch: (e) => new LockUnavailable({ path, reason: (e as Error).message })
       }).pipe(Effect.tapError(() => Effect.sync(() => nodeFs.closeSync(fd))))
-      if (got) return fd
+      if (got) {
+        recordHolder(fd)
+        return fd
+      }
       if (Date.now() >= deadline) {
+        const holder = readHolder(path)
         nodeFs.closeSync(fd)
-        return yield* new LockTimeout({ path, timeoutMs })
+        return yield* new LockTimeout({ path, timeoutMs, holder })
       }
       yield* Effect.sleep(RETRY_MS)
     }

@@ -3,9 +3,12 @@
  * and `status.json`. Reads are lock-free snapshots; every write holds the mission's status lock.
  */
 import { Config, Context, Effect, Either, Layer } from "effect"
+import { mkdirSync } from "node:fs"
 import type { EventStream } from "../core/EventRow.js"
 import { readEventStream } from "../core/EventRow.js"
 import type { Lane } from "../core/Lane.js"
+import { DERIVED_FILES, derivedViews } from "../core/DerivedViews.js"
+import { derivedDir, EVENTS_FILE, SNAPSHOT_FILE } from "../core/Naming.js"
 import { joinPath } from "../core/Paths.js"
 import { encodeLine } from "../core/PyJson.js"
 import type { JsonValue } from "../core/PyJson.js"
@@ -18,9 +21,10 @@ import { validateStatus } from "../core/StatusValidate.js"
 import type { Finding } from "../core/StatusValidate.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../core/WorkPackageFile.js"
 import { signatureOf, writeAtomic } from "./AtomicFile.js"
+import { gitOperationInProgress } from "./GitOpGuard.js"
 import type { FileIoError } from "./AtomicFile.js"
 import { EventIds } from "./EventIds.js"
-import { FileLock } from "./FileLock.js"
+import { FileLock, LockTimeout, LockUnavailable } from "./FileLock.js"
 import { RepoFs } from "./RepoFs.js"
 import type { FsError } from "./RepoFs.js"
 
@@ -50,11 +54,20 @@ export interface TransitionOutcome {
   readonly warnings: ReadonlyArray<string>
 }
 
-/** The result of a materialize. */
+/** The result of a materialize: the tracked snapshot and the derived views. */
 export interface MaterializeOutcome {
   readonly path: string
   readonly written: boolean
   readonly snapshot: Snapshot
+  readonly derived: { readonly written: ReadonlyArray<string>; readonly unchanged: ReadonlyArray<string> }
+}
+
+/** The result of `materializeIfStale`: the snapshot always; what was (re)generated, or why nothing was. */
+export interface RefreshOutcome {
+  readonly snapshot: Snapshot
+  readonly regenerated: boolean
+  /** The git-operation marker that blocked a stale regeneration, if any. */
+  readonly blockedBy: string | null
 }
 
 /** The status facade port. */
@@ -65,16 +78,22 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusError>
   /** One validated transition: lock, decide, atomic append, read back, materialize. */
   readonly transition: (target: StatusTarget, request: TransitionRequest) => Effect.Effect<TransitionOutcome, StatusError>
-  /** Writes `status.json` unless it already holds exactly the snapshot's bytes. */
-  readonly materialize: (target: StatusTarget) => Effect.Effect<MaterializeOutcome, StatusError>
+  /**
+   * Writes `status.json` (and the derived views) unless they already hold exactly those bytes; refuses
+   * with `GIT_OPERATION_IN_PROGRESS` while git rewrites the work tree, unless `force`.
+   */
+  readonly materialize: (
+    target: StatusTarget,
+    options?: { readonly force?: boolean }
+  ) => Effect.Effect<MaterializeOutcome, StatusError>
+  /** Regenerates the tracked snapshot and derived views only when stale and no git operation is running. */
+  readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusError>
+  /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
+  readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusError, R>
   /** spec-kitty's checks plus kittyctx's integrity checks. */
   readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusError>
 }>() {}
 
-/** The file names of the status surface. */
-export const EVENTS_FILE = "status.events.jsonl"
-/** The snapshot file name. */
-export const SNAPSHOT_FILE = "status.json"
 
 const ioError = (e: FileIoError): StatusError =>
   e.symlink
@@ -156,36 +175,100 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         return snapshotOf(s, identity)
       })
 
-    const withLock = <A>(t: StatusTarget, effect: Effect.Effect<A, StatusError>) =>
+    const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusError, R> =>
       locks.withExclusive(t.lockPath, lockTimeoutMs)(effect).pipe(
-        Effect.catchTags({
-          LockTimeout: (e) =>
+        Effect.catchIf(
+          (e): e is LockTimeout => e instanceof LockTimeout,
+          (e) =>
             Effect.fail(
               statusError("STATUS_LOCK_TIMEOUT", `Timed out acquiring feature status lock for ${t.missionSlug}: ${e.path}`, {
                 mission_slug: t.missionSlug,
                 lock_path: e.path,
-                timeout_ms: e.timeoutMs
+                timeout_ms: e.timeoutMs,
+                holder: e.holder
               })
-            ),
-          LockUnavailable: (e) =>
+            )
+        ),
+        Effect.catchIf(
+          (e): e is LockUnavailable => e instanceof LockUnavailable,
+          (e) =>
             Effect.fail(
               statusError("STATUS_FILE_UNREADABLE", `Cannot open the status lock ${e.path}: ${e.reason}`, {
                 path: e.path,
                 reason: e.reason
               })
             )
+        )
+      ) as Effect.Effect<A, E | StatusError, R>
+
+    const gitOp = (t: StatusTarget) => gitOperationInProgress(t.statusDir).pipe(Effect.provideService(RepoFs, repoFs))
+
+    const writeIfChanged = (path: string, bytes: string) =>
+      Effect.gen(function*() {
+        const current = yield* repoFs.readText(path, { noFollow: true }).pipe(Effect.mapError(fsError))
+        if (current === bytes) return false
+        yield* writeAtomic(path, bytes).pipe(Effect.mapError(ioError))
+        return true
+      })
+
+    const writeDerived = (t: StatusTarget, snap: Snapshot) =>
+      Effect.gen(function*() {
+        const dir = derivedDir(t.workspaceRoot, t.missionSlug)
+        yield* Effect.try({
+          try: () => mkdirSync(dir, { recursive: true }),
+          catch: (e) => statusError("STATUS_WRITE_FAILED", `Cannot create ${dir}: ${(e as Error).message}`, { path: dir })
         })
-      )
+        const views = derivedViews(snap)
+        const written: Array<string> = []
+        const unchanged: Array<string> = []
+        for (const name of DERIVED_FILES) {
+          const path = joinPath(dir, name)
+          ;((yield* writeIfChanged(path, views[name])) ? written : unchanged).push(path)
+        }
+        return { written, unchanged }
+      })
 
     const materializeLocked = (t: StatusTarget) =>
       Effect.gen(function*() {
         const snap = yield* snapshot(t)
-        const bytes = snapshotBytes(snap)
         const path = snapshotPath(t)
-        const current = yield* readSnapshotText(t)
-        if (current === bytes) return { path, written: false, snapshot: snap }
-        yield* writeAtomic(path, bytes).pipe(Effect.mapError(ioError))
-        return { path, written: true, snapshot: snap }
+        const written = yield* writeIfChanged(path, snapshotBytes(snap))
+        const derived = yield* writeDerived(t, snap)
+        return { path, written, snapshot: snap, derived }
+      })
+
+    const refuseDuringGitOp = (t: StatusTarget) =>
+      Effect.flatMap(gitOp(t), (marker) =>
+        marker === null
+          ? Effect.void
+          : Effect.fail(
+            statusError(
+              "GIT_OPERATION_IN_PROGRESS",
+              `A git operation is in progress (${marker}); status.json is not rewritten until it finishes (or pass --force).`,
+              { marker, status_dir: t.statusDir }
+            )
+          ))
+
+    const isStale = (t: StatusTarget) =>
+      Effect.gen(function*() {
+        const dir = derivedDir(t.workspaceRoot, t.missionSlug)
+        const log = yield* signatureOf(logPath(t)).pipe(Effect.mapError(ioError))
+        for (const name of DERIVED_FILES) {
+          const sig = yield* signatureOf(joinPath(dir, name)).pipe(Effect.mapError(ioError))
+          if (sig === null) return true
+          if (log !== null && log.mtimeNs > sig.mtimeNs) return true
+        }
+        return false
+      })
+
+    const materializeIfStale = (t: StatusTarget) =>
+      Effect.gen(function*() {
+        const stale = yield* isStale(t)
+        if (!stale) return { snapshot: yield* snapshot(t), regenerated: false, blockedBy: null }
+        const marker = yield* gitOp(t)
+        if (marker !== null) return { snapshot: yield* snapshot(t), regenerated: false, blockedBy: marker }
+        const out = yield* withLock(t, materializeLocked(t))
+        return { snapshot: out.snapshot, regenerated: true, blockedBy: null }
       })
 
     const loadRoster = (t: StatusTarget, wpId: string) =>
@@ -286,7 +369,10 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
               )
             }
             yield* verify(t, decision.event, missionId)
-            const warnings = yield* materializeLocked(t).pipe(
+            const marker = yield* gitOp(t)
+            const warnings = yield* (marker !== null
+              ? Effect.fail(statusError("GIT_OPERATION_IN_PROGRESS", `a git operation is in progress (${marker})`))
+              : materializeLocked(t)).pipe(
               Effect.as([] as Array<string>),
               Effect.catchAll((e) =>
                 Effect.succeed([
@@ -311,7 +397,10 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
       stream,
       snapshot,
       transition,
-      materialize: (t) => withLock(t, materializeLocked(t)),
+      materialize: (t, options) =>
+        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
+      materializeIfStale,
+      withLock,
       validate
     })
   })

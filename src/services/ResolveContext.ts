@@ -332,13 +332,15 @@ export const resolvePlacement = (req: ContextRequest) =>
 export const resolveStatusSurface = (req: ContextRequest) =>
   Effect.map(resolveContext({ ...req, action: "status" }), (c) => c.status_surface)
 
-/** The status facade's target for a mission: its status surface, primary meta.json, prompts and lock. */
-export const resolveStatusTarget = (req: ContextRequest) =>
-  Effect.map(resolve({ ...req, action: "status" }), (r) =>
-    statusTargetFrom(
-      r.location,
-      r.context.workspace.primary_root,
-      r.context.identity.mission_slug,
-      r.context.status_surface.status_write_dir,
-      r.context.prompt_source.prompt_source_dir
-    ))
+/** The status facade's target of a resolution: its status surface, primary meta.json, prompts and lock. */
+export const statusTargetOf = (r: Resolution): StatusTarget =>
+  statusTargetFrom(
+    r.location,
+    r.context.workspace.primary_root,
+    r.context.identity.mission_slug,
+    r.context.status_surface.status_write_dir,
+    r.context.prompt_source.prompt_source_dir
+  )
+
+/** The status facade's target for a mission. */
+export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({ ...req, action: "status" }), statusTargetOf)

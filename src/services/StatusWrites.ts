@@ -1,0 +1,82 @@
+/**
+ * Status writes routed by the context: a transition lands on the status surface, and on a
+ * coordination mission it is committed in the coordination worktree on the coordination branch,
+ * under the same status lock (materialising that worktree first).
+ */
+import { Effect } from "effect"
+import type { ContextError } from "../core/ContextError.js"
+import { EVENTS_FILE, headsRef, SNAPSHOT_FILE } from "../core/Naming.js"
+import { joinPath, relativeWithin } from "../core/Paths.js"
+import type { TransitionRequest } from "../core/StatusEvent.js"
+import type { StatusError } from "../core/StatusError.js"
+import { surfaceError } from "../core/SurfaceError.js"
+import type { SurfaceError } from "../core/SurfaceError.js"
+import { commitPaths, headRefOf, protectedRefusal } from "./CommitPath.js"
+import type { CommitOutcome } from "./CommitPath.js"
+import { ensureCoordWorkspace } from "./CoordWorkspace.js"
+import type { FileLock } from "./FileLock.js"
+import type { Git } from "./Git.js"
+import { MissionStatus } from "./MissionStatus.js"
+import type { StatusTarget, TransitionOutcome } from "./MissionStatus.js"
+import type { RepoFs } from "./RepoFs.js"
+import { resolve, statusTargetOf } from "./ResolveContext.js"
+import type { ContextRequest, Resolution, ResolveRequirements } from "./ResolveContext.js"
+
+/** A resolution ready for a write: coordination worktrees materialised and the context re-resolved. */
+export const resolveForWrite = (
+  req: ContextRequest
+): Effect.Effect<Resolution, ContextError, ResolveRequirements | FileLock> =>
+  Effect.gen(function*() {
+    const first = yield* resolve(req)
+    if (first.context.branch_ref.destination_ref.kind !== "coordination") return first
+    yield* ensureCoordWorkspace(first.context, first.location)
+    return yield* resolve(req)
+  })
+
+/** The outcome of an emit: the transition and, on coordination missions, its commit. */
+export interface EmitOutcome {
+  readonly outcome: TransitionOutcome
+  readonly target: StatusTarget
+  readonly commit: CommitOutcome | null
+}
+
+/** One transition through the context: lock, append, materialize, and commit where the context says. */
+export const emitTransition = (
+  req: ContextRequest,
+  request: TransitionRequest
+): Effect.Effect<EmitOutcome, StatusError | ContextError | SurfaceError, ResolveRequirements | FileLock | Git | RepoFs> =>
+  Effect.gen(function*() {
+    const r = yield* resolveForWrite({ ...req, action: "status" })
+    const target = statusTargetOf(r)
+    const status = yield* MissionStatus
+    const dest = r.context.branch_ref.destination_ref
+    const coordRoot = r.context.workspace.coord_worktree
+    if (dest.kind !== "coordination" || coordRoot === null) {
+      return { outcome: yield* status.transition(target, request), target, commit: null }
+    }
+    const head = yield* headRefOf(coordRoot)
+    if (head !== headsRef(dest.ref)) {
+      return yield* surfaceError("PLACEMENT_BRANCH_MISMATCH", `Coordination worktree ${coordRoot} is not on ${dest.ref}`, {
+        checkout: coordRoot,
+        expected: headsRef(dest.ref),
+        actual: head
+      })
+    }
+    const refusal = yield* protectedRefusal(dest)
+    if (refusal !== null) return yield* refusal
+    return yield* status.withLock(
+      target,
+      Effect.gen(function*() {
+        const outcome = yield* status.transition(target, request)
+        if (outcome.event === null) return { outcome, target, commit: null }
+        const paths = [EVENTS_FILE, SNAPSHOT_FILE].map((f) => relativeWithin(coordRoot, joinPath(target.statusDir, f)))
+        const commit = yield* commitPaths({
+          checkout: coordRoot,
+          target: dest,
+          paths,
+          message: `chore(${target.missionSlug}): status ${request.wpId} ${outcome.from} -> ${outcome.to}`
+        })
+        return { outcome, target, commit }
+      })
+    )
+  })
