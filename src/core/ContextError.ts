@@ -141,8 +141,8 @@ export const ContextErrors = {
       `Cannot resolve the work package${wpId === null ? "" : ` ${wpId}`} for ${action}: ${reason}`,
       candidates === undefined ? { action, wp_id: wpId, reason } : { action, wp_id: wpId, reason, candidates }
     ),
-  canonicalStatusUnreadable: (path: string, line: number) =>
-    make("CANONICAL_STATUS_UNREADABLE", `${path} line ${line} is not a JSON object`, { path, line }),
+  canonicalStatusUnreadable: (path: string, line: number, reason?: string) =>
+    make("CANONICAL_STATUS_UNREADABLE", reason ?? `${path} line ${line} is not a JSON object`, { path, line }),
   gitFailed: (args: ReadonlyArray<string>, exitCode: number | null, stderr: string) =>
     make("GIT_COMMAND_FAILED", `git ${args.join(" ")} failed (exit ${exitCode}): ${stderr.trim()}`, {
       args,

@@ -4,6 +4,7 @@
  * snapshot, so a regeneration of the same log is byte-identical (timestamps come from the log).
  */
 import { DISPLAY_LANES, LANE_WEIGHTS } from "./Lane.js"
+import { SNAPSHOT_FILE } from "./Naming.js"
 import type { Lane } from "./Lane.js"
 import { encodePretty, JsonNumber, pyFloatRepr } from "./PyJson.js"
 import type { JsonValue } from "./PyJson.js"
@@ -12,7 +13,7 @@ import type { Snapshot } from "./Snapshot.js"
 import { compareCodePoints } from "./StatusFold.js"
 
 /** The derived file names, in write order. */
-export const DERIVED_FILES = ["status.json", "board-summary.json", "progress.json", "lifecycle.json"] as const
+export const DERIVED_FILES = [SNAPSHOT_FILE, "board-summary.json", "progress.json", "lifecycle.json"] as const
 
 /** Python `round(x, 4)` written as a Python float (`100.0`, `12.5`). */
 const pyFloat4 = (x: number): JsonNumber => new JsonNumber(pyFloatRepr(Number(x.toFixed(4))))
@@ -64,7 +65,7 @@ export const derivedViews = (snapshot: Snapshot): Record<(typeof DERIVED_FILES)[
     : "in_progress"
   const lifecycle = { ...identity, state, event_count: snapshot.event_count, materialized_at: snapshot.materialized_at }
   return {
-    "status.json": snapshotBytes(snapshot),
+    [SNAPSHOT_FILE]: snapshotBytes(snapshot),
     "board-summary.json": encodePretty(board as unknown as JsonValue),
     "progress.json": encodePretty(progress as unknown as JsonValue),
     "lifecycle.json": encodePretty(lifecycle as unknown as JsonValue)

@@ -6,7 +6,21 @@ import { Either } from "effect"
 import { ContextErrors } from "./ContextError.js"
 import type { ContextError } from "./ContextError.js"
 import type { CommitKind, MissionMeta, Topology } from "./MissionMeta.js"
-import { coordMissionDir, coordWorktree, headsRef, laneBranch, laneWorktree, missionDir, TASKS_DIR } from "./Naming.js"
+import {
+  coordMissionDir,
+  coordWorktree,
+  EVENTS_FILE,
+  exactNames as exactly,
+  headsRef,
+  LANES_FILE,
+  laneBranch,
+  laneWorktree,
+  META_FILE,
+  missionDir,
+  SNAPSHOT_FILE,
+  TASKS_DIR,
+  WORKTREES_DIR
+} from "./Naming.js"
 import { isWithin, joinPath } from "./Paths.js"
 import type { HeadState } from "./WorktreePointer.js"
 
@@ -238,7 +252,7 @@ export const LIFECYCLE_KINDS: ReadonlySet<ArtifactKind> = new Set([
 ])
 
 const KIND_RULES: ReadonlyArray<readonly [RegExp, ArtifactKind]> = [
-  [/^status\.events\.jsonl$|^status\.json$/, "STATUS_STATE"],
+  [exactly(EVENTS_FILE, SNAPSHOT_FILE), "STATUS_STATE"],
   [/^issue-matrix\.(md|json)$/, "ISSUE_MATRIX"],
   [/^acceptance-matrix\.json$/, "ACCEPTANCE_MATRIX"],
   [/^decisions\.events\.jsonl$/, "DECISION_LOG"],
@@ -251,8 +265,8 @@ const KIND_RULES: ReadonlyArray<readonly [RegExp, ArtifactKind]> = [
   [/^plan\.md$/, "FINALIZED_EXECUTION_PLAN"],
   [/^tasks\.md$|^wps\.yaml$/, "TASKS_INDEX"],
   [/^tasks\//, "WORK_PACKAGE_TASK"],
-  [/^lanes\.json$/, "LANE_STATE"],
-  [/^meta\.json$/, "PRIMARY_METADATA"],
+  [exactly(LANES_FILE), "LANE_STATE"],
+  [exactly(META_FILE), "PRIMARY_METADATA"],
   [/^retrospective\.yaml$/, "RETROSPECTIVE"],
   [/^analysis-report\.md$/, "ANALYSIS_REPORT"]
 ]
@@ -364,7 +378,7 @@ export const checkInvariants = (ctx: MissionExecutionContext): Either.Either<Mis
   if (w.allowed_command_cwd !== (w.execution_workspace ?? w.primary_root)) {
     return fail("I-9", { allowed_command_cwd: w.allowed_command_cwd, execution_workspace: w.execution_workspace })
   }
-  if (w.coord_worktree !== null && w.coord_worktree.split("/").filter((x) => x === ".worktrees").length !== 1) {
+  if (w.coord_worktree !== null && w.coord_worktree.split("/").filter((x) => x === WORKTREES_DIR).length !== 1) {
     return fail("I-11", { coord_worktree: w.coord_worktree })
   }
   if (!isWithin(w.primary_root, missionDir(w.primary_root, id.mission_slug))) return fail("I-8", { ...id })

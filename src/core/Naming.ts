@@ -60,6 +60,18 @@ export const laneBranch = (dir: string, laneId: string): string => `kitty/missio
 export const laneWorktree = (root: string, dir: string, laneId: string): string =>
   joinPath(root, WORKTREES_DIR, `${dir}-${laneId}`)
 
+/**
+ * The non-cone sparse-checkout patterns of a coordination mission's lane worktree (surfaces §2.2): everything
+ * but the mission's status files, whose only copy is the status surface. One pair per mission dir name.
+ */
+export const laneSparsePatterns = (missionDirNames: ReadonlyArray<string>): ReadonlyArray<string> => [
+  "/*",
+  ...[...new Set(missionDirNames)].flatMap((name) => [
+    `!${MISSIONS_DIR}/${name}/${EVENTS_FILE}`,
+    `!${MISSIONS_DIR}/${name}/${SNAPSHOT_FILE}`
+  ])
+]
+
 /** `<root>/.worktrees/suffixed(slug, mid8)-coord`. */
 export const coordWorktree = (root: string, slug: string, mid8: string): string =>
   joinPath(root, WORKTREES_DIR, `${suffixed(slug, mid8)}-coord`)
@@ -84,6 +96,10 @@ export const kittyctxLockPath = (commonDir: string, name: string): string =>
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
+
+/** A regex matching exactly one of the given file names (relative paths). */
+export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
+  new RegExp(names.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`).join("|"))
 
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`

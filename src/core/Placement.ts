@@ -4,6 +4,7 @@
  * placement-divergence function shared by record-analysis and implement. Pure.
  */
 import type { CommitKind } from "./MissionMeta.js"
+import { EVENTS_FILE, exactNames as exactly, LANES_FILE, META_FILE, SNAPSHOT_FILE, TASKS_DIR } from "./Naming.js"
 import { kindOfMissionFile, LIFECYCLE_KINDS } from "./ExecutionContext.js"
 
 /** `main`, `master` and every name in `KITTYCTX_PROTECTED_BRANCHES` (comma-separated) are protected. */
@@ -60,10 +61,10 @@ export interface ResidueRule {
 
 /** The residue rule table (data; adding a rule is a data change with a regression test). */
 export const RESIDUE_RULES: ReadonlyArray<ResidueRule> = [
-  { id: "status-log", pattern: /^status\.events\.jsonl$/, issue: "#1814", enabled: true },
-  { id: "status-snapshot", pattern: /^status\.json$/, issue: "#1814", enabled: true },
-  { id: "lanes-state", pattern: /^lanes\.json$/, issue: "#1814 (reserved)", enabled: false },
-  { id: "wp-prompts", pattern: /^tasks\//, issue: "#1814 (reserved)", enabled: false },
+  { id: "status-log", pattern: exactly(EVENTS_FILE), issue: "#1814", enabled: true },
+  { id: "status-snapshot", pattern: exactly(SNAPSHOT_FILE), issue: "#1814", enabled: true },
+  { id: "lanes-state", pattern: exactly(LANES_FILE), issue: "#1814 (reserved)", enabled: false },
+  { id: "wp-prompts", pattern: new RegExp(`^${TASKS_DIR}/`), issue: "#1814 (reserved)", enabled: false },
   { id: "decisions-ledger", pattern: /^decisions\.events\.jsonl$/, issue: "#1814 (reserved)", enabled: false }
 ]
 
@@ -120,7 +121,7 @@ export const placementDivergence = (
       continue
     }
     const rel = path.slice(prefix.length)
-    if (rel === "meta.json") {
+    if (rel === META_FILE) {
       blocking.push(path)
       continue
     }

@@ -21,7 +21,7 @@ export interface SnapshotIdentity {
 
 /** Why `meta.json` cannot give a snapshot identity (materialize fails). */
 export interface IdentityError {
-  readonly field: "mission_number" | "meta.json"
+  readonly field: "mission_number" | "document"
   readonly reason: string
 }
 
@@ -31,7 +31,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 /** §8.2: identity from a parsed `meta.json` (`undefined` = file absent). */
 export const snapshotIdentity = (meta: unknown): Either.Either<SnapshotIdentity, IdentityError> => {
   if (meta === undefined) return Either.right({ mission_number: null, mission_type: "" })
-  if (!isPlainObject(meta)) return Either.left({ field: "meta.json", reason: "meta.json is not a JSON object" })
+  if (!isPlainObject(meta)) return Either.left({ field: "document", reason: "not a JSON object" })
   const type = meta.mission_type
   const mission_type = typeof type === "string" ? type.trim() : ""
   const raw = meta.mission_number

@@ -70,6 +70,12 @@ export interface RefreshOutcome {
   readonly blockedBy: string | null
 }
 
+/** The two files of a status surface (the facade's own, e.g. for a commit that must contain them). */
+export const statusFiles = (target: StatusTarget): ReadonlyArray<string> => [
+  joinPath(target.statusDir, EVENTS_FILE),
+  joinPath(target.statusDir, SNAPSHOT_FILE)
+]
+
 /** The status facade port. */
 export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<MissionStatus, {
   /** The parsed log (strict reader). */

@@ -233,8 +233,9 @@ export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ContextE
         const stream = yield* status.stream(statusTargetFrom(location, primaryRoot, slug, surface.status_read_dir, promptDir)).pipe(
           Effect.mapError((e) =>
             ContextErrors.canonicalStatusUnreadable(
-              String(e.details.path ?? joinPath(surface.status_read_dir, "status.events.jsonl")),
-              Number(e.details.line ?? 0)
+              String(e.details.path ?? surface.status_read_dir),
+              Number(e.details.line ?? 0),
+              `Cannot auto-pick a work package: ${e.message}`
             )
           )
         )

@@ -5,6 +5,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { ContextErrors } from "../core/ContextError.js"
 import type { ContextError } from "../core/ContextError.js"
+import { kittifyDir, missionsRoot } from "../core/Naming.js"
 import { basenamePath, dirnamePath, joinPath, normalizePath, resolvePath } from "../core/Paths.js"
 import { parsePointerText, resolveCommondir } from "../core/WorktreePointer.js"
 import type { GitPointer } from "../core/WorktreePointer.js"
@@ -66,9 +67,9 @@ export interface RepoLocation {
 const kittyMarkers = (root: string) =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
-    const kittify = yield* fs.kind(joinPath(root, ".kittify")).pipe(Effect.mapError(fsToContext))
+    const kittify = yield* fs.kind(kittifyDir(root)).pipe(Effect.mapError(fsToContext))
     if (kittify === "Directory") return true
-    const specs = yield* fs.kind(joinPath(root, "kitty-specs")).pipe(Effect.mapError(fsToContext))
+    const specs = yield* fs.kind(missionsRoot(root)).pipe(Effect.mapError(fsToContext))
     return specs === "Directory"
   })
 
@@ -104,7 +105,7 @@ export const discoverPrimaryRoot = (cwd: string): Effect.Effect<RepoLocation, Co
           break
         }
         if (pointer._tag === "ForeignGitdir") {
-          const kittify = yield* fs.kind(joinPath(dir, ".kittify")).pipe(Effect.mapError(fsToContext))
+          const kittify = yield* fs.kind(kittifyDir(dir)).pipe(Effect.mapError(fsToContext))
           if (kittify === "Directory") {
             found = Option.some({ primaryRoot: dir, commonDir: pointer.gitdir })
             break

@@ -5,8 +5,8 @@
  */
 import { Effect } from "effect"
 import type { ContextError } from "../core/ContextError.js"
-import { EVENTS_FILE, headsRef, SNAPSHOT_FILE } from "../core/Naming.js"
-import { joinPath, relativeWithin } from "../core/Paths.js"
+import { headsRef } from "../core/Naming.js"
+import { relativeWithin } from "../core/Paths.js"
 import type { TransitionRequest } from "../core/StatusEvent.js"
 import type { StatusError } from "../core/StatusError.js"
 import { surfaceError } from "../core/SurfaceError.js"
@@ -16,7 +16,7 @@ import type { CommitOutcome } from "./CommitPath.js"
 import { ensureCoordWorkspace } from "./CoordWorkspace.js"
 import type { FileLock } from "./FileLock.js"
 import type { Git } from "./Git.js"
-import { MissionStatus } from "./MissionStatus.js"
+import { MissionStatus, statusFiles } from "./MissionStatus.js"
 import type { StatusTarget, TransitionOutcome } from "./MissionStatus.js"
 import type { RepoFs } from "./RepoFs.js"
 import { resolve, statusTargetOf } from "./ResolveContext.js"
@@ -69,7 +69,7 @@ export const emitTransition = (
       Effect.gen(function*() {
         const outcome = yield* status.transition(target, request)
         if (outcome.event === null) return { outcome, target, commit: null }
-        const paths = [EVENTS_FILE, SNAPSHOT_FILE].map((f) => relativeWithin(coordRoot, joinPath(target.statusDir, f)))
+        const paths = statusFiles(target).map((f) => relativeWithin(coordRoot, f))
         const commit = yield* commitPaths({
           checkout: coordRoot,
           target: dest,
