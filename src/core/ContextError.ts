@@ -25,6 +25,7 @@ export type ContextErrorCode =
   | "CANONICAL_STATUS_UNREADABLE"
   | "GIT_COMMAND_FAILED"
   | "CONTEXT_INVARIANT_VIOLATION"
+  | "FILE_UNREADABLE"
   | "INTERNAL_DEFECT"
 
 /** A context resolution failure: a code, a human message and the details a user needs. */
@@ -149,6 +150,8 @@ export const ContextErrors = {
       exit_code: exitCode,
       stderr
     }),
+  fileUnreadable: (path: string, reason: string) =>
+    make("FILE_UNREADABLE", `Cannot read ${path}: ${reason}`, { path, reason }),
   invariant: (invariant: string, values: Record<string, unknown>) =>
     make("CONTEXT_INVARIANT_VIOLATION", `Context invariant ${invariant} violated`, { invariant, values })
 } as const

@@ -260,7 +260,7 @@ const moveFor = (path: string, map: OccurrenceMap): { role: string; declared: st
     for (const source of move.from) {
       if (matchesDeclaredPath(path, source)) return { role: "move-source", declared: normalizeDeclaredPath(source) }
     }
-    if (matchesDeclaredPath(path, move.to)) {
+    if (!isRetirement(move) && matchesDeclaredPath(path, move.to)) {
       return { role: "move-destination", declared: normalizeDeclaredPath(move.to) }
     }
   }
@@ -459,7 +459,17 @@ export const literalSources = (move: { readonly from: ReadonlyArray<string> }): 
 const sample = (paths: ReadonlyArray<string>): string =>
   paths.slice(0, 3).join(", ") + (paths.length > 3 ? ` and ${paths.length - 3} more` : "")
 
-/** Existence at head: each source gone (no file at or under it, no glob match), each destination present. */
+/** The `to` real maps use for a deletion (`{from: [research/], to: RETIRE}`): a move with no destination. */
+export const RETIRE_DESTINATION = "RETIRE"
+
+/** True for a move that retires its sources rather than relocating them. */
+export const isRetirement = (move: { readonly to: string }): boolean =>
+  normalizeDeclaredPath(move.to) === RETIRE_DESTINATION
+
+/**
+ * Existence at head: each source gone (no file at or under it, no glob match), each destination present
+ * (a retirement has none to check).
+ */
 export const presenceFindings = (
   map: OccurrenceMap,
   headFiles: ReadonlyArray<string>
@@ -483,7 +493,7 @@ export const presenceFindings = (
       }
     }
     const to = normalizeDeclaredPath(move.to)
-    if (to !== "" && !headFiles.some((f) => matchesDeclaredPath(f, to))) {
+    if (to !== "" && !isRetirement(move) && !headFiles.some((f) => matchesDeclaredPath(f, to))) {
       out.push({
         code: "MOVE_DESTINATION_MISSING",
         severity: "error",
@@ -551,7 +561,9 @@ export const staleReferenceFindings = (
           move_index: i,
           path: file,
           line,
-          detail: `line ${line} still references moved path '${source}' (moved to '${normalizeDeclaredPath(move.to)}')`
+          detail: isRetirement(move)
+            ? `line ${line} still references retired path '${source}'`
+            : `line ${line} still references moved path '${source}' (moved to '${normalizeDeclaredPath(move.to)}')`
         })
       }
     }

@@ -10,9 +10,8 @@ import type { ContextError } from "../core/ContextError.js"
 import { branchExistsIn } from "../core/ExecutionContext.js"
 import type { MissionExecutionContext } from "../core/ExecutionContext.js"
 import { headsRef, kittyctxLockPath } from "../core/Naming.js"
-import { FileLock } from "./FileLock.js"
+import { FileLock, LockTimeout, LockUnavailable } from "./FileLock.js"
 import { Git } from "./Git.js"
-import type { WorktreeEntry } from "./Git.js"
 import { RepoFs } from "./RepoFs.js"
 import type { RepoLocation } from "./RootLocator.js"
 
@@ -24,7 +23,109 @@ const CONTENTION = /\.lock|File exists|could not lock config file|another git pr
 export const coordLockPath = (commonDir: string, worktreePath: string): string =>
   kittyctxLockPath(commonDir, `coord-${createHash("sha256").update(worktreePath).digest("hex").slice(0, 16)}`)
 
-const findEntry = (entries: ReadonlyArray<WorktreeEntry>, path: string) => entries.find((e) => e.path === path)
+/** What the registry and the file system say about a worktree path, for the branch it must be on. */
+export type WorktreeState =
+  | { readonly _tag: "OnBranch" }
+  | { readonly _tag: "OtherBranch"; readonly expected: string; readonly actual: string }
+  | { readonly _tag: "Husk" }
+  | { readonly _tag: "Free"; readonly prunable: boolean }
+
+/** Registered on `branch`, registered on another branch, an unregistered directory (husk), or free. */
+export const worktreeState = (
+  root: string,
+  path: string,
+  branch: string
+): Effect.Effect<WorktreeState, ContextError, Git | RepoFs> =>
+  Effect.gen(function*() {
+    const git = yield* Git
+    const fs = yield* RepoFs
+    const entry = (yield* git.worktreeList(root)).find((e) => e.path === path)
+    if (entry !== undefined && !entry.prunable) {
+      return entry.branch === headsRef(branch)
+        ? { _tag: "OnBranch" as const }
+        : { _tag: "OtherBranch" as const, expected: headsRef(branch), actual: entry.branch ?? `detached ${entry.head ?? ""}` }
+    }
+    const exists = yield* fs.kind(path).pipe(Effect.orElseSucceed(() => null))
+    if (exists !== null) return { _tag: "Husk" as const }
+    return { _tag: "Free" as const, prunable: entry !== undefined }
+  })
+
+/** How `ensureWorktree` creates one worktree, and the errors it reports (each surface has its own codes). */
+export interface WorktreePlan<E> {
+  /** The primary root, where `git worktree` runs. */
+  readonly root: string
+  /** The worktree path (canonical: it keys the lock and is compared with the registry). */
+  readonly path: string
+  /** The branch (short name) the worktree must have checked out. */
+  readonly branch: string
+  readonly lockFile: string
+  readonly lockTimeoutMs: number
+  /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
+  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | ContextError, Git>
+  /** Under the lock, right after this call's `git worktree add` succeeded. */
+  readonly finish?: Effect.Effect<void, E | ContextError, Git>
+  readonly onBranchMismatch: (expected: string, actual: string) => E
+  readonly onHusk: () => E
+  readonly onAddFailed: (exitCode: number, stderr: string) => E
+  readonly onLockTimeout: (timeoutMs: number, holder: unknown) => E
+}
+
+/** What `ensureWorktree` did. */
+export interface WorktreeOutcome {
+  readonly path: string
+  readonly created: boolean
+}
+
+/**
+ * Creates or reuses a worktree under the cross-process lock keyed on its path (execution-context §12,
+ * surfaces §2.2): a registered worktree on the branch is reused, one on another branch or an
+ * unregistered directory is refused (never switched, never deleted), a prunable entry is pruned, and
+ * `git worktree add` is retried on lock contention, re-probing the registry before each retry.
+ */
+export const ensureWorktree = <E>(plan: WorktreePlan<E>): Effect.Effect<WorktreeOutcome, E | ContextError, Git | FileLock | RepoFs> =>
+  Effect.gen(function*() {
+    const git = yield* Git
+    const locks = yield* FileLock
+    const { branch, path, root } = plan
+    const reused = { path, created: false }
+
+    const body = Effect.gen(function*() {
+      const state = yield* worktreeState(root, path, branch)
+      switch (state._tag) {
+        case "OnBranch":
+          return reused
+        case "OtherBranch":
+          return yield* Effect.fail(plan.onBranchMismatch(state.expected, state.actual))
+        case "Husk":
+          return yield* Effect.fail(plan.onHusk())
+        case "Free":
+          if (state.prunable) yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
+      }
+      const args = yield* plan.prepare
+      let last = { exitCode: 0, stderr: "" }
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const r = yield* git.run(["worktree", "add", ...args], { cwd: root, mode: "write" })
+        if (r.exitCode === 0) {
+          if (plan.finish !== undefined) yield* plan.finish
+          return { path, created: true }
+        }
+        last = r
+        const now = yield* worktreeState(root, path, branch)
+        if (now._tag === "OnBranch") return reused
+        if (now._tag === "OtherBranch") return yield* Effect.fail(plan.onBranchMismatch(now.expected, now.actual))
+        if (r.exitCode !== 128 || !CONTENTION.test(r.stderr)) break
+        yield* Effect.sleep(50 * attempt)
+      }
+      return yield* Effect.fail(plan.onAddFailed(last.exitCode, last.stderr))
+    })
+
+    return yield* locks.withExclusive(plan.lockFile, plan.lockTimeoutMs)(body).pipe(
+      Effect.catchIf(
+        (e): e is LockTimeout | LockUnavailable => e instanceof LockTimeout || e instanceof LockUnavailable,
+        (e) => Effect.fail(e instanceof LockTimeout ? plan.onLockTimeout(e.timeoutMs, e.holder) : plan.onLockTimeout(0, e.reason))
+      )
+    )
+  })
 
 /** Creates or reuses the coordination worktree of a coordination-kind context; `null` for other kinds. */
 export const ensureCoordWorkspace = (
@@ -36,50 +137,25 @@ export const ensureCoordWorkspace = (
     const path = ctx.workspace.coord_worktree
     const branch = ctx.branch_ref.coordination_branch
     if (path === null || branch === null) return null
-    const git = yield* Git
-    const fs = yield* RepoFs
-    const locks = yield* FileLock
     const root = ctx.workspace.primary_root
     const lockFile = coordLockPath(location.commonDir, path)
-
-    const registered = Effect.gen(function*() {
-      const entries = yield* git.worktreeList(root)
-      return findEntry(entries, path)
+    const outcome = yield* ensureWorktree<ContextError>({
+      root,
+      path,
+      branch,
+      lockFile,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      prepare: Effect.flatMap(Git, (git) => git.refs(root)).pipe(
+        Effect.flatMap((refs) =>
+          branchExistsIn(refs.refs, branch)
+            ? Effect.succeed([path, branch])
+            : Effect.fail(ContextErrors.coordinationBranchDeleted(branch, path, ctx.status_surface.status_read_dir))
+        )
+      ),
+      onBranchMismatch: (expected, actual) => ContextErrors.branchMismatch(path, expected, actual),
+      onHusk: () => ContextErrors.husk(path),
+      onAddFailed: (exitCode, stderr) => ContextErrors.worktreeAddFailed(path, branch, exitCode, stderr),
+      onLockTimeout: (timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
-    const checkBranch = (entry: WorktreeEntry) =>
-      entry.branch === headsRef(branch)
-        ? Effect.succeed(path)
-        : Effect.fail(ContextErrors.branchMismatch(path, headsRef(branch), entry.branch ?? `detached ${entry.head ?? ""}`))
-
-    const body = Effect.gen(function*() {
-      const entry = yield* registered
-      if (entry !== undefined && !entry.prunable) return yield* checkBranch(entry)
-      const exists = yield* fs.kind(path).pipe(Effect.orElseSucceed(() => null))
-      if (exists !== null) return yield* ContextErrors.husk(path)
-      if (entry !== undefined && entry.prunable) {
-        yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
-      }
-      const refs = yield* git.refs(root)
-      if (!branchExistsIn(refs.refs, branch)) {
-        return yield* ContextErrors.coordinationBranchDeleted(branch, path, ctx.status_surface.status_read_dir)
-      }
-      let last = { exitCode: 0, stderr: "" }
-      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const r = yield* git.run(["worktree", "add", path, branch], { cwd: root, mode: "write" })
-        if (r.exitCode === 0) return path
-        last = r
-        const now = yield* registered
-        if (now !== undefined && !now.prunable) return yield* checkBranch(now)
-        if (r.exitCode !== 128 || !CONTENTION.test(r.stderr)) break
-        yield* Effect.sleep(50 * attempt)
-      }
-      return yield* ContextErrors.worktreeAddFailed(path, branch, last.exitCode, last.stderr)
-    })
-
-    return yield* locks.withExclusive(lockFile, LOCK_TIMEOUT_MS)(body).pipe(
-      Effect.catchTags({
-        LockTimeout: (e) => Effect.fail(ContextErrors.coordLockTimeout(path, lockFile, e.timeoutMs, e.holder)),
-        LockUnavailable: (e) => Effect.fail(ContextErrors.coordLockTimeout(path, lockFile, 0, e.reason))
-      })
-    )
+    return outcome.path
   })

@@ -76,8 +76,7 @@ export interface Resolution {
 /** The services resolution reads through. */
 export type ResolveRequirements = RepoFs | Git | KittyEnv | MissionStatus
 
-const fsFail = (e: FsError): ContextError =>
-  ContextErrors.metaInvalid(e.path, e.message)
+const fsFail = (e: FsError): ContextError => ContextErrors.fileUnreadable(e.path, e.reason)
 
 /** The full resolution (§4 steps 1-10). `resolveContext` and every projection map over this one program. */
 export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ContextError, ResolveRequirements> =>

@@ -451,6 +451,18 @@ describe("kittyctx occurrence-map check-diff (binary)", () => {
     assert.deepStrictEqual(envelope(checkDiffCli(lane)), fromRoot)
   })
 
+  it("a large failing report reaches a pipe whole (more than 64 KiB, exit 1)", () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 600; i++) files[`config/generated/settings-${String(i).padStart(4, "0")}.yaml`] = `k: ${i}\n`
+    const repo = scenario({ map: LEGACY_MAP, change: (r) => writeFiles(r, files) })
+    const r = checkDiffCli(repo)
+    assert.strictEqual(r.code, 1)
+    assert.isAbove(r.stdout.length, 64 * 1024)
+    const out = envelope(r)
+    assert.strictEqual(out.assessments.length, 600)
+    assert.strictEqual(out.errors.length, 600)
+  })
+
   it("errors: a bad ref is GIT_COMMAND_FAILED, a missing map OCCURRENCE_MAP_INVALID, a bad mode a usage error", () => {
     const repo = movedRepo()
     const bad = runCli(repo, ["occurrence-map", "check-diff", "--mission", SLUG, "--base", "main", "--head", "nope", "--json"])

@@ -964,6 +964,19 @@ describe("move reference integrity (§6.5, pure)", () => {
     assert.deepStrictEqual(presenceFindings(map, ["src/auth/login.py", "b.md"]), [])
   })
 
+  it("a retirement (`to: RETIRE`, the corpus's deletion convention) has no destination to find, and its references are stale", () => {
+    const map = mapOf(LEGACY_YAML + "moves:\n  - {from: ['research/'], to: RETIRE, reason: stale}\n")
+    assert.deepStrictEqual(presenceFindings(map, ["docs/a.md"]), [])
+    assert.deepStrictEqual(presenceFindings(map, ["research/x.md"]).map((f) => f.code), ["MOVE_SOURCE_STILL_PRESENT"])
+    assert.deepStrictEqual(staleReferenceFindings(map, "docs/a.md", "see research/x.md\n").map((f) => f.detail), [
+      "line 1 still references retired path 'research'"
+    ])
+    assert.strictEqual(assessFile("RETIRE", map, OWN).source, "path-heuristic", "the sentinel is not a path")
+    assert.strictEqual(assessFile("research/x.md", map, OWN).source, "move")
+    const real = mapOf(corpusText("common-docs-convergence-01KZMTR9"))
+    assert.strictEqual(real.moves.filter((m) => m.to === "RETIRE").length, 15)
+  })
+
   it("text files: at most 2 MiB, no NUL in the first 8 KiB", () => {
     assert.isTrue(isScannableText(10, "hello"))
     assert.isFalse(isScannableText(10, "he\u0000llo"))
