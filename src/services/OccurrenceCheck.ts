@@ -51,7 +51,7 @@ export const changeModeOf = (ctx: MissionExecutionContext): Effect.Effect<string
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const path = missionFile(readDirFor(ctx, "PRIMARY_METADATA"), META_FILE)
-    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.metaInvalid(path, e.message)))
+    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.fileUnreadable(e.path, e.reason)))
     const meta = yield* decodeMissionMeta(path, text)
     return meta?.change_mode ?? null
   })
@@ -147,7 +147,7 @@ const defaultBase = (ctx: MissionExecutionContext): Effect.Effect<string, Contex
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const path = missionFile(readDirFor(ctx, "LANE_STATE"), LANES_FILE)
-    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.lanesInvalid(path, e.message)))
+    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.fileUnreadable(e.path, e.reason)))
     if (text === null) return ctx.branch_ref.target_branch
     const manifest = yield* decodeLanesManifest(path, text)
     const branch = manifest.mission_branch

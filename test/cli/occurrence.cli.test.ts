@@ -5,6 +5,7 @@
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Either, ManagedRuntime } from "effect"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { MissionExecutionContext } from "../../src/core/ExecutionContext.js"
@@ -13,7 +14,7 @@ import { checkDiff, ensureOccurrenceClassificationReady } from "../../src/servic
 import type { CheckDiffOptions } from "../../src/services/OccurrenceCheck.js"
 import { resolveContext } from "../../src/services/ResolveContext.js"
 import { kittyEnvFixed } from "../../src/services/RootLocator.js"
-import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
+import { CLI, commitAll, git, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 
 const SLUG = "demo-01JZ0000"
@@ -455,8 +456,17 @@ describe("kittyctx occurrence-map check-diff (binary)", () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 600; i++) files[`config/generated/settings-${String(i).padStart(4, "0")}.yaml`] = `k: ${i}\n`
     const repo = scenario({ map: LEGACY_MAP, change: (r) => writeFiles(r, files) })
-    const r = checkDiffCli(repo)
-    assert.strictEqual(r.code, 1)
+    // a reader that starts late lets the pipe fill, so an exit that does not wait for stdout loses data
+    const args = ["occurrence-map", "check-diff", "--mission", SLUG, "--base", "main", "--head", "feature", "--json"]
+    const script = `"$0" "$@"; echo "exit=$?" >&2`
+    const slow = spawnSync("sh", ["-c", `(sh -c '${script}' "${process.execPath}" "${CLI}" ${args.join(" ")}) | (sleep 1; cat)`], {
+      cwd: repo,
+      env: isolatedEnv(path.dirname(repo)),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024
+    })
+    assert.match(slow.stderr, /exit=1/)
+    const r: CliRun = { code: 1, stdout: slow.stdout, stderr: "" }
     assert.isAbove(r.stdout.length, 64 * 1024)
     const out = envelope(r)
     assert.strictEqual(out.assessments.length, 600)
