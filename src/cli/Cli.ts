@@ -3,14 +3,13 @@
  */
 import { Command } from "@effect/cli"
 import { contextCommand } from "./ContextCommands.js"
-import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, occurrenceMapCommand, missionCommand])
+  Command.withSubcommands([statusCommand, contextCommand, occurrenceMapCommand])
 )
 
 /** The version printed by `--version`. */
