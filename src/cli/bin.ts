@@ -41,5 +41,10 @@ const program = run(process.argv).pipe(
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,
   disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+  // Set the code and let the process end by itself: a process.exit on a non-zero code would drop
+  // output a pipe has not read yet.
+  teardown: (exit, onExit) => {
+    process.exitCode = exitCodeOf(exit)
+    onExit(0)
+  }
 })
