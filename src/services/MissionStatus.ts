@@ -108,7 +108,13 @@ const ioError = (e: FileIoError): StatusError =>
 
 const fsError = (e: FsError): StatusError =>
   e.code === "SYMLINK_REFUSED"
-    ? statusError("STATUS_LOG_SYMLINK_REFUSED", `Refusing to read symbolic link event log: ${e.path}`, { path: e.path })
+    ? statusError(
+      "STATUS_LOG_SYMLINK_REFUSED",
+      e.path.endsWith(EVENTS_FILE)
+        ? `Refusing to read symbolic link event log: ${e.path}`
+        : `Refusing to read symbolic link status file: ${e.path}`,
+      { path: e.path }
+    )
     : statusError("STATUS_FILE_UNREADABLE", e.message, { path: e.path, reason: e.reason })
 
 /** Parses `meta.json` text; `undefined` when absent. */
