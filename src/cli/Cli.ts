@@ -3,13 +3,14 @@
  */
 import { Command } from "@effect/cli"
 import { contextCommand } from "./ContextCommands.js"
+import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, occurrenceMapCommand])
+  Command.withSubcommands([statusCommand, contextCommand, missionCommand, occurrenceMapCommand])
 )
 
 /** The version printed by `--version`. */
