@@ -43,7 +43,11 @@ export const worktreeState = (
     if (entry !== undefined && !entry.prunable) {
       return entry.branch === headsRef(branch)
         ? { _tag: "OnBranch" as const }
-        : { _tag: "OtherBranch" as const, expected: headsRef(branch), actual: entry.branch ?? `detached ${entry.head ?? ""}` }
+        : {
+          _tag: "OtherBranch" as const,
+          expected: headsRef(branch),
+          actual: entry.branch ?? `detached ${entry.head ?? ""}`
+        }
     }
     const exists = yield* fs.kind(path).pipe(Effect.orElseSucceed(() => null))
     if (exists !== null) return { _tag: "Husk" as const }
@@ -82,7 +86,9 @@ export interface WorktreeOutcome {
  * unregistered directory is refused (never switched, never deleted), a prunable entry is pruned, and
  * `git worktree add` is retried on lock contention, re-probing the registry before each retry.
  */
-export const ensureWorktree = <E>(plan: WorktreePlan<E>): Effect.Effect<WorktreeOutcome, E | ContextError, Git | FileLock | RepoFs> =>
+export const ensureWorktree = <E>(
+  plan: WorktreePlan<E>
+): Effect.Effect<WorktreeOutcome, E | ContextError, Git | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* Git
     const locks = yield* FileLock
@@ -122,7 +128,8 @@ export const ensureWorktree = <E>(plan: WorktreePlan<E>): Effect.Effect<Worktree
     return yield* locks.withExclusive(plan.lockFile, plan.lockTimeoutMs)(body).pipe(
       Effect.catchIf(
         (e): e is LockTimeout | LockUnavailable => e instanceof LockTimeout || e instanceof LockUnavailable,
-        (e) => Effect.fail(e instanceof LockTimeout ? plan.onLockTimeout(e.timeoutMs, e.holder) : plan.onLockTimeout(0, e.reason))
+        (e) =>
+          Effect.fail(e instanceof LockTimeout ? plan.onLockTimeout(e.timeoutMs, e.holder) : plan.onLockTimeout(0, e.reason))
       )
     )
   })
