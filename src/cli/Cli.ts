@@ -3,6 +3,7 @@
  */
 import { Command } from "@effect/cli"
 import { contextCommand } from "./ContextCommands.js"
+import { implementCommand } from "./ImplementCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
@@ -10,7 +11,7 @@ import { statusCommand } from "./StatusCommands.js"
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, missionCommand, occurrenceMapCommand])
+  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand])
 )
 
 /** The version printed by `--version`. */

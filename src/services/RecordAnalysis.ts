@@ -86,12 +86,22 @@ export const currentInputArtifacts = (
   Effect.gen(function*() {
     const checkout = placementCheckoutOf(ctx)
     const entries: Partial<Record<string, InputArtifact>> = {}
+    const primaryDir = readDirFor(ctx, "PRIMARY_METADATA")
     for (const name of ANALYSIS_INPUTS) {
-      const file = joinPath(readDirFor(ctx, ANALYSIS_INPUT_KINDS[name]), name)
-      const bytes = yield* readBytes(file)
+      // Read where planning files are placed; an input that exists only in the primary checkout (spec-kitty's
+      // split of planning files onto the target branch, #1816) is read there. The recorded path says which.
+      const placed = joinPath(readDirFor(ctx, ANALYSIS_INPUT_KINDS[name]), name)
+      let file = placed
+      let bytes = yield* readBytes(placed)
+      let base = checkout
+      if (bytes === null && joinPath(primaryDir, name) !== placed) {
+        file = joinPath(primaryDir, name)
+        bytes = yield* readBytes(file)
+        base = ctx.workspace.primary_root
+      }
       entries[name] = bytes === null
         ? { path: null, sha256: null }
-        : { path: relativeWithin(checkout, file), sha256: sha256(name === "tasks.md" ? tasksHashBytes(bytes) : bytes) }
+        : { path: relativeWithin(base, file), sha256: sha256(name === "tasks.md" ? tasksHashBytes(bytes) : bytes) }
     }
     const root = ctx.workspace.primary_root
     entries.charter = { path: null, sha256: null }
@@ -371,7 +381,8 @@ export const recordAnalysis = (
     const adopting = new Set(adoptions.map((a) => a.target))
     for (const name of ANALYSIS_INPUTS) {
       const file = joinPath(readDirFor(ctx, ANALYSIS_INPUT_KINDS[name]), name)
-      if (!adopting.has(file) && (yield* readBytes(file)) === null) {
+      const primaryCopy = joinPath(readDirFor(ctx, "PRIMARY_METADATA"), name)
+      if (!adopting.has(file) && (yield* readBytes(file)) === null && (yield* readBytes(primaryCopy)) === null) {
         return yield* surfaceError("REQUIRED_ARTIFACT_MISSING", `Required artifact missing: ${name}`, {
           artifact: name,
           path: file

@@ -787,27 +787,25 @@ describe("#1816 split planning artifacts (A2.3)", () => {
     assert.strictEqual(git(r.coord, ["rev-parse", "HEAD~1"]), coordHead)
   })
 
-  it("with the real analysis gate the split is refused at step 4 (missing inputs), never at the planning step", async () => {
+  it("with the real analysis gate and no report, the split is refused at step 4, never at the planning step", async () => {
     const r = await coordFixture({ split: true })
     const before = repoState(r.root)
     const err = refusal(r.cli(claimArgs(r, "WP01")), "ANALYSIS_REPORT_REQUIRED")
     assert.strictEqual(err.freshness.reason, "missing_analysis_report")
     assertUnchanged(r.root, before)
-    const report = "---\nartifact_type: spec-kitty.analysis-report\ninput_artifacts: {}\n---\n\nx\n"
-    fs.writeFileSync(path.join(r.coordDir, "analysis-report.md"), report)
-    git(r.coord, ["add", "-A"])
-    git(r.coord, ["commit", "-q", "-m", "a report (whatever its hashes)"])
-    const again = refusal(r.cli(claimArgs(r, "WP01")), "ANALYSIS_REPORT_REQUIRED")
-    assert.strictEqual(again.freshness.reason, "missing_input_artifacts")
     assert.isFalse(fs.existsSync(path.join(r.root, ".worktrees", `${r.mission.slug}-lane-a`)))
   })
 
-  // Pending (strict expected failure): with the real analysis gate the split still blocks the claim, because
-  // §1.4 freshness hashes spec.md/plan.md in the placement mission dir, where the split leaves none
-  // (`missing_input_artifacts`). Turns red once freshness finds the split inputs.
-  it.fails("A2.3 end to end through the CLI, real analysis gate", async () => {
+  // The analysis inputs of a split mission exist only in the primary checkout: freshness reads each input
+  // where planning files are placed and, when it is absent there, from the primary mission dir.
+  it("A2.3 end to end through the CLI: record-analysis, then the claim succeeds with the real gate", async () => {
     const r = await coordFixture({ split: true })
-    success(r.cli(claimArgs(r, "WP01")))
+    const input = path.join(path.dirname(r.root), "analysis-input.md")
+    fs.writeFileSync(input, "# Analysis\n\nThe split planning files were reviewed.\n")
+    success(r.cli(["mission", "record-analysis", "--mission", r.mission.slug, "--input-file", input, "--agent", "codex", "--json"]))
+    const out = success(r.cli(claimArgs(r, "WP01")))
+    assert.strictEqual(out.to_lane, "claimed")
+    assert.strictEqual(out.planning_commit, null)
   })
 })
 
