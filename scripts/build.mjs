@@ -18,7 +18,7 @@ await build({
   entryPoints: ["src/cli/bin.ts"],
   outfile: "dist/kittyctx.cjs",
   format: "cjs",
-  minify: true,
+  minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }
 })
 

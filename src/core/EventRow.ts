@@ -7,7 +7,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { splitLogLines } from "./PyJson.js"
+import { forEachLogLine } from "./PyJson.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
 const NullableString = Schema.NullOr(Schema.String)
@@ -395,7 +395,7 @@ const hasUnsafeNumber = (o: Record<string, unknown>): boolean => {
 }
 
 /** Classifies and decodes one parsed line (§3.1 steps 2-5). */
-export const classifyRow = (value: unknown, line: number): Either.Either<EventRow, RowError> => {
+export const classifyRow = (value: unknown, line: number, text?: string): Either.Either<EventRow, RowError> => {
   if (!isPlainObject(value)) {
     return Either.left({ line, message: `Invalid event structure on line ${line}: expected JSON object` })
   }
@@ -438,23 +438,56 @@ export const classifyRow = (value: unknown, line: number): Either.Either<EventRo
   const rr = value.review_result
   const slug = value.mission_slug
   const legacy = value.feature_slug
-  return Either.right({
-    kind: "transition",
-    line,
-    event_id: value.event_id as string,
-    wp_id: value.wp_id as string,
-    from_lane: value.from_lane as Lane,
-    to_lane: value.to_lane as Lane,
-    at: value.at as string,
-    actor: value.actor as Actor,
-    force: value.force as boolean,
-    review_ref: (value.review_ref as string | null | undefined) ?? null,
-    review_result: isFalsyJson(rr) ? null : (rr as unknown as ReviewResult),
-    policy_metadata: isPlainObject(value.policy_metadata) ? value.policy_metadata : null,
-    mission_slug: typeof slug === "string" && slug !== "" ? slug : typeof legacy === "string" ? legacy : "",
-    mission_id: typeof value.mission_id === "string" ? value.mission_id : null,
-    row: value
-  })
+  return Either.right(
+    new TransitionRecord(
+      line,
+      value.event_id as string,
+      value.wp_id as string,
+      value.from_lane as Lane,
+      value.to_lane as Lane,
+      value.at as string,
+      value.actor as Actor,
+      value.force as boolean,
+      (value.review_ref as string | null | undefined) ?? null,
+      isFalsyJson(rr) ? null : (rr as unknown as ReviewResult),
+      isPlainObject(value.policy_metadata) ? value.policy_metadata : null,
+      typeof slug === "string" && slug !== "" ? slug : typeof legacy === "string" ? legacy : "",
+      typeof value.mission_id === "string" ? value.mission_id : null,
+      text ?? value
+    )
+  )
+}
+
+/**
+ * A decoded transition. It keeps the line's text rather than the parsed object, so the parsed object
+ * dies young (a 100,000-line log would otherwise promote every row through the young generation);
+ * `row` parses the text again on the rare reads that need every key (validate).
+ */
+class TransitionRecord implements TransitionRow {
+  readonly kind = "transition" as const
+  #source: string | Readonly<Record<string, unknown>>
+  constructor(
+    readonly line: number,
+    readonly event_id: string,
+    readonly wp_id: string,
+    readonly from_lane: Lane,
+    readonly to_lane: Lane,
+    readonly at: string,
+    readonly actor: Actor,
+    readonly force: boolean,
+    readonly review_ref: string | null,
+    readonly review_result: ReviewResult | null,
+    readonly policy_metadata: Readonly<Record<string, unknown>> | null,
+    readonly mission_slug: string,
+    readonly mission_id: string | null,
+    source: string | Readonly<Record<string, unknown>>
+  ) {
+    this.#source = source
+  }
+  get row(): Readonly<Record<string, unknown>> {
+    if (typeof this.#source === "string") this.#source = JSON.parse(this.#source) as Readonly<Record<string, unknown>>
+    return this.#source
+  }
 }
 
 /** Parses one stripped, non-blank line (§3.1 step 1). */
@@ -465,7 +498,7 @@ export const parseLine = (text: string, line: number): Either.Either<EventRow, R
   } catch (e) {
     return Either.left({ line, message: `Invalid JSON on line ${line}: ${(e as Error).message}` })
   }
-  return classifyRow(value, line)
+  return classifyRow(value, line, text)
 }
 
 /** The strict reader (§3): every line classified; one bad line fails the whole read. */
@@ -473,13 +506,18 @@ export const readEventStream = (text: string): Either.Either<EventStream, RowErr
   const transitions: Array<TransitionRow> = []
   const annotations: Array<AnnotationRow> = []
   const envelopes: Array<EnvelopeRow> = []
-  for (const { line, text: lineText } of splitLogLines(text)) {
+  let failure: RowError | null = null
+  forEachLogLine(text, (line, lineText) => {
     const parsed = parseLine(lineText, line)
-    if (Either.isLeft(parsed)) return Either.left(parsed.left)
+    if (Either.isLeft(parsed)) {
+      failure = parsed.left
+      return false
+    }
     const row = parsed.right
     if (row.kind === "transition") transitions.push(row)
     else if (row.kind === "annotation") annotations.push(row)
     else envelopes.push(row)
-  }
-  return Either.right({ transitions, annotations, envelopes })
+    return true
+  })
+  return failure === null ? Either.right({ transitions, annotations, envelopes }) : Either.left(failure)
 }

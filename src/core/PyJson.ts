@@ -249,42 +249,55 @@ const isPySpace = (c: number): boolean =>
       (c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
         c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000)
 
-// Python str.splitlines() boundaries other than "\n"
-const rareLineBreak = /[\r\v\f\x1c-\x1e\x85\u2028\u2029]/
+// Python str.splitlines() boundaries other than "\n"; `includes` per character is a memchr, about twice as
+// fast as one character-class regex over a large log
+const RARE_BREAKS = ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+const hasRareLineBreak = (text: string): boolean => RARE_BREAKS.some((c) => text.includes(c))
 const lineBreakAll = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g
 
-const pushStripped = (
+const visitStripped = (
   text: string,
   start: number,
   end: number,
   line: number,
-  out: Array<{ readonly line: number; readonly text: string }>
-): void => {
+  visit: (line: number, text: string) => boolean
+): boolean => {
   while (start < end && isPySpace(text.charCodeAt(start))) start++
   while (end > start && isPySpace(text.charCodeAt(end - 1))) end--
-  if (end > start) out.push({ line, text: text.slice(start, end) })
+  return end > start ? visit(line, text.slice(start, end)) : true
 }
 
-/** Python `str.splitlines()` of a text, each line stripped (Python str.strip whitespace), numbered from 1 counting blank lines; blank lines omitted. */
-export const splitLogLines = (text: string): Array<{ readonly line: number; readonly text: string }> => {
-  const out: Array<{ readonly line: number; readonly text: string }> = []
+/**
+ * Visits the lines of Python `str.splitlines()`, each stripped (Python whitespace), numbered from 1
+ * counting blank lines; blank lines are skipped. `visit` returns false to stop early.
+ */
+export const forEachLogLine = (text: string, visit: (line: number, text: string) => boolean): void => {
   let line = 1
   let start = 0
-  if (!rareLineBreak.test(text)) {
+  if (!hasRareLineBreak(text)) {
     for (;;) {
       const nl = text.indexOf("\n", start)
       if (nl < 0) break
-      pushStripped(text, start, nl, line++, out)
+      if (!visitStripped(text, start, nl, line++, visit)) return
       start = nl + 1
     }
   } else {
     lineBreakAll.lastIndex = 0
     for (let m = lineBreakAll.exec(text); m !== null; m = lineBreakAll.exec(text)) {
-      pushStripped(text, start, m.index, line++, out)
+      if (!visitStripped(text, start, m.index, line++, visit)) return
       start = m.index + m[0].length
     }
   }
-  pushStripped(text, start, text.length, line, out)
+  visitStripped(text, start, text.length, line, visit)
+}
+
+/** Python `str.splitlines()` of a text, each line stripped (Python str.strip whitespace), numbered from 1 counting blank lines; blank lines omitted. */
+export const splitLogLines = (text: string): Array<{ readonly line: number; readonly text: string }> => {
+  const out: Array<{ readonly line: number; readonly text: string }> = []
+  forEachLogLine(text, (line, t) => {
+    out.push({ line, text: t })
+    return true
+  })
   return out
 }
 

@@ -7,6 +7,7 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Context, Data, Effect, Layer } from "effect"
+import { isAscii } from "node:buffer"
 import * as nodeFs from "node:fs"
 import { basenamePath, dirnamePath, normalizePath } from "../core/Paths.js"
 
@@ -58,6 +59,9 @@ const nodeError = (path: string, e: unknown): FsError => {
 
 const ABSENT = new Set(["ENOENT", "ENOTDIR"])
 
+/** UTF-8 text of a file's bytes; pure-ASCII files (every well-formed event log) skip UTF-8 decoding. */
+const decodeText = (bytes: Buffer): string => (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"))
+
 const readNoFollow = (path: string): Effect.Effect<string | null, FsError> =>
   Effect.try({
     try: () => {
@@ -69,7 +73,7 @@ const readNoFollow = (path: string): Effect.Effect<string | null, FsError> =>
         throw e
       }
       try {
-        return nodeFs.readFileSync(fd, "utf8")
+        return decodeText(nodeFs.readFileSync(fd))
       } finally {
         nodeFs.closeSync(fd)
       }
