@@ -112,12 +112,12 @@ export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ContextE
       })
     const candidates: Array<HandleCandidate> = []
     if (handleNeedsIds(handle)) {
-      for (const name of names) {
-        const text = yield* readMetaText(name)
-        const decoded = decodeMissionMeta(name, text)
+      const texts = yield* Effect.forEach(names, readMetaText, { concurrency: 16 })
+      names.forEach((name, i) => {
+        const decoded = decodeMissionMeta(name, texts[i])
         const id = Either.isRight(decoded) ? decoded.right?.mission_id ?? null : null
         candidates.push({ name, missionId: id })
-      }
+      })
     } else {
       for (const name of names) candidates.push({ name, missionId: null })
     }
