@@ -8,6 +8,7 @@ import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
 import { forEachLogLine } from "./PyJson.js"
+import { pyRepr } from "./PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
 const NullableString = Schema.NullOr(Schema.String)
@@ -209,30 +210,6 @@ const RETRO_TYPES: ReadonlySet<string> = new Set([
   "RetrospectiveSkipped"
 ])
 
-/** Python `repr` of a JSON scalar, as spec-kitty's `Unknown event kind {kind!r}` prints it. */
-export const pyRepr = (value: unknown): string => {
-  if (typeof value === "string") {
-    const quote = value.includes("'") && !value.includes("\"") ? "\"" : "'"
-    let body = ""
-    for (const ch of value) {
-      const cp = ch.codePointAt(0)!
-      if (ch === "\\") body += "\\\\"
-      else if (ch === quote) body += "\\" + quote
-      else if (ch === "\n") body += "\\n"
-      else if (ch === "\r") body += "\\r"
-      else if (ch === "\t") body += "\\t"
-      else if (cp < 0x20 || cp === 0x7f) body += "\\x" + cp.toString(16).padStart(2, "0")
-      else body += ch
-    }
-    return quote + body + quote
-  }
-  if (value === null) return "None"
-  if (value === true) return "True"
-  if (value === false) return "False"
-  if (typeof value === "number") return String(value)
-  return JSON.stringify(value)
-}
-
 const pyStr = (value: unknown): string | undefined => {
   if (typeof value === "string") return value
   if (value === null) return "None"
@@ -313,7 +290,8 @@ export const isTransitionShape = (o: Record<string, unknown>): boolean =>
   (o.review_result === undefined || isReviewResultField(o.review_result)) &&
   (o.policy_metadata === undefined || o.policy_metadata === null || isPlainObject(o.policy_metadata))
 
-const DELTA_STRING_KEYS = [
+/** The string-valued runtime slots an annotation delta may set. */
+export const DELTA_STRING_KEYS = [
   "shell_pid_created_at",
   "agent",
   "assignee",

@@ -3,6 +3,7 @@
  */
 import { DISPLAY_LANES } from "./Lane.js"
 import type { DisplayLane, Lane } from "./Lane.js"
+import { DELTA_STRING_KEYS } from "./EventRow.js"
 import type { AnnotationRow, TransitionRow } from "./EventRow.js"
 import { actorName } from "./Transition.js"
 
@@ -77,17 +78,7 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 /** A safe path segment (§7.1 R3): no `..`, no surrounding whitespace, `[A-Za-z0-9][A-Za-z0-9._-]*`. */
 export const isSafeSegment = (s: string): boolean => SAFE_SEGMENT.test(s) && !s.includes("..")
 
-const REPLACE_SLOTS = [
-  "shell_pid",
-  "shell_pid_created_at",
-  "agent",
-  "assignee",
-  "role",
-  "agent_profile",
-  "agent_profile_version",
-  "model",
-  "provider"
-] as const
+const REPLACE_SLOTS = ["shell_pid", ...DELTA_STRING_KEYS] as const
 
 /** §7.2: a rollback is `→ in_progress` from `in_review`, or from `for_review` with a review_ref. */
 export const isRollback = (t: TransitionRow): boolean =>

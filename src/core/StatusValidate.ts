@@ -4,7 +4,8 @@
  * can report what the strict reader only aborts on. Pure: no I/O, no clock.
  */
 import { Either } from "effect"
-import { classifyRow, pyRepr, readEventStream } from "./EventRow.js"
+import { classifyRow, readEventStream } from "./EventRow.js"
+import { pyRepr } from "./PyRepr.js"
 import type { EventStream, RowError, TransitionRow } from "./EventRow.js"
 import { isDisplayLane } from "./Lane.js"
 import type { Lane } from "./Lane.js"

@@ -52,7 +52,7 @@ import { MissionStatus } from "./MissionStatus.js"
 import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
 import { probe, processIdentity } from "./ProcessIdentity.js"
 import type { Liveness } from "./ProcessIdentity.js"
-import { checkAnalysisFreshness, placementCheckoutOf } from "./RecordAnalysis.js"
+import { byteString, checkAnalysisFreshness, placementCheckoutOf, readBytes, unreadable } from "./RecordAnalysis.js"
 import { RepoFs } from "./RepoFs.js"
 import { statusTargetOf } from "./ResolveContext.js"
 import type { Resolution, ResolveRequirements } from "./ResolveContext.js"
@@ -174,23 +174,6 @@ export const bulkEditInference = (specText: string): BulkEditInference => {
 
 // ---------------------------------------------------------------------------------------------
 // Small readers
-
-const unreadable = (path: string, reason: string) =>
-  surfaceError("INPUT_UNREADABLE", `Cannot read ${path}: ${reason}`, { path, reason })
-
-const readBytes = (path: string): Effect.Effect<Uint8Array | null, SurfaceError, FileSystem.FileSystem> =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFile(path)).pipe(
-    Effect.map((b): Uint8Array | null => b),
-    Effect.catchAll((e) =>
-      e._tag === "SystemError" && e.reason === "NotFound"
-        ? Effect.succeed(null)
-        : Effect.fail(unreadable(path, e.message))
-    )
-  )
-
-/** One char per byte: exact comparison of two copies. */
-const byteString = (bytes: Uint8Array | null): string | null =>
-  bytes === null ? null : Buffer.from(bytes).toString("latin1")
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const utf8OrNull = (bytes: Uint8Array): string | null => {

@@ -43,11 +43,13 @@ import { resolveForWrite } from "./StatusWrites.js"
 // ---------------------------------------------------------------------------------------------
 // Reading bytes
 
-const unreadable = (path: string, reason: string) =>
+/** The refusal for an input that exists but cannot be read. */
+export const unreadable = (path: string, reason: string) =>
   surfaceError("INPUT_UNREADABLE", `Cannot read ${path}: ${reason}`, { path, reason })
 
 /** A file's bytes, or null when absent. */
-const readBytes = (path: string): Effect.Effect<Uint8Array | null, SurfaceError, FileSystem.FileSystem> =>
+/** A file's bytes, or null when absent. */
+export const readBytes = (path: string): Effect.Effect<Uint8Array | null, SurfaceError, FileSystem.FileSystem> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFile(path)).pipe(
     Effect.map((b): Uint8Array | null => b),
     Effect.catchAll((e) =>
@@ -59,7 +61,7 @@ const readBytes = (path: string): Effect.Effect<Uint8Array | null, SurfaceError,
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 /** Bytes as a string of the same length (one char per byte), for exact comparison. */
-const byteString = (bytes: Uint8Array | null): string | null =>
+export const byteString = (bytes: Uint8Array | null): string | null =>
   bytes === null ? null : Buffer.from(bytes).toString("latin1")
 
 // ---------------------------------------------------------------------------------------------
