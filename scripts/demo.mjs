@@ -49,7 +49,9 @@ const seed = (wp, i) =>
   `"review_result": null, "to_lane": "planned", "wp_id": "${wp}"}`
 write(`${dir}/status.events.jsonl`, ["WP01", "WP02", "WP03"].map(seed).join("\n") + "\n")
 for (const wp of ["WP01", "WP02", "WP03"]) write(`${dir}/tasks/${wp}-work.md`, `---\nwork_package_id: ${wp}\nsubtasks: []\n---\n# ${wp}\n`)
-write(`${dir}/spec.md`, "# Checkout flow\n")
+write(`${dir}/spec.md`, "# Checkout flow\n\nCustomers pay in one step.\n")
+write(`${dir}/plan.md`, "# Plan\n\nThree work packages in two lanes.\n")
+write(`${dir}/tasks.md`, "# Tasks\n\n- [ ] T001 cart summary (WP01)\n- [ ] T002 payment form (WP02)\n- [ ] T003 receipts (WP03)\n")
 git("add", "-A")
 git("commit", "-q", "-m", "Mission checkout-flow planned")
 git("worktree", "add", "-q", "-b", `kitty/mission-${slug}-lane-a`, `.worktrees/${slug}-lane-a`)
@@ -70,6 +72,26 @@ run("Integrity checks", ["status", "validate", "--mission", slug])
 run("status.json (byte-compatible with spec-kitty's) was kept current by every emit", ["status", "materialize", "--mission", slug, "--json"])
 run("Why each value is what it is", ["context", "explain", "--mission", slug, "--action", "implement", "--wp", "WP03"])
 run("Unknown handles are never guessed", ["context", "resolve", "--mission", "checkout", "--json"])
+
+const analysis = join(dirname(root), "analysis.md")
+writeFileSync(analysis, [
+  "---", "schema: analysis-findings/v1", "findings:",
+  "  - {id: A1, severity: low, category: wording, summary: \"WP03 title could be clearer\"}",
+  "counts: {critical: 0, high: 0, medium: 0, low: 1, info: 0}", "---", "", "Spec, plan and tasks agree.", ""
+].join("\n"))
+run("Recording the analysis refuses on a dirty tree (the status files changed above) and writes nothing",
+  ["mission", "record-analysis", "--mission", slug, "--input-file", analysis, "--agent", "claude", "--json"])
+git("add", "-A")
+git("commit", "-q", "-m", "status updates")
+run("The placement ref is main, a protected branch: refused unless the operator allows it",
+  ["mission", "record-analysis", "--mission", slug, "--input-file", analysis, "--agent", "claude", "--json"])
+env.KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS = "1"
+run("With KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS=1 the report is written and committed on main",
+  ["mission", "record-analysis", "--mission", slug, "--input-file", analysis, "--agent", "claude"])
+run("Freshness: the same answer from the lane worktree", ["mission", "analysis-status", "--mission", slug, "--json"], lane)
+run("The claim: analysis gate, lane worktree per lanes.json (reused here), planned -> claimed with the sidecar",
+  ["implement", "WP02", "--mission", slug, "--agent", "bob", "--json"])
+delete env.KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS
 
 console.log(`\nThe lane copy of the log is untouched: ${readFileSync(join(lane, dir, "status.events.jsonl"), "utf8").split("\n").filter(Boolean).length} lines there, ` +
   `${readFileSync(join(root, dir, "status.events.jsonl"), "utf8").split("\n").filter(Boolean).length} in the canonical log.`)
