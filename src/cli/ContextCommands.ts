@@ -3,10 +3,11 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { contextToJson } from "../core/ExecutionContext.js"
+import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/ExecutionContext.js"
 import type { MissionExecutionContext } from "../core/ExecutionContext.js"
 import { resolvePath } from "../core/Paths.js"
-import { resolve } from "../services/ResolveContext.js"
+import { ensureCoordWorkspace } from "../services/CoordWorkspace.js"
+import { classifyCheckout, resolve, resolveContext, resolveStatusSurface } from "../services/ResolveContext.js"
 import { handle, printJson } from "./Output.js"
 import { Cwd } from "./StatusCommands.js"
 
@@ -83,8 +84,67 @@ const explainCommand = Command.make("explain", { mission, action, wp, cwd: cwdOp
     })
   )).pipe(Command.withDescription("The resolved context with the provenance of every value"))
 
+// kittyctx context placement --mission <handle> [--kind <ARTIFACT_KIND>] [--cwd <dir>] [--json]
+const placementCommand = Command.make("placement", {
+  mission,
+  kind: Options.choice("kind", ARTIFACT_KINDS).pipe(Options.withDescription("Artifact kind"), Options.withDefault("SPEC" as const)),
+  cwd: cwdOption,
+  json
+}, (o) =>
+  handle(
+    o.json,
+    Effect.gen(function*() {
+      const ctx = yield* resolveContext(yield* request({ ...o, action: "status", wp: Option.none() }))
+      const target = placementFor(ctx, o.kind)
+      yield* o.json ? printJson({ ok: true, placement: target }) : Console.log(`${target.ref} (${target.kind})`)
+    })
+  )).pipe(Command.withDescription("The ref every mission file is committed on"))
+
+// kittyctx context status-surface --mission <handle> [--cwd <dir>] [--json]
+const statusSurfaceCommand = Command.make("status-surface", { mission, cwd: cwdOption, json }, (o) =>
+  handle(
+    o.json,
+    Effect.gen(function*() {
+      const surface = yield* resolveStatusSurface(yield* request({ ...o, action: "status", wp: Option.none() }))
+      yield* o.json
+        ? printJson({ ok: true, status_surface: surface })
+        : Console.log(`${surface.status_read_dir} (${surface.coord_state})`)
+    })
+  )).pipe(Command.withDescription("Where the mission's status is read and written"))
+
+// kittyctx context coord-ensure --mission <handle> [--cwd <dir>] [--json]
+const coordEnsureCommand = Command.make("coord-ensure", { mission, cwd: cwdOption, json }, (o) =>
+  handle(
+    o.json,
+    Effect.gen(function*() {
+      const r = yield* resolve(yield* request({ ...o, action: "status", wp: Option.none() }))
+      const path = yield* ensureCoordWorkspace(r.context, r.location)
+      yield* o.json ? printJson({ ok: true, coord_worktree: path }) : Console.log(path ?? "(not a coordination mission)")
+    })
+  )).pipe(Command.withDescription("Create or reuse the coordination worktree of a coordination mission"))
+
+// kittyctx context classify [--cwd <dir>] [--json]
+const classifyCommand = Command.make("classify", { cwd: cwdOption, json }, (o) =>
+  handle(
+    o.json,
+    Effect.gen(function*() {
+      const base = yield* Cwd
+      const checkout = yield* classifyCheckout(Option.match(o.cwd, { onNone: () => base, onSome: (d) => resolvePath(base, d) }))
+      yield* o.json
+        ? printJson({ ok: true, checkout })
+        : Console.log(`${checkout.kind} ${checkout.root}${checkout.lane_id === null ? "" : ` (${checkout.lane_id})`}`)
+    })
+  )).pipe(Command.withDescription("Which kind of checkout a directory is in (primary, lane, coordination, husk)"))
+
 /** `kittyctx context`. */
 export const contextCommand = Command.make("context").pipe(
   Command.withDescription("The mission execution context"),
-  Command.withSubcommands([resolveCommand, explainCommand])
+  Command.withSubcommands([
+    resolveCommand,
+    explainCommand,
+    placementCommand,
+    statusSurfaceCommand,
+    coordEnsureCommand,
+    classifyCommand
+  ])
 )

@@ -12,6 +12,8 @@ import {
   EVENTS_FILE,
   exactNames as exactly,
   headsRef,
+  isCoordWorktreeName,
+  laneIdOfWorktreeName,
   LANES_FILE,
   laneBranch,
   laneWorktree,
@@ -222,24 +224,27 @@ export const statusSurfaceOf = (
 }
 
 /** The artifact kinds of mission files (R-PLACE-3). */
-export type ArtifactKind =
-  | "STATUS_STATE"
-  | "ISSUE_MATRIX"
-  | "ACCEPTANCE_MATRIX"
-  | "DECISION_LOG"
-  | "TRACER_FILE"
-  | "REVIEW_CYCLE"
-  | "SPEC"
-  | "DATA_MODEL"
-  | "RESEARCH"
-  | "CHECKLIST"
-  | "FINALIZED_EXECUTION_PLAN"
-  | "TASKS_INDEX"
-  | "WORK_PACKAGE_TASK"
-  | "LANE_STATE"
-  | "PRIMARY_METADATA"
-  | "RETROSPECTIVE"
-  | "ANALYSIS_REPORT"
+export const ARTIFACT_KINDS = [
+  "STATUS_STATE",
+  "ISSUE_MATRIX",
+  "ACCEPTANCE_MATRIX",
+  "DECISION_LOG",
+  "TRACER_FILE",
+  "REVIEW_CYCLE",
+  "SPEC",
+  "DATA_MODEL",
+  "RESEARCH",
+  "CHECKLIST",
+  "FINALIZED_EXECUTION_PLAN",
+  "TASKS_INDEX",
+  "WORK_PACKAGE_TASK",
+  "LANE_STATE",
+  "PRIMARY_METADATA",
+  "RETROSPECTIVE",
+  "ANALYSIS_REPORT"
+] as const
+/** One artifact kind. */
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number]
 
 /** Lifecycle kinds: their authority is the status surface. */
 export const LIFECYCLE_KINDS: ReadonlySet<ArtifactKind> = new Set([
@@ -399,3 +404,35 @@ export const contextToJson = (ctx: MissionExecutionContext) => ({
   prompt_source: ctx.prompt_source,
   work_package: ctx.work_package
 })
+
+/** The kinds of checkout a directory can be in (execution-context spec §6). */
+export type CheckoutKind = "primary" | "lane_worktree" | "coord_worktree" | "unregistered_husk"
+
+/** A classified checkout: informational only, never used to choose a location (R-CLS-2). */
+export interface CheckoutClass {
+  readonly kind: CheckoutKind
+  readonly root: string
+  readonly lane_id: string | null
+}
+
+/** §6: classifies `cwd` against the primary root and the worktree registry (first match wins). */
+export const classifyCheckoutIn = (
+  primaryRoot: string,
+  cwd: string,
+  registry: ReadonlyArray<{ readonly path: string; readonly prunable: boolean }>
+): CheckoutClass => {
+  const worktrees = joinPath(primaryRoot, WORKTREES_DIR)
+  if (isWithin(worktrees, cwd) && cwd !== worktrees) {
+    const name = cwd.slice(worktrees.length + 1).split("/")[0]
+    const root = joinPath(worktrees, name)
+    const entry = registry.find((e) => e.path === root)
+    if (entry === undefined || entry.prunable) return { kind: "unregistered_husk", root, lane_id: null }
+    if (isCoordWorktreeName(name)) return { kind: "coord_worktree", root, lane_id: null }
+    return { kind: "lane_worktree", root, lane_id: laneIdOfWorktreeName(name) }
+  }
+  const linked = registry
+    .filter((e) => e.path !== primaryRoot && !e.prunable && isWithin(e.path, cwd))
+    .sort((a, b) => b.path.length - a.path.length)[0]
+  if (linked !== undefined) return { kind: "lane_worktree", root: linked.path, lane_id: null }
+  return { kind: "primary", root: primaryRoot, lane_id: null }
+}

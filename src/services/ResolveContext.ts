@@ -12,6 +12,7 @@ import {
   branchExistsIn,
   branchRefOf,
   checkInvariants,
+  classifyCheckoutIn,
   coordWorktreeOf,
   deriveIdentity,
   featureDirOf,
@@ -344,3 +345,19 @@ export const statusTargetOf = (r: Resolution): StatusTarget =>
 
 /** The status facade's target for a mission. */
 export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({ ...req, action: "status" }), statusTargetOf)
+
+/** §6: which kind of checkout `cwd` is in (informational: diagnostics and guards, never a location source). */
+export const classifyCheckout = (cwd: string) =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const git = yield* Git
+    const location = yield* discoverPrimaryRoot(cwd)
+    const real = (yield* fs.realpath(cwd).pipe(Effect.mapError(fsFail))) ?? cwd
+    const registry = yield* git.worktreeList(location.primaryRoot)
+    const entries = yield* Effect.forEach(registry, (e) =>
+      Effect.map(fs.realpath(e.path).pipe(Effect.orElseSucceed(() => null)), (p) => ({
+        path: p ?? e.path,
+        prunable: e.prunable
+      })))
+    return classifyCheckoutIn(location.primaryRoot, real, entries)
+  })
