@@ -240,9 +240,12 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         return { written, unchanged }
       })
 
-    const materializeLocked = (t: StatusTarget) =>
+    /** Writes the snapshot; `known` reuses a stream and meta already read under the same lock. */
+    const materializeLocked = (t: StatusTarget, known?: { readonly stream: EventStream; readonly meta: unknown }) =>
       Effect.gen(function*() {
-        const snap = yield* snapshot(t)
+        const snap = known === undefined
+          ? yield* snapshot(t)
+          : snapshotOf(known.stream, yield* identityOf(t.metaPath, known.meta))
         const path = snapshotPath(t)
         const written = yield* writeIfChanged(path, snapshotBytes(snap))
         const derived = yield* writeDerived(t, snap)
@@ -354,6 +357,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
             { invariant: "STA-002", event_id: event.event_id, event_path: logPath(t) }
           )
         }
+        return back
       })
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
@@ -380,11 +384,11 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
                 { path: logPath(t) }
               )
             }
-            yield* verify(t, decision.event, missionId)
+            const back = yield* verify(t, decision.event, missionId)
             const marker = yield* gitOp(t)
             const warnings = yield* (marker !== null
               ? Effect.fail(statusError("GIT_OPERATION_IN_PROGRESS", `a git operation is in progress (${marker})`))
-              : materializeLocked(t)).pipe(
+              : materializeLocked(t, { stream: back, meta })).pipe(
               Effect.as([] as Array<string>),
               Effect.catchAll((e) =>
                 Effect.succeed([
