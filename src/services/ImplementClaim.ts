@@ -16,13 +16,12 @@ import { ContextErrors } from "../core/ContextError.js"
 import type { ContextError } from "../core/ContextError.js"
 import { branchExistsIn, readDirFor } from "../core/ExecutionContext.js"
 import type { MissionExecutionContext } from "../core/ExecutionContext.js"
-import { decodeLanesManifest, decodeMissionMeta } from "../core/MissionMeta.js"
+import { decodeLanesManifest } from "../core/MissionMeta.js"
 import {
   headsRef,
   kittyctxLockPath,
   LANES_FILE,
   laneSparsePatterns,
-  META_FILE,
   missionBranch,
   missionDir,
   missionFile,
@@ -452,7 +451,7 @@ const LANE_LOCK_TIMEOUT_MS = 30_000
 export const laneLockPath = (commonDir: string, worktreePath: string): string =>
   kittyctxLockPath(commonDir, `wt-${createHash("sha1").update(worktreePath).digest("hex")}`)
 
-/** §2.2: lane, path, branch and parent of the WP (parent: meta.coordination_branch, else lanes.json mission_branch). */
+/** §2.2: lane, path, branch and parent of the WP (parent: the coordination branch, else lanes.json mission_branch). */
 export const lanePlanOf = (
   ctx: MissionExecutionContext
 ): Effect.Effect<LanePlan, ContextError | SurfaceError, RepoFs> =>
@@ -463,10 +462,8 @@ export const lanePlanOf = (
       const workspace = ctx.workspace.primary_root
       return { laneId: wp.lane_id, workspace, branch: wp.lane_branch, parent: null, allocate: false }
     }
-    const metaPath = missionFile(readDirFor(ctx, "PRIMARY_METADATA"), META_FILE)
-    const meta = yield* decodeMissionMeta(metaPath, yield* readTextVia(metaPath))
-    const declared = meta?.coordination_branch
-    let parent = typeof declared === "string" && declared !== "" ? declared : null
+    // the context exposes the coordination branch exactly when the mission routes through it (R-KIND-2)
+    let parent = ctx.branch_ref.coordination_branch
     if (parent === null) {
       const lanesPath = missionFile(readDirFor(ctx, "LANE_STATE"), LANES_FILE)
       const manifest = yield* decodeLanesManifest(lanesPath, yield* readTextVia(lanesPath))
