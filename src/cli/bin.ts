@@ -3,7 +3,7 @@
  * (0 ok, 1 refusal, 2 usage, 70 defect).
  */
 import { ValidationError } from "@effect/cli"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { MainLayer } from "../services/MainLayer.js"
 import { run } from "./Cli.js"

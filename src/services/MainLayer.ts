@@ -1,7 +1,7 @@
 /**
  * The program's layer, composed in one place: platform services, then kittyctx's ports over them.
  */
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import * as EventIds from "./EventIds.js"
 import * as FileLock from "./FileLock.js"
