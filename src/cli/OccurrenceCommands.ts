@@ -35,17 +35,6 @@ const context = (m: Option.Option<string>) =>
 
 const lines = (label: string, items: ReadonlyArray<string>) => items.map((s) => `${label} ${s}`)
 
-/**
- * Exit 1 once stdout is flushed: the runtime ends a failed run with `process.exit`, which drops what a
- * pipe has not taken yet (a check-diff report passes 64 KiB on a large diff).
- */
-const exitAfterFlush = Effect.zipRight(
-  Effect.async<void>((resume) => {
-    process.stdout.write("", () => resume(Effect.void))
-  }),
-  Effect.fail(new CliExit({ code: 1 }))
-)
-
 // kittyctx occurrence-map validate --mission <handle> [--schema] [--json]
 const validate = Command.make("validate", { mission, schema, json }, (o) =>
   handle(
@@ -67,7 +56,7 @@ const validate = Command.make("validate", { mission, schema, json }, (o) =>
         ]
         yield* Console.log(out.join("\n"))
       }
-      if (!report.valid) return yield* exitAfterFlush
+      if (!report.valid) return yield* new CliExit({ code: 1 })
     })
   )).pipe(Command.withDescription("Validate the mission's occurrence_map.yaml (exit 1 when invalid)"))
 
@@ -128,7 +117,7 @@ const checkDiffCommand = Command.make("check-diff", { mission, base, head, moves
         ]
         yield* Console.log(out.join("\n"))
       }
-      if (!result.passed) return yield* exitAfterFlush
+      if (!result.passed) return yield* new CliExit({ code: 1 })
     })
   )).pipe(Command.withDescription("Check a diff against the occurrence map and its moves (exit 1 when not passed)"))
 

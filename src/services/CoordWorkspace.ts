@@ -134,18 +134,41 @@ export const ensureWorktree = <E>(
     )
   })
 
+/** Where a coordination worktree goes: what `ensureCoordWorktreeAt` needs from a resolution. */
+export interface CoordPlan {
+  readonly primaryRoot: string
+  readonly commonDir: string
+  readonly path: string
+  readonly branch: string
+  /** Named in a `COORDINATION_BRANCH_DELETED` refusal. */
+  readonly primaryDir: string
+}
+
 /** Creates or reuses the coordination worktree of a coordination-kind context; `null` for other kinds. */
 export const ensureCoordWorkspace = (
   ctx: MissionExecutionContext,
   location: RepoLocation
-): Effect.Effect<string | null, ContextError, Git | FileLock | RepoFs> =>
+): Effect.Effect<string | null, ContextError, Git | FileLock | RepoFs> => {
+  const path = ctx.workspace.coord_worktree
+  const branch = ctx.branch_ref.coordination_branch
+  if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
+    return Effect.succeed(null)
+  }
+  return ensureCoordWorktreeAt({
+    primaryRoot: ctx.workspace.primary_root,
+    commonDir: location.commonDir,
+    path,
+    branch,
+    primaryDir: ctx.status_surface.status_read_dir
+  })
+}
+
+/** §12 for a planned coordination worktree, under its path-keyed lock. */
+export const ensureCoordWorktreeAt = (plan: CoordPlan): Effect.Effect<string, ContextError, Git | FileLock | RepoFs> =>
   Effect.gen(function*() {
-    if (ctx.branch_ref.destination_ref.kind !== "coordination") return null
-    const path = ctx.workspace.coord_worktree
-    const branch = ctx.branch_ref.coordination_branch
-    if (path === null || branch === null) return null
-    const root = ctx.workspace.primary_root
-    const lockFile = coordLockPath(location.commonDir, path)
+    const { branch, path } = plan
+    const root = plan.primaryRoot
+    const lockFile = coordLockPath(plan.commonDir, path)
     const outcome = yield* ensureWorktree<ContextError>({
       root,
       path,
@@ -156,7 +179,7 @@ export const ensureCoordWorkspace = (
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
             ? Effect.succeed([path, branch])
-            : Effect.fail(ContextErrors.coordinationBranchDeleted(branch, path, ctx.status_surface.status_read_dir))
+            : Effect.fail(ContextErrors.coordinationBranchDeleted(branch, path, plan.primaryDir))
         )
       ),
       onBranchMismatch: (expected, actual) => ContextErrors.branchMismatch(path, expected, actual),

@@ -46,6 +46,7 @@ import { parseHeadText } from "../core/WorktreePointer.js"
 import { Git } from "./Git.js"
 import { MissionStatus } from "./MissionStatus.js"
 import type { StatusTarget } from "./MissionStatus.js"
+import type { CoordPlan } from "./CoordWorkspace.js"
 import { RepoFs } from "./RepoFs.js"
 import type { FsError } from "./RepoFs.js"
 import { discoverPrimaryRoot, KittyEnv, parseGitPointer } from "./RootLocator.js"
@@ -80,7 +81,10 @@ export type ResolveRequirements = RepoFs | Git | KittyEnv | MissionStatus
 const fsFail = (e: FsError): ContextError => ContextErrors.fileUnreadable(e.path, e.reason)
 
 /** The full resolution (§4 steps 1-10). `resolveContext` and every projection map over this one program. */
-export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ContextError, ResolveRequirements> =>
+export const resolve = <R2 = never>(
+  req: ContextRequest,
+  beforeCoordProbe?: (plan: CoordPlan) => Effect.Effect<unknown, ContextError, R2>
+): Effect.Effect<Resolution, ContextError, ResolveRequirements | R2> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const git = yield* Git
@@ -170,6 +174,17 @@ export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ContextE
 
     // 6. workspace
     const coordRoot = yield* coordWorktreeOf(primaryRoot, identity, kind)
+    // a writer materialises the coordination worktree here, under its lock, so the probe below never
+    // sees a worktree another process is still creating
+    if (coordRoot !== null && beforeCoordProbe !== undefined && branchRef.coordination_branch !== null) {
+      yield* beforeCoordProbe({
+        primaryRoot,
+        commonDir: location.commonDir,
+        path: coordRoot,
+        branch: branchRef.coordination_branch,
+        primaryDir
+      })
+    }
 
     // 7. status surface
     let probe: CoordProbe | null = null

@@ -13,7 +13,7 @@ import { surfaceError } from "../core/SurfaceError.js"
 import type { SurfaceError } from "../core/SurfaceError.js"
 import { commitPaths, headRefOf, protectedRefusal } from "./CommitPath.js"
 import type { CommitOutcome } from "./CommitPath.js"
-import { ensureCoordWorkspace } from "./CoordWorkspace.js"
+import { ensureCoordWorktreeAt } from "./CoordWorkspace.js"
 import type { FileLock } from "./FileLock.js"
 import type { Git } from "./Git.js"
 import { MissionStatus, statusFiles } from "./MissionStatus.js"
@@ -27,10 +27,7 @@ export const resolveForWrite = (
   req: ContextRequest
 ): Effect.Effect<Resolution, ContextError, ResolveRequirements | FileLock> =>
   Effect.gen(function*() {
-    const first = yield* resolve(req)
-    if (first.context.branch_ref.destination_ref.kind !== "coordination") return first
-    yield* ensureCoordWorkspace(first.context, first.location)
-    return yield* resolve(req)
+    return yield* resolve(req, ensureCoordWorktreeAt)
   })
 
 /** The outcome of an emit: the transition and, on coordination missions, its commit. */
