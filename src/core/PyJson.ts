@@ -122,29 +122,36 @@ const unsupported = (value: unknown): never => {
 // ---------------------------------------------------------------------------------------------
 // Encoders
 
-const writeLine = (value: JsonValue, out: Array<string>): void => {
+/** Writes a scalar (or a kept number lexeme) and returns true; false for an array or object. */
+const writeScalar = (value: JsonValue, quote: (s: string) => string, out: Array<string>): boolean => {
   if (value === null) {
     out.push("null")
-    return
+    return true
   }
   switch (typeof value) {
     case "string":
-      out.push(quoteAscii(value))
-      return
+      out.push(quote(value))
+      return true
     case "number":
       out.push(encodeNumber(value))
-      return
+      return true
     case "boolean":
       out.push(value ? "true" : "false")
-      return
+      return true
     case "object":
-      break
+      if (value instanceof JsonNumber) {
+        out.push(value.lexeme)
+        return true
+      }
+      return false
     default:
-      unsupported(value)
+      return unsupported(value)
   }
-  if (value instanceof JsonNumber) {
-    out.push(value.lexeme)
-  } else if (Array.isArray(value)) {
+}
+
+const writeLine = (value: JsonValue, out: Array<string>): void => {
+  if (writeScalar(value, quoteAscii, out)) return
+  if (Array.isArray(value)) {
     const items = value as ReadonlyArray<JsonValue>
     out.push("[")
     for (let i = 0; i < items.length; i++) {
@@ -171,28 +178,8 @@ const newlineIndent = (depth: number): string => {
 }
 
 const writePretty = (value: JsonValue, depth: number, out: Array<string>): void => {
-  if (value === null) {
-    out.push("null")
-    return
-  }
-  switch (typeof value) {
-    case "string":
-      out.push(quoteRaw(value))
-      return
-    case "number":
-      out.push(encodeNumber(value))
-      return
-    case "boolean":
-      out.push(value ? "true" : "false")
-      return
-    case "object":
-      break
-    default:
-      unsupported(value)
-  }
-  if (value instanceof JsonNumber) {
-    out.push(value.lexeme)
-  } else if (Array.isArray(value)) {
+  if (writeScalar(value, quoteRaw, out)) return
+  if (Array.isArray(value)) {
     const items = value as ReadonlyArray<JsonValue>
     if (items.length === 0) {
       out.push("[]")

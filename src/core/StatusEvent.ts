@@ -10,7 +10,7 @@ import { resolveLaneAlias } from "./Lane.js"
 import type { JsonValue } from "./PyJson.js"
 import { statusError } from "./StatusError.js"
 import type { StatusError } from "./StatusError.js"
-import { foldTransitions, reduce } from "./StatusFold.js"
+import { laneOf, reduce } from "./StatusFold.js"
 import { parseDoneEvidence, validateTransition } from "./Transition.js"
 import type { Actor, DoneEvidence, ReviewResult } from "./Transition.js"
 
@@ -52,8 +52,7 @@ export type Decision =
 const WP_ID = /^WP\d+$/
 
 /** The WP's current lane from a transitions-only fold (§6.1 step 4); `genesis` when absent. */
-export const currentLane = (stream: EventStream, wpId: string): Lane =>
-  foldTransitions(stream.transitions).states.get(wpId)?.lane ?? "genesis"
+export const currentLane = (stream: EventStream, wpId: string): Lane => laneOf(stream.transitions, wpId)
 
 /** True when deciding this request needs the WP's subtask roster (a non-forced in_progress → for_review). */
 export const needsRoster = (stream: EventStream, request: TransitionRequest): boolean =>

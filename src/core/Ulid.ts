@@ -27,13 +27,6 @@ export const encodeUlid = (ms: number, random: Uint8Array): string => {
   return out + rand.reverse().join("")
 }
 
-/** The millisecond time of a ULID (its first 10 characters). */
-export const ulidTime = (id: string): number => {
-  let t = 0
-  for (let i = 0; i < 10; i++) t = t * 32 + CROCKFORD.indexOf(id[i])
-  return t
-}
-
 const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
 /**

@@ -6,7 +6,7 @@ import { Context, Effect, Layer, Option } from "effect"
 import { ContextErrors } from "../core/ContextError.js"
 import type { ContextError } from "../core/ContextError.js"
 import { kittifyDir, missionsRoot, WORKTREES_DIR } from "../core/Naming.js"
-import { basenamePath, dirnamePath, joinPath, normalizePath, resolvePath } from "../core/Paths.js"
+import { basenamePath, dirnamePath, joinPath, normalizePath } from "../core/Paths.js"
 import { parsePointerText, resolveCommondir } from "../core/WorktreePointer.js"
 import type { GitPointer } from "../core/WorktreePointer.js"
 import { Git } from "./Git.js"
@@ -156,12 +156,4 @@ export const discoverPrimaryRoot = (cwd: string): Effect.Effect<RepoLocation, Co
       return yield* ContextErrors.projectRootUnresolved(real, "not_a_kitty_project", location.primaryRoot)
     }
     return location
-  })
-
-/** The resolved path of `p` relative to `base`, realpathed when it exists. */
-export const realOrResolved = (base: string, p: string): Effect.Effect<string, ContextError, RepoFs> =>
-  Effect.gen(function*() {
-    const fs = yield* RepoFs
-    const abs = resolvePath(base, p)
-    return (yield* fs.realpath(abs).pipe(Effect.mapError(fsToContext))) ?? abs
   })

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url"
 import { readEventStream } from "../../src/core/EventRow.js"
 import { snapshotBytes, snapshotIdentity, snapshotOf } from "../../src/core/Snapshot.js"
 import { fromIsoFormat, isValidIso8601 } from "../../src/core/IsoTime.js"
+import { STALE_SNAPSHOTS } from "../support/corpus.js"
 import { type Finding, validateStatus } from "../../src/core/StatusValidate.js"
 
 const SLUG = "demo-mission-01KTEST0"
@@ -559,17 +560,7 @@ describe("fromIsoFormat (Python 3.11.7 datetime.fromisoformat)", () => {
 describe("validateStatus over the spec-kitty corpus", () => {
   const root = fileURLToPath(new URL("../../../shared/corpus/spec-kitty/", import.meta.url))
   // spec §15: committed snapshots spec-kitty itself would no longer write.
-  const STALE = [
-    "rc3-lane-allocation-single-seam-01M0GGX8",
-    "expected-artifacts-manifest-repair-01KZY498",
-    "deliver-loaded-doctrine-01M0DSQM",
-    "rc3-mission-type-backfill-01M0GGNS",
-    "single-authority-resolution-parity-01M0CEBQ",
-    "kind-complete-cascade-orphan-wiring-01M0FQCD",
-    "operating-procedures-validate-triage-01M0DR8F",
-    "project-tier-drg-node-emission-01M0DM94",
-    "symbolkey-source-module-01M0B0SF"
-  ]
+  const STALE = [...STALE_SNAPSHOTS]
 
   const missions = readdirSync(root).filter((m) => existsSync(`${root}${m}/meta.json`)).sort()
   const read = (mission: string, file: string): string | null => {
