@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 const lib = await import(resolve("dist/index.mjs"))
 const { Effect } = await import("effect")
 const CLI = resolve("dist/kittyctx.mjs")
-const CORPUS = fileURLToPath(new URL("../../shared/corpus/spec-kitty/", import.meta.url))
+const CORPUS = fileURLToPath(new URL("../test/fixtures/spec-kitty/missions/", import.meta.url))
 const work = realpathSync(mkdtempSync(join(tmpdir(), "kittyctx-bench-")))
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: work }
 

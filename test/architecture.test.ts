@@ -159,13 +159,13 @@ const show = (l: Located) => `${l.file}:${l.line}: ${JSON.stringify(l.text)}`
 
 /** The resolver's building blocks and the module that must hold each one's single definition. */
 const SINGLE_DEFINITIONS: Readonly<Record<string, string>> = {
-  resolveContext: "src/services/ResolveContext.ts",
-  parseGitPointer: "src/services/RootLocator.ts",
-  discoverPrimaryRoot: "src/services/RootLocator.ts",
-  resolveHandleIn: "src/core/MissionHandle.ts",
-  deriveIdentity: "src/core/ExecutionContext.ts",
-  placementFor: "src/core/ExecutionContext.ts",
-  decodeMissionMeta: "src/core/MissionMeta.ts"
+  resolveContext: "src/services/context/ResolveContext.ts",
+  parseGitPointer: "src/services/context/RootLocator.ts",
+  discoverPrimaryRoot: "src/services/context/RootLocator.ts",
+  resolveHandleIn: "src/core/context/MissionHandle.ts",
+  deriveIdentity: "src/core/context/ExecutionContext.ts",
+  placementFor: "src/core/context/ExecutionContext.ts",
+  decodeMissionMeta: "src/core/context/MissionMeta.ts"
 }
 
 /** §16.7: exactly one definition of each building block, in its module. */
@@ -191,7 +191,7 @@ const NAMING_LITERALS = [
   "status.events.jsonl",
   "status.json"
 ] as const
-const GRAMMAR_MODULE = "src/core/Naming.ts"
+const GRAMMAR_MODULE = "src/core/layout/Naming.ts"
 
 /** A literal used as a name or path (no whitespace), not prose in a message or a description. */
 const isPathLike = (text: string) => !/\s/.test(text)
@@ -212,7 +212,7 @@ const namingProse = (sources: Sources): Array<string> =>
     .filter((l) => !isPathLike(l.text) && NAMING_LITERALS.some((lit) => l.text.includes(lit)))
     .map(show)
 
-const STATUS_FACADE = "src/services/MissionStatus.ts"
+const STATUS_FACADE = "src/services/status/MissionStatus.ts"
 
 /**
  * Only the status facade (and the grammar) names the event log to read or write it: by `EVENTS_FILE`
@@ -229,14 +229,17 @@ const checkEventLogAccess = (sources: Sources): Array<string> =>
     .map(show)
 
 const CORE_PACKAGES = new Set(["effect", "yaml"])
+/** A relative import of `file` that stays inside src/core. */
+const isCoreRelative = (file: string, spec: string) =>
+  spec.startsWith(".") && path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).startsWith("src/core/")
 
 /** src/core is pure: imports only core, effect, yaml; no process, clock or randomness. */
 const checkCorePurity = (sources: Sources): Array<string> =>
   factsAll(sources)
     .filter(([file]) => file.startsWith("src/core/"))
-    .flatMap(([, f]) => [
+    .flatMap(([file, f]) => [
       ...f.imports
-        .filter((i) => !(CORE_PACKAGES.has(i.text) || (i.text.startsWith("./") && !i.text.slice(2).includes("/"))))
+        .filter((i) => !(CORE_PACKAGES.has(i.text) || isCoreRelative(file, i.text)))
         .map((i) => `impure or upward import ${show(i)}`),
       ...f.impure.map((i) => `impure call ${show(i)}`)
     ])
@@ -254,7 +257,7 @@ const checkImportDirection = (sources: Sources): Array<string> =>
       .map((i) => `${dir} imports ${show(i)}`)
   })
 
-const GIT_MODULE = "src/services/Git.ts"
+const GIT_MODULE = "src/services/ports/Git.ts"
 
 /** Only the Git service spawns git: no child_process anywhere, platform Command and `Command.make("git"` only there. */
 const checkGitSpawning = (sources: Sources): Array<string> =>
@@ -339,13 +342,13 @@ describe("§16.7 static checks over src/", () => {
 
 describe("each static check can fail", () => {
   const base: Sources = {
-    "src/core/Naming.ts": "export const MISSIONS_DIR = \"kitty-specs\"\n",
-    "src/core/ExecutionContext.ts": "export const deriveIdentity = () => 1\nexport const placementFor = () => 1\n",
-    "src/core/MissionHandle.ts": "export const resolveHandleIn = () => 1\n",
-    "src/core/MissionMeta.ts": "export const decodeMissionMeta = () => 1\n",
-    "src/services/RootLocator.ts": "export const parseGitPointer = () => 1\nexport function discoverPrimaryRoot() {}\n",
-    "src/services/ResolveContext.ts": "export const resolveContext = () => 1\n",
-    "src/services/Git.ts": "import { Command } from \"@effect/platform\"\nconst c = Command.make(\"git\", \"status\")\n"
+    "src/core/layout/Naming.ts": "export const MISSIONS_DIR = \"kitty-specs\"\n",
+    "src/core/context/ExecutionContext.ts": "export const deriveIdentity = () => 1\nexport const placementFor = () => 1\n",
+    "src/core/context/MissionHandle.ts": "export const resolveHandleIn = () => 1\n",
+    "src/core/context/MissionMeta.ts": "export const decodeMissionMeta = () => 1\n",
+    "src/services/context/RootLocator.ts": "export const parseGitPointer = () => 1\nexport function discoverPrimaryRoot() {}\n",
+    "src/services/context/ResolveContext.ts": "export const resolveContext = () => 1\n",
+    "src/services/ports/Git.ts": "import { Command } from \"@effect/platform\"\nconst c = Command.make(\"git\", \"status\")\n"
   }
 
   it("the synthetic base is clean", () => {
@@ -360,7 +363,7 @@ describe("each static check can fail", () => {
   it("a second definition, or a missing one, is caught", () => {
     const twice = { ...base, "src/cli/Other.ts": "function resolveContext() {}\n" }
     assert.strictEqual(checkSingleDefinitions(twice).length, 1)
-    const { "src/core/MissionMeta.ts": _, ...missing } = base
+    const { "src/core/context/MissionMeta.ts": _, ...missing } = base
     assert.match(checkSingleDefinitions(missing)[0], /decodeMissionMeta: 0 definitions/)
   })
 
@@ -383,7 +386,7 @@ describe("each static check can fail", () => {
       ...base,
       "src/services/A.ts": "import { EVENTS_FILE } from \"../core/Naming.js\"\nconst p = joinPath(d, EVENTS_FILE)\n",
       "src/cli/B.ts": "const q = d + \"/status.events.jsonl\"\n",
-      "src/services/MissionStatus.ts": "const ok = joinPath(d, EVENTS_FILE)\n"
+      "src/services/status/MissionStatus.ts": "const ok = joinPath(d, EVENTS_FILE)\n"
     }
     assert.strictEqual(checkEventLogAccess(bad).length, 3)
   })

@@ -3,11 +3,11 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/ExecutionContext.js"
-import type { MissionExecutionContext } from "../core/ExecutionContext.js"
-import { resolvePath } from "../core/Paths.js"
-import { ensureCoordWorkspace } from "../services/CoordWorkspace.js"
-import { classifyCheckout, resolve, resolveContext, resolveStatusSurface } from "../services/ResolveContext.js"
+import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/ExecutionContext.js"
+import type { MissionExecutionContext } from "../core/context/ExecutionContext.js"
+import { resolvePath } from "../core/layout/Paths.js"
+import { ensureCoordWorkspace } from "../services/context/CoordWorkspace.js"
+import { classifyCheckout, resolve, resolveContext, resolveStatusSurface } from "../services/context/ResolveContext.js"
 import { handle, printJson } from "./Output.js"
 import { Cwd } from "./StatusCommands.js"
 

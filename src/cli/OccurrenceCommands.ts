@@ -4,10 +4,10 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import type { FileAssessment, IntegrityFinding, IntegrityMode } from "../core/OccurrenceDiff.js"
-import { INTEGRITY_MODES } from "../core/OccurrenceDiff.js"
-import { checkDiff, validateOccurrenceMap } from "../services/OccurrenceCheck.js"
-import { resolveContext } from "../services/ResolveContext.js"
+import type { FileAssessment, IntegrityFinding, IntegrityMode } from "../core/occurrence/OccurrenceDiff.js"
+import { INTEGRITY_MODES } from "../core/occurrence/OccurrenceDiff.js"
+import { checkDiff, validateOccurrenceMap } from "../services/surfaces/OccurrenceCheck.js"
+import { resolveContext } from "../services/context/ResolveContext.js"
 import { CliExit, handle, printJson } from "./Output.js"
 import { Cwd } from "./StatusCommands.js"
 

@@ -3,12 +3,12 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
-import * as EventIds from "./EventIds.js"
-import * as FileLock from "./FileLock.js"
-import * as Git from "./Git.js"
-import * as MissionStatus from "./MissionStatus.js"
-import * as RepoFs from "./RepoFs.js"
-import * as RootLocator from "./RootLocator.js"
+import * as EventIds from "./ports/EventIds.js"
+import * as FileLock from "./ports/FileLock.js"
+import * as Git from "./ports/Git.js"
+import * as MissionStatus from "./status/MissionStatus.js"
+import * as RepoFs from "./ports/RepoFs.js"
+import * as RootLocator from "./context/RootLocator.js"
 
 const base = Layer.mergeAll(
   RepoFs.layer,

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { classifyCheckoutIn } from "../../src/core/ExecutionContext.js"
+import { classifyCheckoutIn } from "../../src/core/context/ExecutionContext.js"
 import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 
 describe("context classify (execution-context §6), real git", () => {

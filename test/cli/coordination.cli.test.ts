@@ -3,7 +3,7 @@ import { Either } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { readEventStream } from "../../src/core/EventRow.js"
+import { readEventStream } from "../../src/core/status/EventRow.js"
 import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, runCliAsync, writeFiles } from "../support/repo.js"
 
 const SLUG = "coord-demo-01JZC00D"

@@ -10,10 +10,10 @@ import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { readEventStream } from "../../src/core/EventRow.js"
-import { encodeLine } from "../../src/core/PyJson.js"
-import type { JsonValue } from "../../src/core/PyJson.js"
-import { laneOf } from "../../src/core/StatusFold.js"
+import { readEventStream } from "../../src/core/status/EventRow.js"
+import { encodeLine } from "../../src/core/python/PyJson.js"
+import type { JsonValue } from "../../src/core/python/PyJson.js"
+import { laneOf } from "../../src/core/status/StatusFold.js"
 import {
   CLI,
   commitAll,

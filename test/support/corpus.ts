@@ -1,11 +1,11 @@
 /**
- * Read-only access to the shared spec-kitty corpus (../shared/corpus/spec-kitty beside the project).
+ * Read-only access to the spec-kitty mission corpus kept in the repository (test/fixtures/spec-kitty).
  */
 import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 
 /** Absolute path of the corpus directory. */
-export const CORPUS_DIR = fileURLToPath(new URL("../../../shared/corpus/spec-kitty/", import.meta.url))
+export const CORPUS_DIR = fileURLToPath(new URL("../fixtures/spec-kitty/missions/", import.meta.url))
 
 /** The missions whose committed status.json is stale (status-model spec §15). */
 export const STALE_SNAPSHOTS: ReadonlySet<string> = new Set([

@@ -1,0 +1,378 @@
+/**
+ * `resolveContext`, the only function that resolves a `MissionExecutionContext` (execution-context
+ * spec §4): it reads each input at most once (primary meta.json, lanes.json, refs with at most one git
+ * subprocess, the coordination worktree's pointer files) and hands the facts to the pure fragment
+ * functions in `core/ExecutionContext`. Every command, projection and status target maps over it.
+ */
+import { Effect, Either } from "effect"
+import type { ContextError } from "../../core/context/ContextError.js"
+import { ContextErrors } from "../../core/context/ContextError.js"
+import {
+  autoPickWp,
+  branchExistsIn,
+  branchRefOf,
+  checkInvariants,
+  classifyCheckoutIn,
+  coordWorktreeOf,
+  deriveIdentity,
+  featureDirOf,
+  isWpAction,
+  normalizeWpId,
+  parseAction,
+  statusSurfaceOf,
+  targetBranchNeedsRefs,
+  targetBranchOf,
+  workPackageRefOf
+} from "../../core/context/ExecutionContext.js"
+import type { Action, CommitTarget, CoordProbe, MissionExecutionContext, RefFacts } from "../../core/context/ExecutionContext.js"
+import { checkHandle, handleNeedsIds, resolveHandleIn } from "../../core/context/MissionHandle.js"
+import type { HandleCandidate } from "../../core/context/MissionHandle.js"
+import { commitKindOf, decodeLanesManifest, decodeMissionMeta, topologyOf } from "../../core/context/MissionMeta.js"
+import type { MissionMeta } from "../../core/context/MissionMeta.js"
+import {
+  coordMissionDir,
+  LANES_FILE,
+  META_FILE,
+  missionDir,
+  missionFile,
+  missionsRoot,
+  statusLockPath,
+  TASKS_DIR
+} from "../../core/layout/Naming.js"
+import { joinPath } from "../../core/layout/Paths.js"
+import { foldTransitions } from "../../core/status/StatusFold.js"
+import { parseFrontmatter, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
+import { parseHeadText } from "../../core/layout/WorktreePointer.js"
+import { Git } from "../ports/Git.js"
+import { MissionStatus } from "../status/MissionStatus.js"
+import type { StatusTarget } from "../status/MissionStatus.js"
+import type { CoordPlan } from "./CoordWorkspace.js"
+import { RepoFs } from "../ports/RepoFs.js"
+import type { FsError } from "../ports/RepoFs.js"
+import { discoverPrimaryRoot, KittyEnv, parseGitPointer } from "./RootLocator.js"
+import type { RepoLocation } from "./RootLocator.js"
+
+/** What a caller asks: the directory it runs in, the mission handle, the action, and a WP for WP actions. */
+export interface ContextRequest {
+  readonly cwd: string
+  readonly mission?: string | undefined
+  readonly action?: string | undefined
+  readonly wp_id?: string | undefined
+}
+
+/** Where a value came from, for `context explain`. */
+export interface Provenance {
+  readonly field: string
+  readonly value: unknown
+  readonly source: string
+  readonly rejected?: ReadonlyArray<{ readonly candidate: string; readonly why: string }>
+}
+
+/** A resolved context with the repository location it was resolved in and the provenance of its values. */
+export interface Resolution {
+  readonly context: MissionExecutionContext
+  readonly location: RepoLocation
+  readonly provenance: ReadonlyArray<Provenance>
+}
+
+/** The services resolution reads through. */
+export type ResolveRequirements = RepoFs | Git | KittyEnv | MissionStatus
+
+const fsFail = (e: FsError): ContextError => ContextErrors.fileUnreadable(e.path, e.reason)
+
+/** The full resolution (§4 steps 1-10). `resolveContext` and every projection map over this one program. */
+export const resolve = <R2 = never>(
+  req: ContextRequest,
+  beforeCoordProbe?: (plan: CoordPlan) => Effect.Effect<unknown, ContextError, R2>
+): Effect.Effect<Resolution, ContextError, ResolveRequirements | R2> =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const git = yield* Git
+    const provenance: Array<Provenance> = []
+    const note = (p: Provenance) => provenance.push(p)
+
+    // 1. action
+    const action: Action = yield* parseAction(req.action ?? "status")
+
+    // 2. root
+    const location = yield* discoverPrimaryRoot(req.cwd)
+    const primaryRoot = location.primaryRoot
+    const currentCwd = (yield* fs.realpath(req.cwd).pipe(Effect.mapError(fsFail))) ?? req.cwd
+    note({ field: "workspace.primary_root", value: primaryRoot, source: `root discovery from ${currentCwd}` })
+
+    // 3. handle
+    const specs = missionsRoot(primaryRoot)
+    const entries = (yield* fs.entries(specs).pipe(Effect.mapError(fsFail))) ?? []
+    const names = entries.filter((e) => e.kind === "Directory" && !e.name.startsWith(".")).map((e) => e.name)
+    const handle = yield* checkHandle(req.mission, names)
+    const metaTexts = new Map<string, string | null>()
+    const readMetaText = (name: string) =>
+      Effect.gen(function*() {
+        if (metaTexts.has(name)) return metaTexts.get(name)!
+        const text = yield* fs.readText(missionFile(missionDir(primaryRoot, name), META_FILE)).pipe(
+          Effect.mapError(fsFail)
+        )
+        metaTexts.set(name, text)
+        return text
+      })
+    const candidates: Array<HandleCandidate> = []
+    if (handleNeedsIds(handle)) {
+      const texts = yield* Effect.forEach(names, readMetaText, { concurrency: 16 })
+      names.forEach((name, i) => {
+        const decoded = decodeMissionMeta(name, texts[i])
+        const id = Either.isRight(decoded) ? decoded.right?.mission_id ?? null : null
+        candidates.push({ name, missionId: id })
+      })
+    } else {
+      for (const name of names) candidates.push({ name, missionId: null })
+    }
+    const resolved = yield* resolveHandleIn(handle, candidates)
+    const slug = resolved.slug
+    const primaryDir = missionDir(primaryRoot, slug)
+    note({ field: "identity.mission_slug", value: slug, source: `handle ${JSON.stringify(handle)} matched at level ${resolved.level}` })
+
+    // 4. meta.json (primary only, once)
+    const metaPath = missionFile(primaryDir, META_FILE)
+    const meta: MissionMeta | null = yield* decodeMissionMeta(metaPath, yield* readMetaText(slug))
+
+    // 5. identity, topology, kind, target branch, branch ref
+    const identity = deriveIdentity(meta?.mission_id, slug)
+    note({
+      field: "identity.mission_id",
+      value: identity.mission_id,
+      source: meta?.mission_id === undefined ? "legacy sentinel (no mission_id in meta.json)" : metaPath
+    })
+    const lanesKind = yield* fs.kind(missionFile(primaryDir, LANES_FILE)).pipe(Effect.mapError(fsFail))
+    const topology = topologyOf(meta, lanesKind === "File")
+    const kind = commitKindOf(meta, topology.value)
+    note({
+      field: "topology",
+      value: topology.value,
+      source: topology.source === "stored" ? `${metaPath} topology` : "derived from coordination_branch and lanes.json (R-TOPO-1)"
+    })
+    let refFacts: RefFacts | null = null
+    const refs = () =>
+      Effect.gen(function*() {
+        if (refFacts === null) refFacts = yield* git.refs(primaryRoot)
+        return refFacts
+      })
+    const target = targetBranchOf(meta, targetBranchNeedsRefs(meta) ? yield* refs() : null)
+    note({ field: "branch_ref.target_branch", value: target.branch, source: target.source })
+    const branchRef = branchRefOf(kind, meta, target.branch)
+    note({
+      field: "branch_ref.destination_ref",
+      value: branchRef.destination_ref,
+      source: kind === "coordination"
+        ? "meta.json coordination_branch (topology routes through coordination)"
+        : kind === "flattened"
+        ? "target branch (flattened or single_branch)"
+        : "target branch",
+      ...(kind !== "coordination" && typeof meta?.coordination_branch === "string" && meta.coordination_branch !== ""
+        ? { rejected: [{ candidate: meta.coordination_branch, why: `topology ${topology.value} does not route through coordination` }] }
+        : {})
+    })
+
+    // 6. workspace
+    const coordRoot = yield* coordWorktreeOf(primaryRoot, identity, kind)
+    // a writer materialises the coordination worktree here, under its lock, so the probe below never
+    // sees a worktree another process is still creating
+    if (coordRoot !== null && beforeCoordProbe !== undefined && branchRef.coordination_branch !== null) {
+      yield* beforeCoordProbe({
+        primaryRoot,
+        commonDir: location.commonDir,
+        path: coordRoot,
+        branch: branchRef.coordination_branch,
+        primaryDir
+      })
+    }
+
+    // 7. status surface
+    let probe: CoordProbe | null = null
+    if (coordRoot !== null) {
+      const rootKind = yield* fs.kind(coordRoot).pipe(Effect.mapError(fsFail))
+      if (rootKind !== null) {
+        const pointer = rootKind === "Directory"
+          ? yield* parseGitPointer(joinPath(coordRoot, ".git")).pipe(Effect.orElseSucceed(() => null))
+          : null
+        const isWorktree = pointer !== null && pointer._tag === "LinkedWorktree" && pointer.commonDir === location.commonDir
+        let head = null
+        if (isWorktree && pointer._tag === "LinkedWorktree") {
+          const headText = yield* fs.readText(joinPath(pointer.gitdir, "HEAD")).pipe(Effect.mapError(fsFail))
+          head = headText === null ? null : parseHeadText(headText)
+        }
+        const coordDirKind = yield* fs.kind(coordMissionDir(coordRoot, identity.mission_slug, identity.mid8)).pipe(
+          Effect.mapError(fsFail)
+        )
+        probe = { rootExists: true, isWorktreeOfRepo: isWorktree, head, coordDirExists: coordDirKind === "Directory", branchExists: null }
+      } else {
+        const facts = yield* refs()
+        probe = {
+          rootExists: false,
+          isWorktreeOfRepo: false,
+          head: null,
+          coordDirExists: false,
+          branchExists: branchExistsIn(facts.refs, branchRef.coordination_branch!)
+        }
+      }
+    }
+    const surface = yield* statusSurfaceOf(primaryRoot, identity, branchRef, coordRoot, probe)
+    note({
+      field: "status_surface.status_read_dir",
+      value: surface.status_read_dir,
+      source: surface.coord_state === "MATERIALIZED"
+        ? "coordination worktree on the coordination branch (MATERIALIZED)"
+        : surface.coord_state === "UNMATERIALIZED"
+        ? "primary mission dir: coordination worktree not created yet, branch exists (UNMATERIALIZED)"
+        : "primary mission dir (no coordination)",
+      rejected: [{ candidate: "lane worktree copies under .worktrees/", why: "status is never read from a lane (R-STAT-6)" }]
+    })
+
+    // 8. placement, prompt source
+    const featureDir = featureDirOf(primaryRoot, identity, surface)
+    const placementRef: CommitTarget = branchRef.destination_ref
+    const promptDir = joinPath(featureDir, TASKS_DIR)
+    note({ field: "prompt_source.prompt_source_dir", value: promptDir, source: "<feature_dir>/tasks (R-PROMPT-1)" })
+
+    // 9. work package
+    let workPackage = null
+    let executionWorkspace: string | null = null
+    if (isWpAction(action)) {
+      const taskEntries = ((yield* fs.entries(promptDir).pipe(Effect.mapError(fsFail))) ?? [])
+        .filter((e) => e.kind === "File")
+        .map((e) => e.name)
+      let wpId: string
+      if (req.wp_id !== undefined && req.wp_id !== "") {
+        wpId = yield* normalizeWpId(req.wp_id, action)
+      } else {
+        const status = yield* MissionStatus
+        const stream = yield* status.stream(statusTargetFrom(location, primaryRoot, slug, surface.status_read_dir, promptDir)).pipe(
+          Effect.mapError((e) =>
+            ContextErrors.canonicalStatusUnreadable(
+              String(e.details.path ?? surface.status_read_dir),
+              Number(e.details.line ?? 0),
+              `Cannot auto-pick a work package: ${e.message}`
+            )
+          )
+        )
+        const lanes = foldTransitions(stream.transitions).states
+        const wpIds = [...new Set(taskEntries.map((n) => /^(WP\d{2,})/.exec(n)?.[1]).filter((x): x is string => x !== undefined))]
+        const laneOf = (wp: string) => {
+          const lane = lanes.get(wp)?.lane
+          return lane === undefined || lane === "genesis" || lane === "uninitialized" ? "planned" : lane
+        }
+        wpId = yield* autoPickWp(action, wpIds, laneOf)
+        note({ field: "work_package.wp_id", value: wpId, source: `auto-picked by lane from ${surface.status_read_dir}` })
+      }
+      const files = wpFileCandidates(taskEntries, wpId)
+      if (files.length !== 1) {
+        return yield* ContextErrors.workPackageUnresolved(
+          action,
+          wpId,
+          files.length === 0 ? `no ${wpId} file in ${promptDir}` : "several files match",
+          files
+        )
+      }
+      const wpFile = joinPath(promptDir, files[0])
+      const wpText = (yield* fs.readText(wpFile).pipe(Effect.mapError(fsFail))) ?? ""
+      const front = parseFrontmatter(wpText)
+      const executionMode = Either.isRight(front) && typeof front.right.execution_mode === "string"
+        ? front.right.execution_mode
+        : null
+      let laneIdOfWp: string | null = null
+      if (executionMode !== "planning_artifact") {
+        const lanesPath = missionFile(featureDir, LANES_FILE)
+        const manifest = yield* decodeLanesManifest(lanesPath, yield* fs.readText(lanesPath).pipe(Effect.mapError(fsFail)))
+        laneIdOfWp = manifest.lanes.find((l) => l.wp_ids.includes(wpId))?.lane_id ?? null
+      }
+      const wp = yield* workPackageRefOf({
+        action,
+        primaryRoot,
+        slug,
+        targetBranch: target.branch,
+        wpId,
+        wpFile,
+        executionMode,
+        laneIdOfWp
+      })
+      workPackage = wp.ref
+      executionWorkspace = wp.workspace
+      note({ field: "workspace.execution_workspace", value: executionWorkspace, source: "lanes.json lane of the WP (§11)" })
+    }
+
+    // 10. assemble
+    const context = yield* checkInvariants({
+      action,
+      topology,
+      identity,
+      branch_ref: branchRef,
+      workspace: {
+        primary_root: primaryRoot,
+        current_cwd: currentCwd,
+        coord_worktree: coordRoot,
+        execution_workspace: executionWorkspace,
+        allowed_command_cwd: executionWorkspace ?? primaryRoot
+      },
+      status_surface: surface,
+      artifact_placement: { placement_ref: placementRef },
+      prompt_source: { prompt_source_dir: promptDir },
+      work_package: workPackage,
+      feature_dir: featureDir
+    })
+    return { context, location, provenance }
+  }).pipe(Effect.withSpan("kittyctx.resolveContext"))
+
+const statusTargetFrom = (
+  location: RepoLocation,
+  primaryRoot: string,
+  slug: string,
+  statusDir: string,
+  promptDir: string
+): StatusTarget => ({
+  missionSlug: slug,
+  statusDir,
+  metaPath: missionFile(missionDir(primaryRoot, slug), META_FILE),
+  tasksDir: promptDir,
+  lockPath: statusLockPath(location.commonDir, slug),
+  workspaceRoot: primaryRoot
+})
+
+/** The one resolver (R-RES-1). */
+export const resolveContext = (req: ContextRequest): Effect.Effect<MissionExecutionContext, ContextError, ResolveRequirements> =>
+  Effect.map(resolve(req), (r) => r.context)
+
+/** R-RES-2: the placement projection. */
+export const resolvePlacement = (req: ContextRequest) =>
+  Effect.map(resolveContext({ ...req, action: "status" }), (c) => c.artifact_placement.placement_ref)
+
+/** R-RES-2: the status-surface projection. */
+export const resolveStatusSurface = (req: ContextRequest) =>
+  Effect.map(resolveContext({ ...req, action: "status" }), (c) => c.status_surface)
+
+/** The status facade's target of a resolution: its status surface, primary meta.json, prompts and lock. */
+export const statusTargetOf = (r: Resolution): StatusTarget =>
+  statusTargetFrom(
+    r.location,
+    r.context.workspace.primary_root,
+    r.context.identity.mission_slug,
+    r.context.status_surface.status_write_dir,
+    r.context.prompt_source.prompt_source_dir
+  )
+
+/** The status facade's target for a mission. */
+export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({ ...req, action: "status" }), statusTargetOf)
+
+/** §6: which kind of checkout `cwd` is in (informational: diagnostics and guards, never a location source). */
+export const classifyCheckout = (cwd: string) =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const git = yield* Git
+    const location = yield* discoverPrimaryRoot(cwd)
+    const real = (yield* fs.realpath(cwd).pipe(Effect.mapError(fsFail))) ?? cwd
+    const registry = yield* git.worktreeList(location.primaryRoot)
+    const entries = yield* Effect.forEach(registry, (e) =>
+      Effect.map(fs.realpath(e.path).pipe(Effect.orElseSucceed(() => null)), (p) => ({
+        path: p ?? e.path,
+        prunable: e.prunable
+      })))
+    return classifyCheckoutIn(location.primaryRoot, real, entries)
+  })
