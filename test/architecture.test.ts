@@ -160,7 +160,7 @@ const show = (l: Located) => `${l.file}:${l.line}: ${JSON.stringify(l.text)}`
 /** The resolver's building blocks and the module that must hold each one's single definition. */
 const SINGLE_DEFINITIONS: Readonly<Record<string, string>> = {
   resolveContext: "src/services/context/ResolveContext.ts",
-  parseGitPointer: "src/services/context/RootLocator.ts",
+  parseGitPointer: "src/services/ports/GitFiles.ts",
   discoverPrimaryRoot: "src/services/context/RootLocator.ts",
   resolveHandleIn: "src/core/context/MissionHandle.ts",
   deriveIdentity: "src/core/context/ExecutionContext.ts",
@@ -191,7 +191,7 @@ const NAMING_LITERALS = [
   "status.events.jsonl",
   "status.json"
 ] as const
-const GRAMMAR_MODULE = "src/core/layout/Naming.ts"
+const GRAMMAR_MODULE = "src/core/repo/Naming.ts"
 
 /** A literal used as a name or path (no whitespace), not prose in a message or a description. */
 const isPathLike = (text: string) => !/\s/.test(text)
@@ -342,11 +342,12 @@ describe("§16.7 static checks over src/", () => {
 
 describe("each static check can fail", () => {
   const base: Sources = {
-    "src/core/layout/Naming.ts": "export const MISSIONS_DIR = \"kitty-specs\"\n",
+    "src/core/repo/Naming.ts": "export const MISSIONS_DIR = \"kitty-specs\"\n",
     "src/core/context/ExecutionContext.ts": "export const deriveIdentity = () => 1\nexport const placementFor = () => 1\n",
     "src/core/context/MissionHandle.ts": "export const resolveHandleIn = () => 1\n",
     "src/core/context/MissionMeta.ts": "export const decodeMissionMeta = () => 1\n",
-    "src/services/context/RootLocator.ts": "export const parseGitPointer = () => 1\nexport function discoverPrimaryRoot() {}\n",
+    "src/services/ports/GitFiles.ts": "export const parseGitPointer = () => 1\n",
+    "src/services/context/RootLocator.ts": "export function discoverPrimaryRoot() {}\n",
     "src/services/context/ResolveContext.ts": "export const resolveContext = () => 1\n",
     "src/services/ports/Git.ts": "import { Command } from \"@effect/platform\"\nconst c = Command.make(\"git\", \"status\")\n"
   }

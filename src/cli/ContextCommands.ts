@@ -5,17 +5,17 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../core/context/ExecutionContext.js"
-import { resolvePath } from "../core/layout/Paths.js"
-import { ensureCoordWorkspace } from "../services/context/CoordWorkspace.js"
-import { classifyCheckout, resolve, resolveContext, resolveStatusSurface } from "../services/context/ResolveContext.js"
+import { resolvePath } from "../core/repo/Paths.js"
+import {
+  classifyCheckout,
+  resolve,
+  resolveContext,
+  resolveForWrite,
+  resolveStatusSurface
+} from "../services/context/ResolveContext.js"
+import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
-import { Cwd } from "./StatusCommands.js"
 
-const mission = Options.text("mission").pipe(
-  Options.withAlias("feature"),
-  Options.withDescription("Mission handle: dir name, slug, human slug, mid8, ULID or NNN"),
-  Options.optional
-)
 const action = Options.text("action").pipe(
   Options.withDescription("Action: specify, plan, analyze, tasks*, accept, status, implement, review"),
   Options.withDefault("status")
@@ -25,7 +25,6 @@ const cwdOption = Options.directory("cwd", { exists: "either" }).pipe(
   Options.withDescription("Resolve as if run from this directory"),
   Options.optional
 )
-const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
 
 const request = (o: { mission: Option.Option<string>; action: string; wp: Option.Option<string>; cwd: Option.Option<string> }) =>
   Effect.map(Cwd, (cwd) => ({
@@ -117,8 +116,8 @@ const coordEnsureCommand = Command.make("coord-ensure", { mission, cwd: cwdOptio
   handle(
     o.json,
     Effect.gen(function*() {
-      const r = yield* resolve(yield* request({ ...o, action: "status", wp: Option.none() }))
-      const path = yield* ensureCoordWorkspace(r.context, r.location)
+      const r = yield* resolveForWrite(yield* request({ ...o, action: "status", wp: Option.none() }))
+      const path = r.context.workspace.coord_worktree
       yield* o.json ? printJson({ ok: true, coord_worktree: path }) : Console.log(path ?? "(not a coordination mission)")
     })
   )).pipe(Command.withDescription("Create or reuse the coordination worktree of a coordination mission"))

@@ -6,10 +6,11 @@ import { Console, Effect, Option } from "effect"
 import { analysisRequiredLines } from "../core/surfaces/AnalysisReport.js"
 import type { Freshness } from "../core/surfaces/AnalysisReport.js"
 import { claimWorkPackage } from "../services/surfaces/ImplementClaim.js"
-import type { ClaimOutcome, PlanningMode } from "../services/surfaces/ImplementClaim.js"
+import type { ClaimOutcome } from "../services/surfaces/ImplementClaim.js"
+import type { PlanningMode } from "../services/surfaces/PlanningCommit.js"
+import { Cwd, jsonOption, missionOption } from "./Options.js"
 import { CliExit, handle, isCodedError, printJson } from "./Output.js"
 import type { CodedError } from "./Output.js"
-import { Cwd } from "./StatusCommands.js"
 
 const usage = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
 
@@ -63,18 +64,14 @@ export const implementCommand = Command.make(
   "implement",
   {
     wp: Args.text({ name: "WP" }).pipe(Args.withDescription("Work package id, e.g. WP01")),
-    mission: Options.text("mission").pipe(
-      Options.withAlias("feature"),
-      Options.withDescription("Mission handle: dir name, slug, human slug, mid8, ULID or NNN"),
-      Options.optional
-    ),
+    mission: missionOption,
     agent: Options.text("agent").pipe(Options.withDescription("The claiming agent (the event's actor)")),
     shellPid,
     planning,
     acknowledgeNotBulkEdit: Options.boolean("acknowledge-not-bulk-edit").pipe(
       Options.withDescription("Claim although spec.md reads like a bulk edit and the mission is not change_mode: bulk_edit")
     ),
-    json: Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
+    json: jsonOption
   },
   (o) =>
     Effect.gen(function*() {

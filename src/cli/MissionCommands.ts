@@ -3,51 +3,52 @@
  * resolves the mission once, then calls RecordAnalysis.
  */
 import { Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
 import { Console, Effect, Option } from "effect"
-import { resolvePath } from "../core/layout/Paths.js"
-import { surfaceError } from "../core/surfaces/SurfaceError.js"
-import type { SurfaceError } from "../core/surfaces/SurfaceError.js"
+import { resolvePath } from "../core/repo/Paths.js"
+import { IoErrors } from "../core/repo/RepoError.js"
+import type { IoError } from "../core/repo/RepoError.js"
+import { RepoFs, textOf } from "../services/ports/RepoFs.js"
 import { analysisStatus, recordAnalysis } from "../services/surfaces/RecordAnalysis.js"
+import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
-import { Cwd } from "./StatusCommands.js"
 
-const mission = Options.text("mission").pipe(
-  Options.withAlias("feature"),
-  Options.withDescription("Mission handle: dir name, slug, human slug, mid8, ULID or NNN"),
-  Options.optional
-)
-const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
+/** The most an analysis submission may hold. */
+const MAX_SUBMISSION_BYTES = 16 * 1024 * 1024
 
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
-const decode = (where: string, bytes: Uint8Array): Effect.Effect<string, SurfaceError> =>
-  Effect.try({
-    try: () => utf8.decode(bytes),
-    catch: () => surfaceError("INPUT_UNREADABLE", `${where} is not UTF-8 text`, { input: where })
-  })
-
-const readStdin: Effect.Effect<Uint8Array, SurfaceError> = Effect.async((resume) => {
+const readStdin: Effect.Effect<Uint8Array, IoError> = Effect.async((resume) => {
   const chunks: Array<Buffer> = []
-  const onData = (c: Buffer) => chunks.push(c)
-  const onEnd = () => resume(Effect.succeed(new Uint8Array(Buffer.concat(chunks))))
-  const onError = (e: Error) =>
-    resume(Effect.fail(surfaceError("INPUT_UNREADABLE", `Cannot read stdin: ${e.message}`, { input: "-" })))
-  process.stdin.on("data", onData).once("end", onEnd).once("error", onError)
-  return Effect.sync(() => {
+  let size = 0
+  const onData = (c: Buffer) => {
+    size += c.length
+    if (size > MAX_SUBMISSION_BYTES) {
+      cleanup()
+      resume(Effect.fail(IoErrors.tooLarge("stdin", size, MAX_SUBMISSION_BYTES)))
+    } else chunks.push(c)
+  }
+  const onEnd = () => {
+    cleanup()
+    resume(Effect.succeed(new Uint8Array(Buffer.concat(chunks))))
+  }
+  const onError = (e: NodeJS.ErrnoException) => {
+    cleanup()
+    resume(Effect.fail(IoErrors.unreadable("stdin", e.code ?? "EIO")))
+  }
+  const cleanup = () => {
     process.stdin.off("data", onData).off("end", onEnd).off("error", onError)
-  })
+    process.stdin.pause()
+  }
+  process.stdin.on("data", onData).once("end", onEnd).once("error", onError)
+  return Effect.sync(cleanup)
 })
 
-/** The submitted report: the file, or stdin when absent or `-`. */
+/** The submitted report: the file (a regular file, strict UTF-8), or stdin when absent or `-`. */
 const readSubmission = (cwd: string, file: Option.Option<string>) =>
   Option.match(Option.filter(file, (f) => f !== "-"), {
-    onNone: () => Effect.flatMap(readStdin, (b) => decode("stdin", b)),
+    onNone: () => Effect.flatMap(readStdin, (b) => textOf("stdin", b)),
     onSome: (f) => {
       const path = resolvePath(cwd, f)
-      return Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFile(path)).pipe(
-        Effect.mapError((e) => surfaceError("INPUT_UNREADABLE", `Cannot read ${path}: ${e.message}`, { input: path })),
-        Effect.flatMap((b) => decode(path, b))
+      return Effect.flatMap(RepoFs, (fs) => fs.readText(path, { maxBytes: MAX_SUBMISSION_BYTES })).pipe(
+        Effect.flatMap((text) => (text === null ? Effect.fail(IoErrors.unreadable(path, "ENOENT")) : Effect.succeed(text)))
       )
     }
   })

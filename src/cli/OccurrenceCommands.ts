@@ -7,16 +7,9 @@ import { Console, Effect, Option } from "effect"
 import type { FileAssessment, IntegrityFinding, IntegrityMode } from "../core/occurrence/OccurrenceDiff.js"
 import { INTEGRITY_MODES } from "../core/occurrence/OccurrenceDiff.js"
 import { checkDiff, validateOccurrenceMap } from "../services/surfaces/OccurrenceCheck.js"
-import { resolveContext } from "../services/context/ResolveContext.js"
+import { resolve } from "../services/context/ResolveContext.js"
+import { jsonOption as json, missionOption as mission, missionRequest } from "./Options.js"
 import { CliExit, handle, printJson } from "./Output.js"
-import { Cwd } from "./StatusCommands.js"
-
-const mission = Options.text("mission").pipe(
-  Options.withAlias("feature"),
-  Options.withDescription("Mission handle: dir name, slug, human slug, mid8, ULID or NNN"),
-  Options.optional
-)
-const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
 const schema = Options.boolean("schema").pipe(
   Options.withDescription("Also check the strict JSON Schema (layer 3), reported as schema_errors")
 )
@@ -30,8 +23,8 @@ const movesIntegrity = Options.choice("moves-integrity", INTEGRITY_MODES).pipe(
   Options.withDefault<IntegrityMode>("enforce")
 )
 
-const context = (m: Option.Option<string>) =>
-  Effect.flatMap(Cwd, (cwd) => resolveContext({ cwd, mission: Option.getOrUndefined(m), action: "status" }))
+const resolution = (m: Option.Option<string>) =>
+  Effect.flatMap(missionRequest(m), (req) => resolve({ ...req, action: "status" }))
 
 const lines = (label: string, items: ReadonlyArray<string>) => items.map((s) => `${label} ${s}`)
 
@@ -40,8 +33,8 @@ const validate = Command.make("validate", { mission, schema, json }, (o) =>
   handle(
     o.json,
     Effect.gen(function*() {
-      const ctx = yield* context(o.mission)
-      const report = yield* validateOccurrenceMap(ctx, { schema: o.schema })
+      const r = yield* resolution(o.mission)
+      const report = yield* validateOccurrenceMap(r.context, { schema: o.schema })
       if (o.json) {
         const { path: _path, structural_errors: _structural, ...shown } = report
         yield* printJson({ ok: true, ...shown })
@@ -88,8 +81,8 @@ const checkDiffCommand = Command.make("check-diff", { mission, base, head, moves
   handle(
     o.json,
     Effect.gen(function*() {
-      const ctx = yield* context(o.mission)
-      const result = yield* checkDiff(ctx, {
+      const r = yield* resolution(o.mission)
+      const result = yield* checkDiff(r, {
         base: Option.getOrUndefined(o.base),
         head: Option.getOrUndefined(o.head),
         movesIntegrity: o.movesIntegrity

@@ -2,7 +2,7 @@
  * The CLI edge: result and error rendering (stdout carries results only; errors go to stderr, or
  * into the `--json` envelope on stdout) and the exit-code contract (0 ok, 1 refusal, 2 usage, 70 defect).
  */
-import { Console, Data, Effect } from "effect"
+import { Cause, Console, Data, Effect } from "effect"
 
 /** A domain failure as every kittyctx error carries it. */
 export interface CodedError {
@@ -40,14 +40,31 @@ export const fail = (e: CodedError, json: boolean, exitCode = 1): Effect.Effect<
       Effect.zipRight(Effect.fail(new CliExit({ code: exitCode })))
     )
 
-/** Runs a command body: coded domain errors are rendered and become exit 1. */
-export const handle = <A, E, R>(
-  json: boolean,
-  body: Effect.Effect<A, E, R>
-): Effect.Effect<A, CliExit | Exclude<E, CodedError>, R> =>
+/** The exit code of a defect: kittyctx hit a bug (never a user's input). */
+export const DEFECT_EXIT = 70
+
+/**
+ * Runs a command body in the output mode its own `--json` option chose: coded domain errors are
+ * rendered and become exit 1; anything else is a defect, rendered as `INTERNAL_DEFECT` (exit 70).
+ */
+export const handle = <A, E, R>(json: boolean, body: Effect.Effect<A, E, R>): Effect.Effect<A, CliExit, R> =>
   body.pipe(
-    Effect.catchIf(
-      (e): e is Extract<E, CodedError> => isCodedError(e),
-      (e) => fail(e, json)
-    )
-  ) as Effect.Effect<A, CliExit | Exclude<E, CodedError>, R>
+    Effect.catchAllCause((cause) => {
+      const failure = Cause.failureOption(cause)
+      if (failure._tag === "Some") {
+        const e: unknown = failure.value
+        if (e instanceof CliExit) return Effect.fail(e)
+        if (isCodedError(e)) return fail(e, json)
+      }
+      if (Cause.isInterruptedOnly(cause)) return Effect.fail(new CliExit({ code: 130 }))
+      return fail(
+        {
+          code: "INTERNAL_DEFECT",
+          message: "kittyctx hit an unexpected error; this is a bug",
+          details: { cause: Cause.pretty(cause) }
+        },
+        json,
+        DEFECT_EXIT
+      )
+    })
+  )

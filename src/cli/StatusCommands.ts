@@ -3,7 +3,7 @@
  * then calls the one status facade.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Context, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { DISPLAY_LANES } from "../core/status/Lane.js"
 import { parseIsoMicros, snapshotBytes, weightedProgress } from "../core/status/Snapshot.js"
 import type { Snapshot, TimePoint } from "../core/status/Snapshot.js"
@@ -13,33 +13,12 @@ import type { Actor, ReviewResult } from "../core/status/Transition.js"
 import { MissionStatus } from "../services/status/MissionStatus.js"
 import { resolveStatusTarget } from "../services/context/ResolveContext.js"
 import { emitTransition } from "../services/surfaces/StatusWrites.js"
-import { basenamePath, resolvePath } from "../core/layout/Paths.js"
+import { featureDirOption as featureDir, jsonOption as json, missionOption as mission, missionRequest } from "./Options.js"
 import { CliExit, handle, printJson, printRaw } from "./Output.js"
-
-/** The directory the command runs from (the process CWD in the binary; fixed in tests). */
-export class Cwd extends Context.Tag("kittyctx/Cwd")<Cwd, string>() {}
-
-const mission = Options.text("mission").pipe(
-  Options.withAlias("feature"),
-  Options.withDescription("Mission handle: the directory name under kitty-specs/"),
-  Options.optional
-)
-const featureDir = Options.text("feature-dir").pipe(
-  Options.withDescription("Path of the mission directory (instead of --mission)"),
-  Options.optional
-)
-const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
 
 /** The status target of `--mission` (or of `--feature-dir`, whose name is then the handle). */
 const target = (m: Option.Option<string>, dir: Option.Option<string>) =>
-  Effect.flatMap(Cwd, (cwd) =>
-    Option.match(dir, {
-      onNone: () => resolveStatusTarget({ cwd, mission: Option.getOrUndefined(m) }),
-      onSome: (d) => {
-        const abs = resolvePath(cwd, d)
-        return resolveStatusTarget({ cwd: abs, mission: basenamePath(abs) })
-      }
-    }))
+  Effect.flatMap(missionRequest(m, dir), resolveStatusTarget)
 
 const pad = (s: string, n: number) => (s.length >= n ? s + " " : s + " ".repeat(n - s.length))
 
@@ -191,11 +170,7 @@ const emit = Command.make(
           implementationEvidencePresent: null,
           policyMetadata: null
         }
-        const cwd = yield* Cwd
-        const req = Option.match(o.featureDir, {
-          onNone: () => ({ cwd, mission: Option.getOrUndefined(o.mission) }),
-          onSome: (d) => ({ cwd: resolvePath(cwd, d), mission: basenamePath(resolvePath(cwd, d)) })
-        })
+        const req = yield* missionRequest(o.mission, o.featureDir)
         const { commit, outcome } = yield* emitTransition(req, request)
         for (const w of outcome.warnings) yield* Console.error(`warning: ${w}`)
         if (o.json) {

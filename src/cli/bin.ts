@@ -1,14 +1,16 @@
 /**
  * The binary: runs the command tree with the live layers and maps the outcome to an exit code
- * (0 ok, 1 refusal, 2 usage, 70 defect).
+ * (0 ok, 1 refusal, 2 usage, 70 defect). Each command renders its own errors in the output mode its
+ * parsed `--json` option chose.
  */
 import { ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { MainLayer } from "../services/MainLayer.js"
 import { run } from "./Cli.js"
-import { CliExit, errorEnvelope } from "./Output.js"
-import { Cwd } from "./StatusCommands.js"
+import { Cwd } from "./Options.js"
+import { CliExit, DEFECT_EXIT } from "./Output.js"
 
 const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isSuccess(exit)) return 0
@@ -18,25 +20,35 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
     if (e instanceof CliExit) return e.code
     if (ValidationError.isValidationError(e)) return 2
   }
-  return 70
+  return DEFECT_EXIT
 }
 
-const program = run(process.argv).pipe(
-  Effect.tapErrorCause((cause) => {
-    const failure = Cause.failureOption(cause)
-    if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
-      return Effect.void
-    }
-    const json = process.argv.includes("--json")
-    const defect = {
-      code: "INTERNAL_DEFECT",
-      message: "kittyctx hit an unexpected error; this is a bug",
-      details: { cause: Cause.pretty(cause) }
-    }
-    return json ? Console.log(JSON.stringify(errorEnvelope(defect))) : Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
-  }),
-  Effect.provide(Layer.mergeAll(MainLayer, Layer.succeed(Cwd, process.cwd())))
-)
+/** The current directory; a deleted one is reported plainly instead of as a stack trace. */
+const currentDirectory = (): string | null => {
+  try {
+    return process.cwd()
+  } catch {
+    return null
+  }
+}
+
+const cwd = currentDirectory()
+
+const program = cwd === null
+  ? Effect.zipRight(
+    Console.error("error[CWD_UNAVAILABLE]: the current directory no longer exists; cd into a repository and retry"),
+    Effect.fail(new CliExit({ code: 1 }))
+  )
+  : run(process.argv).pipe(
+    Effect.tapErrorCause((cause) => {
+      const failure = Cause.failureOption(cause)
+      if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
+        return Effect.void
+      }
+      return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
+    }),
+    Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
+  )
 
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,

@@ -1,22 +1,41 @@
 /**
- * The program's layer, composed in one place: platform services, then kittyctx's ports over them.
+ * The program's layer, composed in one place: the platform's command executor, kittyctx's ports over
+ * it, then the status facade and the claim gates over the ports.
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import * as EventIds from "./ports/EventIds.js"
 import * as FileLock from "./ports/FileLock.js"
 import * as Git from "./ports/Git.js"
-import * as MissionStatus from "./status/MissionStatus.js"
+import * as Processes from "./ports/Processes.js"
 import * as RepoFs from "./ports/RepoFs.js"
-import * as RootLocator from "./context/RootLocator.js"
+import * as RepoWrite from "./ports/RepoWrite.js"
+import * as Settings from "./ports/Settings.js"
+import * as MissionStatus from "./status/MissionStatus.js"
+import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
 
-const base = Layer.mergeAll(
-  RepoFs.layer,
-  Git.layer,
-  FileLock.layer,
-  EventIds.layer,
-  RootLocator.kittyEnvLayer
-).pipe(Layer.provideMerge(NodeContext.layer))
+const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))
+
+/** What an embedder (or a test) may substitute: the event clock and the settings. */
+export interface MainLayerOptions {
+  readonly eventIds?: Layer.Layer<EventIds.EventIds>
+  readonly settings?: Layer.Layer<Settings.Settings>
+}
+
+/** The live services, with the event clock and the settings optionally substituted. */
+export const makeMainLayer = (options: MainLayerOptions = {}) => {
+  const base = Layer.mergeAll(
+    RepoFs.layer,
+    Git.layer.pipe(Layer.provide(platform)),
+    options.eventIds ?? EventIds.layer,
+    Processes.layer,
+    options.settings ?? Settings.layer
+  )
+  const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
+  const locks = FileLock.layer.pipe(Layer.provideMerge(writes))
+  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer).pipe(Layer.provideMerge(locks))
+}
 
 /** Every live service kittyctx needs. */
-export const MainLayer = MissionStatus.layer.pipe(Layer.provideMerge(base))
+export const MainLayer = makeMainLayer()

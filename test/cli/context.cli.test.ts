@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { contextToJson } from "../../src/core/context/ExecutionContext.js"
 import { MainLayer } from "../../src/services/MainLayer.js"
 import { resolveContext } from "../../src/services/context/ResolveContext.js"
-import { kittyEnvFixed } from "../../src/services/context/RootLocator.js"
+import { layerFixed as settingsFixed } from "../../src/services/ports/Settings.js"
 import { buildF1, buildF2 } from "../support/fixtures.js"
 import type { CoordFixture, Fixture, LanesFixture } from "../support/fixtures.js"
 import { CLI, isolatedEnv, runCli, runCliAsync } from "../support/repo.js"
@@ -147,7 +147,7 @@ const libraryJson = (cwd: string, mission: string | undefined, action?: string) 
     Effect.exit(
       resolveContext({ cwd, ...(mission === undefined ? {} : { mission }), ...(action === undefined ? {} : { action }) })
     ).pipe(
-      Effect.provide(kittyEnvFixed())
+      Effect.provide(settingsFixed())
     )
   ).then((exit): Json => {
     if (Exit.isSuccess(exit)) return { ok: true, context: JSON.parse(JSON.stringify(contextToJson(exit.value))) as Json }

@@ -8,12 +8,12 @@ import { Effect, Either, ManagedRuntime } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { MissionExecutionContext } from "../../src/core/context/ExecutionContext.js"
 import { MainLayer } from "../../src/services/MainLayer.js"
 import { checkDiff, ensureOccurrenceClassificationReady } from "../../src/services/surfaces/OccurrenceCheck.js"
 import type { CheckDiffOptions } from "../../src/services/surfaces/OccurrenceCheck.js"
-import { resolveContext } from "../../src/services/context/ResolveContext.js"
-import { kittyEnvFixed } from "../../src/services/context/RootLocator.js"
+import { resolve } from "../../src/services/context/ResolveContext.js"
+import type { Resolution } from "../../src/services/context/ResolveContext.js"
+import { layerFixed as settingsFixed } from "../../src/services/ports/Settings.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 
@@ -81,15 +81,15 @@ const mv = (repo: string, from: string, to: string) => {
   git(repo, ["mv", from, to])
 }
 
-const run = <A, E>(eff: Effect.Effect<A, E, any>) => runtime.runPromise(Effect.either(eff.pipe(Effect.provide(kittyEnvFixed()))))
+const run = <A, E>(eff: Effect.Effect<A, E, any>) => runtime.runPromise(Effect.either(eff.pipe(Effect.provide(settingsFixed()))))
 
-const contextOf = (repo: string, cwd = repo) =>
-  resolveContext({ cwd, mission: SLUG, action: "status" }) as Effect.Effect<MissionExecutionContext, unknown, any>
+const resolutionOf = (repo: string, cwd = repo) =>
+  resolve({ cwd, mission: SLUG, action: "status" }) as Effect.Effect<Resolution, unknown, any>
 
 const diffIn = (repo: string, options: CheckDiffOptions = {}) =>
-  run(Effect.flatMap(contextOf(repo), (ctx) => checkDiff(ctx, { base: "main", head: "feature", ...options })))
+  run(Effect.flatMap(resolutionOf(repo), (r) => checkDiff(r, { base: "main", head: "feature", ...options })))
 
-const gateIn = (repo: string) => run(Effect.flatMap(contextOf(repo), ensureOccurrenceClassificationReady))
+const gateIn = (repo: string) => run(Effect.flatMap(resolutionOf(repo), ensureOccurrenceClassificationReady))
 
 const ok = <A, E>(e: Either.Either<A, E>): A => {
   if (Either.isLeft(e)) throw new Error(`expected success, got ${JSON.stringify(e.left)}`)
@@ -289,7 +289,7 @@ describe("check-diff over real git refs (§6.6)", () => {
 
   it("defaults: base = lanes.json mission_branch, else the target branch; head = HEAD", async () => {
     const repo = scenario({ map: LEGACY_MAP, change: (r) => writeFiles(r, { "src/app.py": "import charter\n" }) })
-    const viaDefaults = () => run(Effect.flatMap(contextOf(repo), (ctx) => checkDiff(ctx)))
+    const viaDefaults = () => run(Effect.flatMap(resolutionOf(repo), (r) => checkDiff(r)))
     const first = ok(await viaDefaults())
     assert.deepStrictEqual([first.base.ref, first.head.ref], ["main", "HEAD"])
     assert.strictEqual(first.head.commit, git(repo, ["rev-parse", "feature"]))

@@ -5,7 +5,7 @@
  * Every refusal is checked to leave the repository exactly as it was. Needs `npm run build` first.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Context, Effect, Exit } from "effect"
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -13,7 +13,7 @@ import * as path from "node:path"
 import YAML from "yaml"
 import { MainLayer } from "../../src/services/MainLayer.js"
 import { recordAnalysis } from "../../src/services/surfaces/RecordAnalysis.js"
-import type { PreflightOptions } from "../../src/services/surfaces/RecordAnalysis.js"
+import { DivergencePolicy } from "../../src/services/surfaces/WriteGuards.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 
@@ -221,14 +221,18 @@ describe("A1.1/A1.2 coordination residue does not deadlock the preflight (#1814)
     assert.strictEqual(envelope(run).commit, head(r.coord))
   })
 
-  const inProcess = (r: Repo, options: PreflightOptions) =>
-    recordAnalysis({ cwd: r.root, mission: r.slug, text: MEDIUM, agent: null, adopt: false, noCommit: false }, options).pipe(
-      Effect.provide(MainLayer),
-      Effect.exit
-    )
-  const failureOf = (exit: Exit.Exit<unknown, { readonly code: string; readonly details: Record<string, unknown> }>) => {
+  const inProcess = (r: Repo, policy: Partial<Context.Tag.Service<DivergencePolicy>>) =>
+    Effect.gen(function*() {
+      const live = yield* DivergencePolicy
+      return yield* recordAnalysis({ cwd: r.root, mission: r.slug, text: MEDIUM, agent: null, adopt: false, noCommit: false }).pipe(
+        Effect.provideService(DivergencePolicy, { ...live, ...policy })
+      )
+    }).pipe(Effect.provide(MainLayer), Effect.exit)
+  const failureOf = (exit: Exit.Exit<unknown, unknown>) => {
     if (Exit.isSuccess(exit)) return null
-    const f = exit.cause._tag === "Fail" ? exit.cause.error : null
+    const f = exit.cause._tag === "Fail"
+      ? exit.cause.error as { readonly code: string; readonly details: Readonly<Record<string, unknown>> }
+      : null
     return f === null ? { code: "DEFECT", details: {} } : { code: f.code, details: f.details }
   }
 
@@ -337,7 +341,9 @@ describe("A1.5/A1.6 dirty tree and protected branch", () => {
     const e = refuses(r.root, "PROTECTED_BRANCH_REFUSED", () => r.record())
     assert.deepStrictEqual(e.resolved_destination, { ref: "main", kind: "primary" })
     assert.include(e.message, "main")
-    refuses(r.root, "PROTECTED_BRANCH_REFUSED", () => r.record([], MEDIUM, { env: { KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS: "true" } }))
+    refuses(r.root, "PROTECTED_BRANCH_REFUSED", () => r.record([], MEDIUM, { env: { KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS: "0" } }))
+    const bad = refuses(r.root, "CONFIG_INVALID", () => r.record([], MEDIUM, { env: { KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS: "maybe" } }))
+    assert.strictEqual(bad.setting, "KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS")
     refuses(r.root, "PROTECTED_BRANCH_REFUSED", () => r.record([], MEDIUM, { env: { KITTYCTX_PROTECTED_BRANCHES: "release" } }))
     const before = head(r.root)
     const ok = r.record([], MEDIUM, { env: { KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS: "1" } })

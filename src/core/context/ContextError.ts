@@ -2,38 +2,33 @@
  * The one error type of context resolution (execution-context spec §14): a closed set of codes, each
  * with its required details. Constructors live here and nowhere else.
  */
-import { Data } from "effect"
+import { CodedError } from "../CodedError.js"
 
 /** The closed set of context error codes. */
-export type ContextErrorCode =
-  | "PROJECT_ROOT_UNRESOLVED"
-  | "INVALID_ACTION"
-  | "INVALID_MISSION_HANDLE"
-  | "FEATURE_CONTEXT_UNRESOLVED"
-  | "MISSION_AMBIGUOUS_SELECTOR"
-  | "MISSION_META_INVALID"
-  | "LANES_MANIFEST_INVALID"
-  | "STATUS_READ_PATH_NOT_FOUND"
-  | "COORDINATION_BRANCH_DELETED"
-  | "COORDINATION_WORKSPACE_MID8_REQUIRED"
-  | "COORDINATION_WORKTREE_BRANCH_MISMATCH"
-  | "COORDINATION_WORKTREE_HUSK"
-  | "COORDINATION_WORKTREE_ADD_FAILED"
-  | "COORDINATION_LOCK_TIMEOUT"
-  | "WORKTREE_REGISTRY_UNAVAILABLE"
-  | "WORK_PACKAGE_UNRESOLVED"
-  | "CANONICAL_STATUS_UNREADABLE"
-  | "GIT_COMMAND_FAILED"
-  | "CONTEXT_INVARIANT_VIOLATION"
-  | "FILE_UNREADABLE"
-  | "INTERNAL_DEFECT"
+export const CONTEXT_ERROR_CODES = [
+  "PROJECT_ROOT_UNRESOLVED",
+  "INVALID_ACTION",
+  "INVALID_MISSION_HANDLE",
+  "FEATURE_CONTEXT_UNRESOLVED",
+  "MISSION_AMBIGUOUS_SELECTOR",
+  "MISSION_META_INVALID",
+  "LANES_MANIFEST_INVALID",
+  "STATUS_READ_PATH_NOT_FOUND",
+  "COORDINATION_BRANCH_DELETED",
+  "COORDINATION_WORKSPACE_MID8_REQUIRED",
+  "COORDINATION_WORKTREE_BRANCH_MISMATCH",
+  "COORDINATION_WORKTREE_HUSK",
+  "COORDINATION_WORKTREE_ADD_FAILED",
+  "COORDINATION_LOCK_TIMEOUT",
+  "WORK_PACKAGE_UNRESOLVED",
+  "CANONICAL_STATUS_UNREADABLE",
+  "CONTEXT_INVARIANT_VIOLATION"
+] as const
+/** A context error code. */
+export type ContextErrorCode = (typeof CONTEXT_ERROR_CODES)[number]
 
 /** A context resolution failure: a code, a human message and the details a user needs. */
-export class ContextError extends Data.TaggedError("ContextError")<{
-  readonly code: ContextErrorCode
-  readonly message: string
-  readonly details: Readonly<Record<string, unknown>>
-}> {}
+export class ContextError extends CodedError("ContextError")<ContextErrorCode>() {}
 
 const make = (code: ContextErrorCode, message: string, details: Record<string, unknown>) =>
   new ContextError({ code, message, details })
@@ -131,11 +126,6 @@ export const ContextErrors = {
       timeout_ms: timeoutMs,
       holder
     }),
-  registryUnavailable: (primaryRoot: string, stderr: string) =>
-    make("WORKTREE_REGISTRY_UNAVAILABLE", `Cannot list the worktrees of ${primaryRoot}: ${stderr.trim()}`, {
-      primary_root: primaryRoot,
-      stderr
-    }),
   workPackageUnresolved: (action: string, wpId: string | null, reason: string, candidates?: ReadonlyArray<string>) =>
     make(
       "WORK_PACKAGE_UNRESOLVED",
@@ -144,14 +134,6 @@ export const ContextErrors = {
     ),
   canonicalStatusUnreadable: (path: string, line: number, reason?: string) =>
     make("CANONICAL_STATUS_UNREADABLE", reason ?? `${path} line ${line} is not a JSON object`, { path, line }),
-  gitFailed: (args: ReadonlyArray<string>, exitCode: number | null, stderr: string) =>
-    make("GIT_COMMAND_FAILED", `git ${args.join(" ")} failed (exit ${exitCode}): ${stderr.trim()}`, {
-      args,
-      exit_code: exitCode,
-      stderr
-    }),
-  fileUnreadable: (path: string, reason: string) =>
-    make("FILE_UNREADABLE", `Cannot read ${path}: ${reason}`, { path, reason }),
   invariant: (invariant: string, values: Record<string, unknown>) =>
     make("CONTEXT_INVARIANT_VIOLATION", `Context invariant ${invariant} violated`, { invariant, values })
 } as const

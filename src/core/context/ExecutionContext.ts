@@ -22,9 +22,9 @@ import {
   SNAPSHOT_FILE,
   TASKS_DIR,
   WORKTREES_DIR
-} from "../layout/Naming.js"
-import { isWithin, joinPath } from "../layout/Paths.js"
-import type { HeadState } from "../layout/WorktreePointer.js"
+} from "../repo/Naming.js"
+import { isWithin, joinPath } from "../repo/Paths.js"
+import type { HeadState } from "../repo/WorktreePointer.js"
 
 /** The mission-level and WP-level actions (§13), in the documented order. */
 export const ACTIONS = [

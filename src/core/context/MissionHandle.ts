@@ -5,7 +5,7 @@
 import { Either } from "effect"
 import { ContextErrors } from "./ContextError.js"
 import type { ContextError } from "./ContextError.js"
-import { isMid8, isUlid, mid8SuffixOf, stripNumberPrefix } from "../layout/Naming.js"
+import { isMid8, isUlid, mid8SuffixOf, stripNumberPrefix } from "../repo/Naming.js"
 
 /** One candidate mission directory; `missionId` is `null` when its meta is missing, invalid or id-less. */
 export interface HandleCandidate {

@@ -6,7 +6,10 @@
 import { Either, ParseResult, Schema } from "effect"
 import { ContextErrors } from "./ContextError.js"
 import type { ContextError } from "./ContextError.js"
-import { isUlid } from "../layout/Naming.js"
+import { isUlid } from "../repo/Naming.js"
+import { branchNameProblem } from "../repo/RefName.js"
+import { snapshotIdentity } from "../status/Snapshot.js"
+import type { SnapshotIdentity } from "../status/Snapshot.js"
 
 /** The four topologies. */
 export const TOPOLOGIES = ["single_branch", "lanes", "coord", "lanes_with_coord"] as const
@@ -16,10 +19,22 @@ export type Topology = (typeof TOPOLOGIES)[number]
 /** Where the destination ref comes from. */
 export type CommitKind = "primary" | "coordination" | "flattened"
 
-const NonEmptyBranch = Schema.String.pipe(
-  Schema.filter((s) => s.length > 0 && !s.startsWith("refs/") && !s.startsWith("-"), {
-    message: () => "must be a non-empty branch name not starting with refs/ or -"
+/** A branch name git accepts and cannot read as an option (docs/surfaces.md §0.4). */
+const BranchName = Schema.String.pipe(
+  Schema.filter((s) => {
+    const problem = branchNameProblem(s)
+    return problem === null ? true : `must be a valid git branch name: ${problem}`
   })
+)
+
+/** A coordination branch: a branch name, or empty/null for "none". */
+const OptionalBranchName = Schema.NullOr(
+  Schema.String.pipe(
+    Schema.filter((s) => {
+      const problem = s === "" ? null : branchNameProblem(s)
+      return problem === null ? true : `must be a valid git branch name: ${problem}`
+    })
+  )
 )
 
 /** The fields of `meta.json` the context reads; every other key is ignored. */
@@ -29,16 +44,19 @@ export const MissionMetaSchema = Schema.Struct({
   ),
   mission_slug: Schema.optional(Schema.Unknown),
   slug: Schema.optional(Schema.Unknown),
-  target_branch: Schema.optional(NonEmptyBranch),
-  coordination_branch: Schema.optional(Schema.NullOr(Schema.String)),
+  target_branch: Schema.optional(BranchName),
+  coordination_branch: Schema.optional(OptionalBranchName),
   topology: Schema.optional(Schema.NullOr(Schema.Literal(...TOPOLOGIES))),
   flattened: Schema.optional(Schema.Boolean),
   mid8: Schema.optional(Schema.String),
   change_mode: Schema.optional(Schema.NullOr(Schema.String))
 })
 
-/** The decoded meta fields. */
-export type MissionMeta = Schema.Schema.Type<typeof MissionMetaSchema>
+/** The decoded meta fields, and the snapshot identity (`mission_number`, `mission_type`) from the same parse. */
+export type MissionMeta = Schema.Schema.Type<typeof MissionMetaSchema> & { readonly identity: SnapshotIdentity }
+
+/** The identity of a mission without a `meta.json` (a legacy mission). */
+export const ABSENT_META_IDENTITY: SnapshotIdentity = { mission_number: null, mission_type: "" }
 
 const firstIssue = (e: ParseResult.ParseError) => {
   const issue = ParseResult.ArrayFormatter.formatErrorSync(e)[0]
@@ -66,7 +84,9 @@ export const decodeMissionMeta = (path: string, text: string | null): Either.Eit
   if (meta.mid8 !== undefined && (meta.mission_id === undefined || meta.mid8 !== meta.mission_id.slice(0, 8))) {
     return Either.left(ContextErrors.metaInvalid(path, "mid8 must equal the first 8 characters of mission_id", "mid8"))
   }
-  return Either.right(meta)
+  const identity = snapshotIdentity(raw)
+  if (Either.isLeft(identity)) return Either.left(ContextErrors.metaInvalid(path, identity.left.reason, identity.left.field))
+  return Either.right({ ...meta, identity: identity.right })
 }
 
 /** R-TOPO-1: the stored topology, or the one derived from the coordination branch and lanes.json. */
@@ -107,8 +127,8 @@ export const LaneEntrySchema = Schema.Struct({
 /** The parts of `lanes.json` the context reads. */
 export const LanesManifestSchema = Schema.Struct({
   version: Schema.Literal(1),
-  mission_branch: Schema.optional(Schema.NullOr(Schema.String)),
-  target_branch: Schema.optional(Schema.NullOr(Schema.String)),
+  mission_branch: Schema.optional(OptionalBranchName),
+  target_branch: Schema.optional(OptionalBranchName),
   lanes: Schema.Array(LaneEntrySchema)
 })
 

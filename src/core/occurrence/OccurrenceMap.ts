@@ -3,9 +3,10 @@
  * Schema, a loader that never crashes on wrong types, the three validation layers with spec-kitty's
  * exact messages (structural, admissibility, the strict JSON-Schema view) and the implement gate.
  */
-import { Data, Either, Schema } from "effect"
+import { Either, Schema } from "effect"
 import { parseDocument } from "yaml"
 import { pyRepr, pyStr } from "../python/PyRepr.js"
+import { CodedError } from "../CodedError.js"
 
 export { pyRepr, pyStr }
 
@@ -58,15 +59,13 @@ export const BULK_EDIT = "bulk_edit"
 // ---------------------------------------------------------------------------------------------------
 // Errors
 
-/** The closed set of occurrence-map error codes (surfaces spec §9). */
-export type OccurrenceErrorCode = "OCCURRENCE_MAP_INVALID" | "BULK_EDIT_GATE_BLOCKED" | "DIFF_COMPLIANCE_FAILED"
+/** The closed set of occurrence-map error codes (docs/surfaces.md §9). */
+export const OCCURRENCE_ERROR_CODES = ["OCCURRENCE_MAP_INVALID", "BULK_EDIT_GATE_BLOCKED", "DIFF_COMPLIANCE_FAILED"] as const
+/** An occurrence-map error code. */
+export type OccurrenceErrorCode = (typeof OCCURRENCE_ERROR_CODES)[number]
 
 /** An occurrence-map refusal: a code, a message and the details a user needs. */
-export class OccurrenceError extends Data.TaggedError("OccurrenceError")<{
-  readonly code: OccurrenceErrorCode
-  readonly message: string
-  readonly details: Readonly<Record<string, unknown>>
-}> {}
+export class OccurrenceError extends CodedError("OccurrenceError")<OccurrenceErrorCode>() {}
 
 /** Constructors for every occurrence-map error. */
 export const OccurrenceErrors = {

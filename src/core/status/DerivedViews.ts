@@ -4,7 +4,7 @@
  * snapshot, so a regeneration of the same log is byte-identical (timestamps come from the log).
  */
 import { DISPLAY_LANES, LANE_WEIGHTS } from "./Lane.js"
-import { SNAPSHOT_FILE } from "../layout/Naming.js"
+import { SNAPSHOT_FILE } from "../repo/Naming.js"
 import type { Lane } from "./Lane.js"
 import { encodePretty, JsonNumber, pyFloatRepr } from "../python/PyJson.js"
 import type { JsonValue } from "../python/PyJson.js"

@@ -11,7 +11,8 @@ import { isDisplayLane } from "./Lane.js"
 import type { Lane } from "./Lane.js"
 import { encodeLine, parseLossless, splitLogLines } from "../python/PyJson.js"
 import type { JsonValue } from "../python/PyJson.js"
-import { snapshotIdentity, snapshotOf } from "./Snapshot.js"
+import { snapshotOf } from "./Snapshot.js"
+import type { SnapshotIdentity } from "./Snapshot.js"
 import { compareCodePoints, compareSortKey, dedupeAndSort, isRollback } from "./StatusFold.js"
 import { hasEdge } from "./Transition.js"
 import { compareInstants, fromIsoFormat, isValidIso8601 } from "../python/IsoTime.js"
@@ -27,11 +28,14 @@ export interface Finding {
   readonly line?: number
 }
 
-/** Inputs: raw texts (null = file absent), parsed meta.json (undefined = absent), canonical mission name (dir name). */
+/** Inputs: raw texts (null = file absent), the decoded meta.json facts, canonical mission name (dir name). */
 export interface ValidateInput {
   readonly logText: string | null
   readonly statusJsonText: string | null
-  readonly meta: unknown
+  /** The snapshot identity from meta.json (the resolver decodes it). */
+  readonly identity: SnapshotIdentity
+  /** meta.json `mission_id`, or null when absent. */
+  readonly missionId: string | null
   readonly canonicalSlug: string
 }
 
@@ -206,9 +210,7 @@ const driftFindings = (input: ValidateInput, stream: EventStream, out: Array<Fin
     drift("status.json is not a JSON object")
     return
   }
-  // None of the compared fields depends on the identity, so an unreadable meta.json does not block the check.
-  const identity = Either.getOrElse(snapshotIdentity(input.meta), () => ({ mission_number: null, mission_type: "" }))
-  const expected = snapshotOf(stream, identity)
+  const expected = snapshotOf(stream, input.identity)
   const expectedWps = expected.work_packages as Readonly<Record<string, Readonly<Record<string, unknown>>>>
   const diskWps: Readonly<Record<string, unknown>> = isPlainObject(disk.work_packages) ? disk.work_packages : {}
   const ids = [...new Set([...Object.keys(diskWps), ...Object.keys(expectedWps)])].sort(compareCodePoints)
@@ -525,10 +527,7 @@ const identityFindings = (
   transitions: ReadonlyArray<TransitionRow>,
   out: Array<Finding>
 ): void => {
-  const meta = input.meta
-  const metaId = isPlainObject(meta) && typeof meta.mission_id === "string" && meta.mission_id !== ""
-    ? meta.mission_id
-    : null
+  const metaId = input.missionId === "" ? null : input.missionId
   const reference = metaId ?? transitions.find((t) => t.mission_id !== null) ?? null
   const wrongIds = new Map<string, Tally>()
   const wrongSlugs = new Map<string, Tally>()

@@ -4,19 +4,12 @@
  * placement-divergence function shared by record-analysis and implement. Pure.
  */
 import type { CommitKind } from "../context/MissionMeta.js"
-import { EVENTS_FILE, exactNames as exactly, LANES_FILE, META_FILE, SNAPSHOT_FILE, TASKS_DIR } from "../layout/Naming.js"
+import { EVENTS_FILE, exactNames as exactly, LANES_FILE, META_FILE, SNAPSHOT_FILE, TASKS_DIR } from "../repo/Naming.js"
 import { kindOfMissionFile, LIFECYCLE_KINDS } from "../context/ExecutionContext.js"
 
 /** `main`, `master` and every name in `KITTYCTX_PROTECTED_BRANCHES` (comma-separated) are protected. */
-export const isProtected = (ref: string, extra: string | undefined): boolean => {
-  if (ref === "main" || ref === "master") return true
-  if (extra === undefined) return false
-  return extra.split(",").map((s) => s.trim()).filter((s) => s !== "").includes(ref)
-}
-
-/** True when the operator override allows commits on protected branches (exact value `1`). */
-export const protectedOverride = (env: { readonly kittyctx?: string | undefined; readonly specKitty?: string | undefined }) =>
-  env.kittyctx === "1" || env.specKitty === "1"
+export const isProtected = (ref: string, extra: ReadonlyArray<string>): boolean =>
+  ref === "main" || ref === "master" || extra.includes(ref)
 
 /** One entry of `git status --porcelain=v1 -z`. */
 export interface StatusEntry {

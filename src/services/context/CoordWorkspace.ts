@@ -4,24 +4,21 @@
  * component that mutates git's worktree registry; it never switches branches and never deletes a husk.
  */
 import { Effect } from "effect"
-import { createHash } from "node:crypto"
 import { ContextErrors } from "../../core/context/ContextError.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
-import { headsRef, kittyctxLockPath } from "../../core/layout/Naming.js"
-import { FileLock, LockTimeout, LockUnavailable } from "../ports/FileLock.js"
+import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
+import type { ConfigError } from "../../core/config/ConfigError.js"
+import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { Git } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
+import { repositoryScope } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
-const LOCK_TIMEOUT_MS = 30_000
 const MAX_ATTEMPTS = 20
 const CONTENTION = /\.lock|File exists|could not lock config file|another git process/
-
-/** The lock file of a coordination worktree path: `<common>/kittyctx-locks/coord-<sha256 prefix>.lock`. */
-export const coordLockPath = (commonDir: string, worktreePath: string): string =>
-  kittyctxLockPath(commonDir, `coord-${createHash("sha256").update(worktreePath).digest("hex").slice(0, 16)}`)
 
 /** What the registry and the file system say about a worktree path, for the branch it must be on. */
 export type WorktreeState =
@@ -35,7 +32,7 @@ export const worktreeState = (
   root: string,
   path: string,
   branch: string
-): Effect.Effect<WorktreeState, ContextError, Git | RepoFs> =>
+): Effect.Effect<WorktreeState, GitError, Git | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* Git
     const fs = yield* RepoFs
@@ -58,20 +55,20 @@ export const worktreeState = (
 export interface WorktreePlan<E> {
   /** The primary root, where `git worktree` runs. */
   readonly root: string
+  /** The git common dir (the lock lives there). */
+  readonly commonDir: string
   /** The worktree path (canonical: it keys the lock and is compared with the registry). */
   readonly path: string
   /** The branch (short name) the worktree must have checked out. */
   readonly branch: string
-  readonly lockFile: string
-  readonly lockTimeoutMs: number
   /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
-  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | ContextError, Git>
+  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
-  readonly finish?: Effect.Effect<void, E | ContextError, Git>
+  readonly finish?: Effect.Effect<void, E | GitError, Git>
   readonly onBranchMismatch: (expected: string, actual: string) => E
   readonly onHusk: () => E
   readonly onAddFailed: (exitCode: number, stderr: string) => E
-  readonly onLockTimeout: (timeoutMs: number, holder: unknown) => E
+  readonly onLockTimeout: (lockFile: string, timeoutMs: number, holder: unknown) => E
 }
 
 /** What `ensureWorktree` did. */
@@ -88,7 +85,7 @@ export interface WorktreeOutcome {
  */
 export const ensureWorktree = <E>(
   plan: WorktreePlan<E>
-): Effect.Effect<WorktreeOutcome, E | ContextError, Git | FileLock | RepoFs> =>
+): Effect.Effect<WorktreeOutcome, E | GitError | IoError | ConfigError, Git | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* Git
     const locks = yield* FileLock
@@ -125,11 +122,14 @@ export const ensureWorktree = <E>(
       return yield* Effect.fail(plan.onAddFailed(last.exitCode, last.stderr))
     })
 
-    return yield* locks.withExclusive(plan.lockFile, plan.lockTimeoutMs)(body).pipe(
+    const lock = {
+      path: lockPathOf(plan.commonDir, { _tag: "Worktree", path }),
+      scope: repositoryScope(root, plan.commonDir)
+    }
+    return yield* locks.withExclusive(lock)(body).pipe(
       Effect.catchIf(
-        (e): e is LockTimeout | LockUnavailable => e instanceof LockTimeout || e instanceof LockUnavailable,
-        (e) =>
-          Effect.fail(e instanceof LockTimeout ? plan.onLockTimeout(e.timeoutMs, e.holder) : plan.onLockTimeout(0, e.reason))
+        (e): e is LockTimeout => e instanceof LockTimeout,
+        (e) => Effect.fail(plan.onLockTimeout(e.path, e.timeoutMs, e.holder))
       )
     )
   })
@@ -148,7 +148,7 @@ export interface CoordPlan {
 export const ensureCoordWorkspace = (
   ctx: MissionExecutionContext,
   location: RepoLocation
-): Effect.Effect<string | null, ContextError, Git | FileLock | RepoFs> => {
+): Effect.Effect<string | null, ContextError | GitError | IoError | ConfigError, Git | FileLock | RepoFs> => {
   const path = ctx.workspace.coord_worktree
   const branch = ctx.branch_ref.coordination_branch
   if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
@@ -164,17 +164,17 @@ export const ensureCoordWorkspace = (
 }
 
 /** §12 for a planned coordination worktree, under its path-keyed lock. */
-export const ensureCoordWorktreeAt = (plan: CoordPlan): Effect.Effect<string, ContextError, Git | FileLock | RepoFs> =>
+export const ensureCoordWorktreeAt = (
+  plan: CoordPlan
+): Effect.Effect<string, ContextError | GitError | IoError | ConfigError, Git | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const { branch, path } = plan
     const root = plan.primaryRoot
-    const lockFile = coordLockPath(plan.commonDir, path)
     const outcome = yield* ensureWorktree<ContextError>({
       root,
+      commonDir: plan.commonDir,
       path,
       branch,
-      lockFile,
-      lockTimeoutMs: LOCK_TIMEOUT_MS,
       prepare: Effect.flatMap(Git, (git) => git.refs(root)).pipe(
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
@@ -185,7 +185,7 @@ export const ensureCoordWorktreeAt = (plan: CoordPlan): Effect.Effect<string, Co
       onBranchMismatch: (expected, actual) => ContextErrors.branchMismatch(path, expected, actual),
       onHusk: () => ContextErrors.husk(path),
       onAddFailed: (exitCode, stderr) => ContextErrors.worktreeAddFailed(path, branch, exitCode, stderr),
-      onLockTimeout: (timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
+      onLockTimeout: (lockFile, timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
     return outcome.path
   })

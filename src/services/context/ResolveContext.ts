@@ -27,29 +27,34 @@ import {
 import type { Action, CommitTarget, CoordProbe, MissionExecutionContext, RefFacts } from "../../core/context/ExecutionContext.js"
 import { checkHandle, handleNeedsIds, resolveHandleIn } from "../../core/context/MissionHandle.js"
 import type { HandleCandidate } from "../../core/context/MissionHandle.js"
-import { commitKindOf, decodeLanesManifest, decodeMissionMeta, topologyOf } from "../../core/context/MissionMeta.js"
-import type { MissionMeta } from "../../core/context/MissionMeta.js"
+import { ABSENT_META_IDENTITY, commitKindOf, decodeLanesManifest, decodeMissionMeta, topologyOf } from "../../core/context/MissionMeta.js"
+import type { LanesManifest, MissionMeta } from "../../core/context/MissionMeta.js"
 import {
   coordMissionDir,
   LANES_FILE,
+  lockPathOf,
   META_FILE,
   missionDir,
   missionFile,
   missionsRoot,
-  statusLockPath,
   TASKS_DIR
-} from "../../core/layout/Naming.js"
-import { joinPath } from "../../core/layout/Paths.js"
+} from "../../core/repo/Naming.js"
+import { joinPath } from "../../core/repo/Paths.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { foldTransitions } from "../../core/status/StatusFold.js"
 import { parseFrontmatter, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
-import { parseHeadText } from "../../core/layout/WorktreePointer.js"
+import type { FileLock, LockError } from "../ports/FileLock.js"
 import { Git } from "../ports/Git.js"
+import { headOf, parseGitPointer } from "../ports/GitFiles.js"
+import { RepoFs } from "../ports/RepoFs.js"
+import type { RepoWrite } from "../ports/RepoWrite.js"
+import { repositoryScope } from "../ports/RepoWrite.js"
+import type { Settings } from "../ports/Settings.js"
 import { MissionStatus } from "../status/MissionStatus.js"
 import type { StatusTarget } from "../status/MissionStatus.js"
+import { ensureCoordWorktreeAt } from "./CoordWorkspace.js"
 import type { CoordPlan } from "./CoordWorkspace.js"
-import { RepoFs } from "../ports/RepoFs.js"
-import type { FsError } from "../ports/RepoFs.js"
-import { discoverPrimaryRoot, KittyEnv, parseGitPointer } from "./RootLocator.js"
+import { discoverPrimaryRoot } from "./RootLocator.js"
 import type { RepoLocation } from "./RootLocator.js"
 
 /** What a caller asks: the directory it runs in, the mission handle, the action, and a WP for WP actions. */
@@ -68,23 +73,36 @@ export interface Provenance {
   readonly rejected?: ReadonlyArray<{ readonly candidate: string; readonly why: string }>
 }
 
-/** A resolved context with the repository location it was resolved in and the provenance of its values. */
+/**
+ * A resolved context with what it was resolved from: the repository location, the mission's decoded
+ * `meta.json` (read once, here; nothing downstream reads it again), the decoded `lanes.json` when the
+ * resolution read it, the status target, and the provenance of every value.
+ */
 export interface Resolution {
   readonly context: MissionExecutionContext
   readonly location: RepoLocation
+  /** The primary `meta.json`, decoded; null for a legacy mission without one. */
+  readonly meta: MissionMeta | null
+  /** The `lanes.json` of the placement mission dir, when the resolution needed it (WP actions). */
+  readonly lanes: LanesManifest | null
+  readonly statusTarget: StatusTarget
   readonly provenance: ReadonlyArray<Provenance>
 }
 
-/** The services resolution reads through. */
-export type ResolveRequirements = RepoFs | Git | KittyEnv | MissionStatus
+/** The services a read-only resolution reads through. */
+export type ResolveRequirements = RepoFs | Git | Settings | MissionStatus
 
-const fsFail = (e: FsError): ContextError => ContextErrors.fileUnreadable(e.path, e.reason)
+/** Everything a resolution can fail with. */
+export type ResolveError = ContextError | GitError | IoError
 
-/** The full resolution (§4 steps 1-10). `resolveContext` and every projection map over this one program. */
-export const resolve = <R2 = never>(
+/** The services `resolveForWrite` adds: it may create the coordination worktree under its lock. */
+export type ResolveForWriteRequirements = ResolveRequirements | FileLock | RepoWrite
+
+/** The full resolution (docs/execution-context.md §4 steps 1-10); `hook` runs before the coordination probe. */
+const resolveWith = <E2, R2>(
   req: ContextRequest,
-  beforeCoordProbe?: (plan: CoordPlan) => Effect.Effect<unknown, ContextError, R2>
-): Effect.Effect<Resolution, ContextError, ResolveRequirements | R2> =>
+  beforeCoordProbe: ((plan: CoordPlan) => Effect.Effect<unknown, E2, R2>) | null
+): Effect.Effect<Resolution, ResolveError | E2, ResolveRequirements | R2> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const git = yield* Git
@@ -97,21 +115,19 @@ export const resolve = <R2 = never>(
     // 2. root
     const location = yield* discoverPrimaryRoot(req.cwd)
     const primaryRoot = location.primaryRoot
-    const currentCwd = (yield* fs.realpath(req.cwd).pipe(Effect.mapError(fsFail))) ?? req.cwd
+    const currentCwd = (yield* fs.realpath(req.cwd)) ?? req.cwd
     note({ field: "workspace.primary_root", value: primaryRoot, source: `root discovery from ${currentCwd}` })
 
     // 3. handle
     const specs = missionsRoot(primaryRoot)
-    const entries = (yield* fs.entries(specs).pipe(Effect.mapError(fsFail))) ?? []
+    const entries = (yield* fs.entries(specs)) ?? []
     const names = entries.filter((e) => e.kind === "Directory" && !e.name.startsWith(".")).map((e) => e.name)
     const handle = yield* checkHandle(req.mission, names)
     const metaTexts = new Map<string, string | null>()
     const readMetaText = (name: string) =>
       Effect.gen(function*() {
         if (metaTexts.has(name)) return metaTexts.get(name)!
-        const text = yield* fs.readText(missionFile(missionDir(primaryRoot, name), META_FILE)).pipe(
-          Effect.mapError(fsFail)
-        )
+        const text = yield* fs.readText(missionFile(missionDir(primaryRoot, name), META_FILE))
         metaTexts.set(name, text)
         return text
       })
@@ -142,7 +158,7 @@ export const resolve = <R2 = never>(
       value: identity.mission_id,
       source: meta?.mission_id === undefined ? "legacy sentinel (no mission_id in meta.json)" : metaPath
     })
-    const lanesKind = yield* fs.kind(missionFile(primaryDir, LANES_FILE)).pipe(Effect.mapError(fsFail))
+    const lanesKind = yield* fs.kind(missionFile(primaryDir, LANES_FILE))
     const topology = topologyOf(meta, lanesKind === "File")
     const kind = commitKindOf(meta, topology.value)
     note({
@@ -176,7 +192,7 @@ export const resolve = <R2 = never>(
     const coordRoot = yield* coordWorktreeOf(primaryRoot, identity, kind)
     // a writer materialises the coordination worktree here, under its lock, so the probe below never
     // sees a worktree another process is still creating
-    if (coordRoot !== null && beforeCoordProbe !== undefined && branchRef.coordination_branch !== null) {
+    if (coordRoot !== null && beforeCoordProbe !== null && branchRef.coordination_branch !== null) {
       yield* beforeCoordProbe({
         primaryRoot,
         commonDir: location.commonDir,
@@ -189,20 +205,14 @@ export const resolve = <R2 = never>(
     // 7. status surface
     let probe: CoordProbe | null = null
     if (coordRoot !== null) {
-      const rootKind = yield* fs.kind(coordRoot).pipe(Effect.mapError(fsFail))
+      const rootKind = yield* fs.kind(coordRoot)
       if (rootKind !== null) {
         const pointer = rootKind === "Directory"
           ? yield* parseGitPointer(joinPath(coordRoot, ".git")).pipe(Effect.orElseSucceed(() => null))
           : null
         const isWorktree = pointer !== null && pointer._tag === "LinkedWorktree" && pointer.commonDir === location.commonDir
-        let head = null
-        if (isWorktree && pointer._tag === "LinkedWorktree") {
-          const headText = yield* fs.readText(joinPath(pointer.gitdir, "HEAD")).pipe(Effect.mapError(fsFail))
-          head = headText === null ? null : parseHeadText(headText)
-        }
-        const coordDirKind = yield* fs.kind(coordMissionDir(coordRoot, identity.mission_slug, identity.mid8)).pipe(
-          Effect.mapError(fsFail)
-        )
+        const head = isWorktree ? yield* headOf(coordRoot) : null
+        const coordDirKind = yield* fs.kind(coordMissionDir(coordRoot, identity.mission_slug, identity.mid8))
         probe = { rootExists: true, isWorktreeOfRepo: isWorktree, head, coordDirExists: coordDirKind === "Directory", branchExists: null }
       } else {
         const facts = yield* refs()
@@ -233,11 +243,14 @@ export const resolve = <R2 = never>(
     const promptDir = joinPath(featureDir, TASKS_DIR)
     note({ field: "prompt_source.prompt_source_dir", value: promptDir, source: "<feature_dir>/tasks (R-PROMPT-1)" })
 
+    const statusTarget = statusTargetFrom(location, primaryRoot, slug, meta, surface.status_write_dir, promptDir)
+
     // 9. work package
+    let lanes: LanesManifest | null = null
     let workPackage = null
     let executionWorkspace: string | null = null
     if (isWpAction(action)) {
-      const taskEntries = ((yield* fs.entries(promptDir).pipe(Effect.mapError(fsFail))) ?? [])
+      const taskEntries = ((yield* fs.entries(promptDir)) ?? [])
         .filter((e) => e.kind === "File")
         .map((e) => e.name)
       let wpId: string
@@ -245,7 +258,7 @@ export const resolve = <R2 = never>(
         wpId = yield* normalizeWpId(req.wp_id, action)
       } else {
         const status = yield* MissionStatus
-        const stream = yield* status.stream(statusTargetFrom(location, primaryRoot, slug, surface.status_read_dir, promptDir)).pipe(
+        const stream = yield* status.stream(statusTarget).pipe(
           Effect.mapError((e) =>
             ContextErrors.canonicalStatusUnreadable(
               String(e.details.path ?? surface.status_read_dir),
@@ -273,7 +286,7 @@ export const resolve = <R2 = never>(
         )
       }
       const wpFile = joinPath(promptDir, files[0])
-      const wpText = (yield* fs.readText(wpFile).pipe(Effect.mapError(fsFail))) ?? ""
+      const wpText = (yield* fs.readText(wpFile)) ?? ""
       const front = parseFrontmatter(wpText)
       const executionMode = Either.isRight(front) && typeof front.right.execution_mode === "string"
         ? front.right.execution_mode
@@ -281,7 +294,8 @@ export const resolve = <R2 = never>(
       let laneIdOfWp: string | null = null
       if (executionMode !== "planning_artifact") {
         const lanesPath = missionFile(featureDir, LANES_FILE)
-        const manifest = yield* decodeLanesManifest(lanesPath, yield* fs.readText(lanesPath).pipe(Effect.mapError(fsFail)))
+        const manifest = yield* decodeLanesManifest(lanesPath, yield* fs.readText(lanesPath))
+        lanes = manifest
         laneIdOfWp = manifest.lanes.find((l) => l.wp_ids.includes(wpId))?.lane_id ?? null
       }
       const wp = yield* workPackageRefOf({
@@ -318,26 +332,44 @@ export const resolve = <R2 = never>(
       work_package: workPackage,
       feature_dir: featureDir
     })
-    return { context, location, provenance }
+    return { context, location, meta, lanes, statusTarget, provenance }
   }).pipe(Effect.withSpan("kittyctx.resolveContext"))
 
 const statusTargetFrom = (
   location: RepoLocation,
   primaryRoot: string,
   slug: string,
+  meta: MissionMeta | null,
   statusDir: string,
   promptDir: string
-): StatusTarget => ({
-  missionSlug: slug,
-  statusDir,
-  metaPath: missionFile(missionDir(primaryRoot, slug), META_FILE),
-  tasksDir: promptDir,
-  lockPath: statusLockPath(location.commonDir, slug),
-  workspaceRoot: primaryRoot
-})
+): StatusTarget => {
+  const scope = repositoryScope(primaryRoot, location.commonDir)
+  return {
+    missionSlug: slug,
+    missionId: meta?.mission_id ?? null,
+    identity: meta?.identity ?? ABSENT_META_IDENTITY,
+    statusDir,
+    tasksDir: promptDir,
+    lock: { path: lockPathOf(location.commonDir, { _tag: "Status", slug }), scope },
+    scope,
+    workspaceRoot: primaryRoot
+  }
+}
+
+/** The full resolution for readers: never writes, never creates anything. */
+export const resolve = (req: ContextRequest): Effect.Effect<Resolution, ResolveError, ResolveRequirements> =>
+  resolveWith(req, null)
+
+/**
+ * The resolution for writers: the same program, which first materialises the coordination worktree
+ * under its lock, so the surface probe never sees a worktree another process is still creating.
+ */
+export const resolveForWrite = (
+  req: ContextRequest
+): Effect.Effect<Resolution, ResolveError | LockError, ResolveForWriteRequirements> => resolveWith(req, ensureCoordWorktreeAt)
 
 /** The one resolver (R-RES-1). */
-export const resolveContext = (req: ContextRequest): Effect.Effect<MissionExecutionContext, ContextError, ResolveRequirements> =>
+export const resolveContext = (req: ContextRequest): Effect.Effect<MissionExecutionContext, ResolveError, ResolveRequirements> =>
   Effect.map(resolve(req), (r) => r.context)
 
 /** R-RES-2: the placement projection. */
@@ -348,18 +380,8 @@ export const resolvePlacement = (req: ContextRequest) =>
 export const resolveStatusSurface = (req: ContextRequest) =>
   Effect.map(resolveContext({ ...req, action: "status" }), (c) => c.status_surface)
 
-/** The status facade's target of a resolution: its status surface, primary meta.json, prompts and lock. */
-export const statusTargetOf = (r: Resolution): StatusTarget =>
-  statusTargetFrom(
-    r.location,
-    r.context.workspace.primary_root,
-    r.context.identity.mission_slug,
-    r.context.status_surface.status_write_dir,
-    r.context.prompt_source.prompt_source_dir
-  )
-
 /** The status facade's target for a mission. */
-export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({ ...req, action: "status" }), statusTargetOf)
+export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({ ...req, action: "status" }), (r) => r.statusTarget)
 
 /** §6: which kind of checkout `cwd` is in (informational: diagnostics and guards, never a location source). */
 export const classifyCheckout = (cwd: string) =>
@@ -367,7 +389,7 @@ export const classifyCheckout = (cwd: string) =>
     const fs = yield* RepoFs
     const git = yield* Git
     const location = yield* discoverPrimaryRoot(cwd)
-    const real = (yield* fs.realpath(cwd).pipe(Effect.mapError(fsFail))) ?? cwd
+    const real = (yield* fs.realpath(cwd)) ?? cwd
     const registry = yield* git.worktreeList(location.primaryRoot)
     const entries = yield* Effect.forEach(registry, (e) =>
       Effect.map(fs.realpath(e.path).pipe(Effect.orElseSucceed(() => null)), (p) => ({

@@ -1,59 +1,32 @@
 /**
- * Root discovery (execution-context spec §5): the one `parseGitPointer` and the one
- * `discoverPrimaryRoot`, both over the RepoFs port, so they run on real trees and in-memory ones.
+ * Root discovery (docs/execution-context.md §5): `discoverPrimaryRoot` folds any directory (primary
+ * checkout, lane or coordination worktree, any subdirectory) to the primary root and the git common
+ * dir, through the one `.git` walk-up and pointer parser of `GitFiles`.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
 import type { ContextError } from "../../core/context/ContextError.js"
-import { kittifyDir, missionsRoot, WORKTREES_DIR } from "../../core/layout/Naming.js"
-import { basenamePath, dirnamePath, joinPath, normalizePath } from "../../core/layout/Paths.js"
-import { parsePointerText, resolveCommondir } from "../../core/layout/WorktreePointer.js"
-import type { GitPointer } from "../../core/layout/WorktreePointer.js"
+import { kittifyDir, missionsRoot, WORKTREES_DIR } from "../../core/repo/Naming.js"
+import { basenamePath, dirnamePath, joinPath } from "../../core/repo/Paths.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { Git } from "../ports/Git.js"
+import { parseGitPointer, walkUpDotGit } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import type { FsError } from "../ports/RepoFs.js"
+import { Settings } from "../ports/Settings.js"
 
-/** The environment the resolver reads (`SPECIFY_REPO_ROOT`). */
-export class KittyEnv extends Context.Tag("kittyctx/KittyEnv")<KittyEnv, {
-  readonly specifyRepoRoot: string | undefined
-}>() {}
-
-/** The live environment layer. */
-export const kittyEnvLayer: Layer.Layer<KittyEnv> = Layer.sync(KittyEnv, () => {
-  const v = process.env.SPECIFY_REPO_ROOT
-  return { specifyRepoRoot: v === undefined || v === "" ? undefined : v }
-})
-
-/** A fixed environment, for tests. */
-export const kittyEnvFixed = (specifyRepoRoot?: string): Layer.Layer<KittyEnv> =>
-  Layer.succeed(KittyEnv, { specifyRepoRoot })
-
-const fsToContext = (e: FsError): ContextError => ContextErrors.projectRootUnresolved(e.path, "no_repository", e.path)
-
-/** §5.1: follows the `.git` file at `file`. */
-export const parseGitPointer = (file: string): Effect.Effect<GitPointer, ContextError, RepoFs> =>
-  Effect.gen(function*() {
-    const fs = yield* RepoFs
-    const text = yield* fs.readText(file).pipe(Effect.mapError(fsToContext))
-    if (text === null) return { _tag: "Malformed", path: file } as const
-    const pointer = parsePointerText(text, file)
-    if (pointer._tag === "Malformed") return { _tag: "Malformed", path: file } as const
-    const gitdir = (yield* fs.realpath(pointer.gitdir).pipe(Effect.mapError(fsToContext)))
-    if (gitdir === null) return { _tag: "Dangling", path: file, gitdir: pointer.gitdir } as const
-    const commondirText = yield* fs.readText(joinPath(gitdir, "commondir")).pipe(Effect.mapError(fsToContext))
-    if (commondirText === null) return { _tag: "ForeignGitdir", gitdir } as const
-    const common = resolveCommondir(commondirText, gitdir)
-    const commonDir = (yield* fs.realpath(common).pipe(Effect.mapError(fsToContext))) ?? normalizePath(common)
-    return { _tag: "LinkedWorktree", worktreeRoot: dirnamePath(file), gitdir, commonDir } as const
-  })
+/** Where the repository of a checkout keeps its shared state (the git common dir). */
+export interface RepoLocation {
+  readonly primaryRoot: string
+  readonly commonDir: string
+}
 
 /** True when `root/.git` points at `commonDir` (a checkout of that repository). */
-const checkoutOf = (root: string, commonDir: string): Effect.Effect<boolean, ContextError, RepoFs> =>
+const checkoutOf = (root: string, commonDir: string): Effect.Effect<boolean, IoError, RepoFs> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const dotGit = joinPath(root, ".git")
-    const kind = yield* fs.kind(dotGit).pipe(Effect.mapError(fsToContext))
-    if (kind === "Directory") return (yield* fs.realpath(dotGit).pipe(Effect.mapError(fsToContext))) === commonDir
+    const kind = yield* fs.kind(dotGit)
+    if (kind === "Directory") return (yield* fs.realpath(dotGit)) === commonDir
     if (kind !== "File") return false
     const pointer = yield* parseGitPointer(dotGit)
     return pointer._tag === "ForeignGitdir" ? pointer.gitdir === commonDir : false
@@ -69,14 +42,14 @@ export const mainRootOf = (
   commonDir: string,
   start: string,
   worktreeRoot?: string
-): Effect.Effect<string, ContextError, Git | RepoFs> =>
+): Effect.Effect<string, ContextError | GitError | IoError, Git | RepoFs> =>
   Effect.gen(function*() {
     if (basenamePath(commonDir) === ".git") return dirnamePath(commonDir)
     const git = yield* Git
     const fs = yield* RepoFs
     const main = yield* git.mainWorktreeOf(commonDir)
     if (main !== null && !main.bare) {
-      const path = (yield* fs.realpath(main.path).pipe(Effect.mapError(fsToContext))) ?? main.path
+      const path = (yield* fs.realpath(main.path)) ?? main.path
       if (path !== commonDir && (yield* checkoutOf(path, commonDir))) return path
     }
     if (worktreeRoot !== undefined && basenamePath(dirnamePath(worktreeRoot)) === WORKTREES_DIR) {
@@ -86,74 +59,55 @@ export const mainRootOf = (
     return yield* ContextErrors.projectRootUnresolved(start, "bare_repository", commonDir)
   })
 
-/** Where the repository of a checkout keeps its shared state (the git common dir). */
-export interface RepoLocation {
-  readonly primaryRoot: string
-  readonly commonDir: string
-}
-
 const kittyMarkers = (root: string) =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
-    const kittify = yield* fs.kind(kittifyDir(root)).pipe(Effect.mapError(fsToContext))
-    if (kittify === "Directory") return true
-    const specs = yield* fs.kind(missionsRoot(root)).pipe(Effect.mapError(fsToContext))
-    return specs === "Directory"
+    if ((yield* fs.kind(kittifyDir(root))) === "Directory") return true
+    return (yield* fs.kind(missionsRoot(root))) === "Directory"
   })
 
 /** §5.2: folds any CWD (primary, worktree, subdirectory) to the primary root and the common dir. */
-export const discoverPrimaryRoot = (cwd: string): Effect.Effect<RepoLocation, ContextError, RepoFs | Git | KittyEnv> =>
+export const discoverPrimaryRoot = (
+  cwd: string
+): Effect.Effect<RepoLocation, ContextError | GitError | IoError, RepoFs | Git | Settings> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
-    const env = yield* KittyEnv
+    const settings = yield* Settings
     let start = cwd
-    if (env.specifyRepoRoot !== undefined) {
-      const kind = yield* fs.kind(env.specifyRepoRoot).pipe(Effect.mapError(fsToContext))
-      if (kind !== "Directory") {
-        return yield* ContextErrors.projectRootUnresolved(env.specifyRepoRoot, "env_root_missing", env.specifyRepoRoot)
+    if (settings.specifyRepoRoot !== undefined) {
+      if ((yield* fs.kind(settings.specifyRepoRoot)) !== "Directory") {
+        return yield* ContextErrors.projectRootUnresolved(settings.specifyRepoRoot, "env_root_missing", settings.specifyRepoRoot)
       }
-      start = env.specifyRepoRoot
+      start = settings.specifyRepoRoot
     }
-    const real = yield* fs.realpath(start).pipe(Effect.mapError(fsToContext))
+    const real = yield* fs.realpath(start)
     if (real === null) return yield* ContextErrors.projectRootUnresolved(start, "no_repository")
-    let found = Option.none<RepoLocation>()
-    let dir = real
-    while (Option.isNone(found)) {
-      const dotGit = joinPath(dir, ".git")
-      const kind = yield* fs.kind(dotGit).pipe(Effect.mapError(fsToContext))
-      if (kind === "Directory") {
-        found = Option.some({ primaryRoot: dir, commonDir: dotGit })
-        break
-      }
-      if (kind === "File") {
-        const pointer = yield* parseGitPointer(dotGit)
-        if (pointer._tag === "LinkedWorktree") {
-          const primaryRoot = yield* mainRootOf(pointer.commonDir, real, pointer.worktreeRoot)
-          found = Option.some({ primaryRoot, commonDir: pointer.commonDir })
-          break
-        }
-        if (pointer._tag === "ForeignGitdir") {
-          const kittify = yield* fs.kind(kittifyDir(dir)).pipe(Effect.mapError(fsToContext))
-          if (kittify === "Directory") {
-            found = Option.some({ primaryRoot: dir, commonDir: pointer.gitdir })
-            break
+    const found = yield* walkUpDotGit(real, (dir, dotGit) =>
+      Effect.gen(function*() {
+        switch (dotGit._tag) {
+          case "GitDir":
+            return Option.some({ primaryRoot: dir, commonDir: dotGit.gitdir })
+          case "LinkedWorktree": {
+            const primaryRoot = yield* mainRootOf(dotGit.commonDir, real, dotGit.worktreeRoot)
+            return Option.some({ primaryRoot, commonDir: dotGit.commonDir })
           }
-        } else {
-          return yield* ContextErrors.projectRootUnresolved(
-            real,
-            pointer._tag === "Malformed" ? "malformed_git_pointer" : "dangling_git_pointer",
-            dotGit
-          )
+          case "ForeignGitdir":
+            // a checkout whose git dir lives elsewhere (--separate-git-dir) counts only with the project marker
+            return (yield* fs.kind(kittifyDir(dir))) === "Directory"
+              ? Option.some({ primaryRoot: dir, commonDir: dotGit.gitdir })
+              : Option.none()
+          case "Malformed":
+          case "Dangling":
+            return yield* ContextErrors.projectRootUnresolved(
+              real,
+              dotGit._tag === "Malformed" ? "malformed_git_pointer" : "dangling_git_pointer",
+              joinPath(dir, ".git")
+            )
         }
-      }
-      const parent = dirnamePath(dir)
-      if (parent === dir) break
-      dir = parent
-    }
+      }))
     if (Option.isNone(found)) return yield* ContextErrors.projectRootUnresolved(real, "no_repository")
-    const location = found.value
-    if (!(yield* kittyMarkers(location.primaryRoot))) {
-      return yield* ContextErrors.projectRootUnresolved(real, "not_a_kitty_project", location.primaryRoot)
+    if (!(yield* kittyMarkers(found.value.primaryRoot))) {
+      return yield* ContextErrors.projectRootUnresolved(real, "not_a_kitty_project", found.value.primaryRoot)
     }
-    return location
+    return found.value
   })

@@ -1,21 +1,25 @@
 /**
  * The one lock primitive: an exclusive kernel `flock(2)` on a lock file, taken without blocking and
- * retried every 50 ms up to a bounded wait. The kernel releases it when the holder dies, and it is the
- * same lock spec-kitty's `filelock` takes on the same path, so the two programs exclude each other.
- * Re-entrant within one fiber's logical operation.
+ * retried every 50 ms until the one lock timeout (`Settings.lockTimeoutMs`, measured on the Effect
+ * `Clock`). The kernel releases it when the holder dies, and it is the same lock spec-kitty's `filelock`
+ * takes on the same path, so the two programs exclude each other. Re-entrant within one fiber's logical
+ * operation. Lock files live in the repository's git dir: the directory is created through the write
+ * port (so it must resolve inside the scope) and the file is opened without following links.
  */
-import { Context, Data, Effect, FiberRef, Layer } from "effect"
+import { Clock, Context, Data, Effect, FiberRef, Layer } from "effect"
 import * as nodeFs from "node:fs"
 import { createRequire } from "node:module"
 import { hostname } from "node:os"
-import { dirname } from "node:path"
+import type { ConfigError } from "../../core/config/ConfigError.js"
+import { dirnamePath } from "../../core/repo/Paths.js"
+import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import { RepoWrite } from "./RepoWrite.js"
+import type { WriteScope } from "./RepoWrite.js"
+import { Settings } from "./Settings.js"
 
 interface FsExt {
   readonly flockSync: (fd: number, flags: "exnb" | "un") => void
 }
-
-const require = createRequire(import.meta.url)
-const fsExt: FsExt = require("fs-ext")
 
 /** The lock was not acquired within the wait. */
 export class LockTimeout extends Data.TaggedError("LockTimeout")<{
@@ -25,108 +29,176 @@ export class LockTimeout extends Data.TaggedError("LockTimeout")<{
   readonly holder: unknown
 }> {}
 
-/** The lock file could not be opened (permissions, missing parent). */
-export class LockUnavailable extends Data.TaggedError("LockUnavailable")<{
+/** A lock: its file (composed by `Naming.lockPathOf`) and the scope that file must stay in. */
+export interface LockSpec {
   readonly path: string
-  readonly reason: string
-}> {}
+  readonly scope: WriteScope
+}
+
+/** Everything taking a lock can fail with. */
+export type LockError = LockTimeout | IoError | ConfigError
 
 /** The lock port. */
 export class FileLock extends Context.Tag("kittyctx/FileLock")<FileLock, {
-  /** Runs `effect` holding the exclusive lock on `path`; a nested call on the same path runs directly. */
-  readonly withExclusive: (
-    path: string,
-    timeoutMs: number
-  ) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LockTimeout | LockUnavailable, R>
+  /** Runs `effect` holding the exclusive lock; a nested call on the same path runs directly. */
+  readonly withExclusive: (lock: LockSpec) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LockError, R>
 }>() {}
 
 const held = FiberRef.unsafeMake<ReadonlySet<string>>(new Set())
 
-const RETRY_MS = 50
+/** How often a contended lock is retried. */
+export const RETRY_MS = 50
 
-const tryLock = (fd: number): boolean => {
+const reentrant = <A, E, R, E2, R2>(
+  path: string,
+  effect: Effect.Effect<A, E, R>,
+  locked: (inner: Effect.Effect<A, E, R>) => Effect.Effect<A, E | E2, R | R2>
+): Effect.Effect<A, E | E2, R | R2> =>
+  Effect.flatMap(FiberRef.get(held), (current) =>
+    current.has(path) ? effect : locked(Effect.locally(effect, held, new Set([...current, path]))))
+
+// ---------------------------------------------------------------------------------------------
+// Live
+
+const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
+
+const tryLock = (fsExt: FsExt, fd: number): boolean => {
   try {
     fsExt.flockSync(fd, "exnb")
     return true
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
+    const code = errnoOf(e)
     if (code === "EAGAIN" || code === "EWOULDBLOCK") return false
     throw e
   }
 }
 
-const recordHolder = (fd: number) => {
-  try {
-    nodeFs.ftruncateSync(fd, 0)
-    nodeFs.writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date().toISOString() }), 0)
-  } catch {
-    // the holder record is diagnostics only
-  }
-}
-
 const readHolder = (path: string): unknown => {
   try {
-    const text = nodeFs.readFileSync(path, "utf8")
+    const fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK)
     try {
-      return JSON.parse(text)
-    } catch {
-      return text === "" ? null : text
+      const text = nodeFs.readFileSync(fd, "utf8").slice(0, 4096)
+      try {
+        return JSON.parse(text)
+      } catch {
+        return text === "" ? null : text
+      }
+    } finally {
+      nodeFs.closeSync(fd)
     }
   } catch {
     return null
   }
 }
 
-const acquire = (path: string, timeoutMs: number) =>
-  Effect.gen(function*() {
-    const fd = yield* Effect.try({
-      try: () => {
-        nodeFs.mkdirSync(dirname(path), { recursive: true })
-        return nodeFs.openSync(path, nodeFs.constants.O_RDWR | nodeFs.constants.O_CREAT, 0o644)
-      },
-      catch: (e) => new LockUnavailable({ path, reason: (e as Error).message })
-    })
-    const deadline = Date.now() + timeoutMs
-    while (true) {
-      const got = yield* Effect.try({
-        try: () => tryLock(fd),
-        catch: (e) => new LockUnavailable({ path, reason: (e as Error).message })
-      }).pipe(Effect.tapError(() => Effect.sync(() => nodeFs.closeSync(fd))))
-      if (got) {
-        recordHolder(fd)
-        return fd
-      }
-      if (Date.now() >= deadline) {
-        const holder = readHolder(path)
+const openLockFile = (path: string): Effect.Effect<number, IoError> =>
+  Effect.try({
+    try: () => {
+      const fd = nodeFs.openSync(
+        path,
+        nodeFs.constants.O_RDWR | nodeFs.constants.O_CREAT | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK,
+        0o644
+      )
+      if (!nodeFs.fstatSync(fd).isFile()) {
         nodeFs.closeSync(fd)
-        return yield* new LockTimeout({ path, timeoutMs, holder })
+        throw IoErrors.notRegular(path, "non-regular file")
       }
-      yield* Effect.sleep(RETRY_MS)
-    }
-  })
-
-const release = (fd: number) =>
-  Effect.sync(() => {
-    try {
-      fsExt.flockSync(fd, "un")
-    } finally {
-      nodeFs.closeSync(fd)
+      return fd
+    },
+    catch: (e) => {
+      if (e instanceof IoError) return e
+      const errno = errnoOf(e)
+      return errno === "ELOOP" ? IoErrors.symlinkRefused(path) : IoErrors.writeFailed(path, errno, "lock")
     }
   })
 
 /** The live layer: kernel flock through the fs-ext binding. */
-export const layer: Layer.Layer<FileLock> = Layer.succeed(
+export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.effect(
   FileLock,
-  FileLock.of({
-    withExclusive: (path, timeoutMs) => (effect) =>
+  Effect.gen(function*() {
+    const write = yield* RepoWrite
+    const settings = yield* Settings
+    const fsExt: FsExt = createRequire(import.meta.url)("fs-ext")
+
+    const acquire = (lock: LockSpec, timeoutMs: number) =>
       Effect.gen(function*() {
-        const current = yield* FiberRef.get(held)
-        if (current.has(path)) return yield* effect
-        return yield* Effect.acquireUseRelease(
-          acquire(path, timeoutMs),
-          () => Effect.locally(effect, held, new Set([...current, path])),
-          release
-        )
+        yield* write.makeDirectory(lock.scope, dirnamePath(lock.path))
+        const fd = yield* openLockFile(lock.path)
+        const start = yield* Clock.currentTimeMillis
+        while (true) {
+          const got = yield* Effect.try({
+            try: () => tryLock(fsExt, fd),
+            catch: (e) => IoErrors.writeFailed(lock.path, errnoOf(e), "lock")
+          }).pipe(Effect.tapError(() => Effect.sync(() => nodeFs.closeSync(fd))))
+          if (got) {
+            const now = yield* Clock.currentTimeMillis
+            yield* Effect.sync(() => {
+              try {
+                nodeFs.ftruncateSync(fd, 0)
+                nodeFs.writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date(now).toISOString() }), 0)
+              } catch {
+                // the holder record is diagnostics only
+              }
+            })
+            return fd
+          }
+          if ((yield* Clock.currentTimeMillis) - start >= timeoutMs) {
+            const holder = readHolder(lock.path)
+            nodeFs.closeSync(fd)
+            return yield* new LockTimeout({ path: lock.path, timeoutMs, holder })
+          }
+          yield* Effect.sleep(RETRY_MS)
+        }
       })
+
+    const release = (fd: number) =>
+      Effect.sync(() => {
+        try {
+          fsExt.flockSync(fd, "un")
+        } finally {
+          nodeFs.closeSync(fd)
+        }
+      })
+
+    return FileLock.of({
+      withExclusive: (lock) => (effect) =>
+        reentrant(lock.path, effect, (inner) =>
+          Effect.flatMap(settings.lockTimeoutMs, (timeoutMs) =>
+            Effect.acquireUseRelease(acquire(lock, timeoutMs), () => inner, release)))
+    })
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** An in-process lock table: the same waiting and re-entrancy rules, for the memory layers. */
+export const layerMemory: Layer.Layer<FileLock, never, Settings> = Layer.effect(
+  FileLock,
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    const semaphores = new Map<string, Effect.Semaphore>()
+    const semaphoreOf = (path: string) => {
+      let s = semaphores.get(path)
+      if (s === undefined) {
+        s = Effect.unsafeMakeSemaphore(1)
+        semaphores.set(path, s)
+      }
+      return s
+    }
+    return FileLock.of({
+      withExclusive: (lock) => (effect) =>
+        reentrant(lock.path, effect, (inner) =>
+          Effect.flatMap(settings.lockTimeoutMs, (timeoutMs) => {
+            const sem = semaphoreOf(lock.path)
+            const take = sem.take(1).pipe(
+              Effect.timeoutFail({
+                duration: timeoutMs,
+                onTimeout: () => new LockTimeout({ path: lock.path, timeoutMs, holder: null })
+              })
+            )
+            return Effect.acquireUseRelease(take, () => inner, () => sem.release(1))
+          }))
+    })
   })
 )

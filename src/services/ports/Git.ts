@@ -1,13 +1,15 @@
 /**
- * Git access. `runGit` is the one function that spawns git (surfaces spec §0.4), with the environment
- * built by `gitEnv`; the `Git` port exposes the operations the resolver and the write surfaces need.
+ * The git port. `runGit` is the one function that spawns git (docs/surfaces.md §0.4), with the
+ * environment built by `gitEnv`; the `Git` port exposes the operations the resolver and the write
+ * surfaces need, with failures as `GitError`. `layerMemory` answers from fixed facts and counts its calls
+ * (each stands for one subprocess of the live layer).
  */
 import { Command, CommandExecutor } from "@effect/platform"
-import { Context, Data, Duration, Effect, Layer, Stream, String as Str } from "effect"
-import { ContextErrors } from "../../core/context/ContextError.js"
-import type { ContextError } from "../../core/context/ContextError.js"
+import { Context, Duration, Effect, Layer, Stream, String as Str } from "effect"
 import type { RefFacts } from "../../core/context/ExecutionContext.js"
-import { resolvePath } from "../../core/layout/Paths.js"
+import { resolvePath } from "../../core/repo/Paths.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
+import type { GitError } from "../../core/repo/RepoError.js"
 
 /** Read probes never take `index.lock`; writes may. */
 export type GitMode = "read" | "write"
@@ -19,11 +21,12 @@ export interface GitResult {
   readonly stderr: string
 }
 
-/** A git process that could not be run or did not finish in time. */
-export class GitSpawnError extends Data.TaggedError("GitSpawnError")<{
-  readonly args: ReadonlyArray<string>
-  readonly reason: string
-}> {}
+/** How one git process runs: in which checkout, reading or writing, and for how long at most. */
+export interface GitRunOptions {
+  readonly cwd: string
+  readonly mode: GitMode
+  readonly timeout?: Duration.Duration
+}
 
 const LOCATION_VARS = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX"] as const
 
@@ -40,16 +43,14 @@ const GIT_TIMEOUT = Duration.seconds(10)
 const collect = <E>(s: Stream.Stream<Uint8Array, E>) =>
   s.pipe(Stream.decodeText(), Stream.runFold("", (acc, chunk) => acc + chunk))
 
-/** Runs `git -C <cwd> <args>`: exit code, stdout and stderr read concurrently, 10 s timeout. */
+/** Runs `git -C <cwd> <args>`: exit code, stdout and stderr read concurrently, 10 s timeout by default. */
 export const runGit = (
   args: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly mode: GitMode; readonly timeout?: Duration.Duration }
-): Effect.Effect<GitResult, GitSpawnError, CommandExecutor.CommandExecutor> =>
+  options: GitRunOptions
+): Effect.Effect<GitResult, GitError, CommandExecutor.CommandExecutor> =>
   Effect.scoped(
     Effect.gen(function*() {
-      const command = Command.make("git", "-C", options.cwd, ...args).pipe(
-        Command.env(gitEnv(options.mode))
-      )
+      const command = Command.make("git", "-C", options.cwd, ...args).pipe(Command.env(gitEnv(options.mode)))
       const proc = yield* Command.start(command)
       const [exitCode, stdout, stderr] = yield* Effect.all(
         [proc.exitCode, collect(proc.stdout), collect(proc.stderr)],
@@ -58,11 +59,11 @@ export const runGit = (
       return { exitCode: Number(exitCode), stdout, stderr }
     })
   ).pipe(
+    Effect.mapError((e) => GitErrors.commandFailed(args, null, e.message)),
     Effect.timeoutFail({
       duration: options.timeout ?? GIT_TIMEOUT,
-      onTimeout: () => new GitSpawnError({ args, reason: "timed out" })
-    }),
-    Effect.mapError((e) => e._tag === "GitSpawnError" ? e : new GitSpawnError({ args, reason: e.message }))
+      onTimeout: () => GitErrors.commandFailed(args, null, "timed out")
+    })
   )
 
 /** Parses `for-each-ref --format=%(refname)%00%(symref)` output. */
@@ -95,14 +96,13 @@ export interface WorktreeEntry {
 export const parseWorktreeList = (text: string): ReadonlyArray<WorktreeEntry> => {
   const entries: Array<WorktreeEntry> = []
   for (const block of text.split(/\n\n+/)) {
-    const lines = Str.linesIterator(block)
     let path: string | null = null
     let head: string | null = null
     let branch: string | null = null
     let bare = false
     let detached = false
     let prunable = false
-    for (const line of lines) {
+    for (const line of Str.linesIterator(block)) {
       if (line.startsWith("worktree ")) path = line.slice(9)
       else if (line.startsWith("HEAD ")) head = line.slice(5)
       else if (line.startsWith("branch ")) branch = line.slice(7)
@@ -115,19 +115,18 @@ export const parseWorktreeList = (text: string): ReadonlyArray<WorktreeEntry> =>
   return entries
 }
 
-/** The git operations kittyctx needs, with errors already mapped to context codes. */
+/** The git operations kittyctx needs. */
 export class Git extends Context.Tag("kittyctx/Git")<Git, {
   /** Runs git in `cwd`; a non-zero exit is returned, not failed. */
-  readonly run: (
-    args: ReadonlyArray<string>,
-    options: { readonly cwd: string; readonly mode: GitMode }
-  ) => Effect.Effect<GitResult, ContextError>
+  readonly run: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+  /** Runs git in `cwd`; a non-zero exit is `GIT_COMMAND_FAILED`. */
+  readonly checked: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
   /** Every ref under refs/heads and refs/remotes, and the target of refs/remotes/origin/HEAD: one subprocess. */
-  readonly refs: (root: string) => Effect.Effect<RefFacts, ContextError>
+  readonly refs: (root: string) => Effect.Effect<RefFacts, GitError>
   /** The worktree registry. */
-  readonly worktreeList: (root: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, ContextError>
+  readonly worktreeList: (root: string) => Effect.Effect<ReadonlyArray<WorktreeEntry>, GitError>
   /** The main worktree of a repository given its common dir (first registry entry). */
-  readonly mainWorktreeOf: (commonDir: string) => Effect.Effect<WorktreeEntry | null, ContextError>
+  readonly mainWorktreeOf: (commonDir: string) => Effect.Effect<WorktreeEntry | null, GitError>
 }>() {}
 
 /** The live layer: every call is one git subprocess through `runGit`. */
@@ -135,34 +134,30 @@ export const layer: Layer.Layer<Git, never, CommandExecutor.CommandExecutor> = L
   Git,
   Effect.gen(function*() {
     const executor = yield* CommandExecutor.CommandExecutor
-    const run = (args: ReadonlyArray<string>, options: { readonly cwd: string; readonly mode: GitMode }) =>
-      runGit(args, options).pipe(
-        Effect.provideService(CommandExecutor.CommandExecutor, executor),
-        Effect.mapError((e) => ContextErrors.gitFailed(e.args, null, e.reason))
-      )
-    const checked = (args: ReadonlyArray<string>, cwd: string) =>
-      run(args, { cwd, mode: "read" }).pipe(
-        Effect.filterOrFail(
-          (r) => r.exitCode === 0,
-          (r) => ContextErrors.gitFailed(args, r.exitCode, r.stderr)
-        )
+    const run = (args: ReadonlyArray<string>, options: GitRunOptions) =>
+      runGit(args, options).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
+    const checked = (args: ReadonlyArray<string>, options: GitRunOptions) =>
+      run(args, options).pipe(
+        Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
       )
     return Git.of({
       run,
+      checked,
       refs: (root) =>
-        checked(["for-each-ref", "--format=%(refname)%00%(symref)", "refs/heads", "refs/remotes"], root).pipe(
-          Effect.map((r) => parseRefList(r.stdout))
-        ),
+        checked(["for-each-ref", "--format=%(refname)%00%(symref)", "refs/heads", "refs/remotes"], {
+          cwd: root,
+          mode: "read"
+        }).pipe(Effect.map((r) => parseRefList(r.stdout))),
       worktreeList: (root) =>
         run(["worktree", "list", "--porcelain"], { cwd: root, mode: "read" }).pipe(
           Effect.flatMap((r) =>
             r.exitCode === 0
               ? Effect.succeed(parseWorktreeList(r.stdout))
-              : Effect.fail(ContextErrors.registryUnavailable(root, r.stderr))
+              : Effect.fail(GitErrors.registryUnavailable(root, r.stderr))
           )
         ),
       mainWorktreeOf: (commonDir) =>
-        checked([`--git-dir=${commonDir}`, "worktree", "list", "--porcelain"], commonDir).pipe(
+        checked([`--git-dir=${commonDir}`, "worktree", "list", "--porcelain"], { cwd: commonDir, mode: "read" }).pipe(
           Effect.map((r) => {
             const first = parseWorktreeList(r.stdout)[0]
             return first === undefined ? null : { ...first, path: resolvePath(commonDir, first.path) }
@@ -171,3 +166,56 @@ export const layer: Layer.Layer<Git, never, CommandExecutor.CommandExecutor> = L
     })
   })
 )
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** The repository facts the memory layer answers from. */
+export interface GitWorld {
+  /** Full ref names under refs/heads and refs/remotes (without refs/remotes/origin/HEAD). */
+  readonly refs: ReadonlyArray<string>
+  /** The target of refs/remotes/origin/HEAD (e.g. `refs/remotes/origin/main`), or null. */
+  readonly originHead: string | null
+  /** The registry, main worktree first, as `git worktree list --porcelain` lists it. */
+  readonly worktrees: ReadonlyArray<WorktreeEntry>
+  /** Overrides the main worktree `mainWorktreeOf` answers (default: the first registry entry). */
+  readonly mainWorktree?: WorktreeEntry | null
+}
+
+/** A counted memory `Git`: the layer, and the calls made through it. */
+export interface GitMemory {
+  readonly layer: Layer.Layer<Git>
+  /** How many port calls were made so far (each one would be a git subprocess in the live layer). */
+  readonly calls: () => number
+  /** The calls in order, as `<method> <argument>`. */
+  readonly log: () => ReadonlyArray<string>
+}
+
+/** Builds a counted in-memory `Git` over fixed facts; build one per property run. */
+export const makeMemory = (world: GitWorld): GitMemory => {
+  const calls: Array<string> = []
+  const refs = { refs: [...world.refs], originHead: world.originHead }
+  const worktrees = [...world.worktrees]
+  const main = world.mainWorktree !== undefined ? world.mainWorktree : (worktrees[0] ?? null)
+  const counted = <A>(call: string, answer: Effect.Effect<A, GitError>) =>
+    Effect.suspend(() => {
+      calls.push(call)
+      return answer
+    })
+  const run = (args: ReadonlyArray<string>) =>
+    counted(`run ${args.join(" ")}`, Effect.fail(GitErrors.commandFailed(args, null, "the in-memory Git layer runs no commands")))
+  const layer = Layer.succeed(
+    Git,
+    Git.of({
+      run,
+      checked: run,
+      refs: (root) => counted(`refs ${root}`, Effect.succeed(refs)),
+      worktreeList: (root) => counted(`worktreeList ${root}`, Effect.succeed(worktrees)),
+      mainWorktreeOf: (commonDir) => counted(`mainWorktreeOf ${commonDir}`, Effect.succeed(main))
+    })
+  )
+  return { layer, calls: () => calls.length, log: () => [...calls] }
+}
+
+/** The in-memory `Git` layer over fixed facts (use `makeMemory` to also read the call count). */
+export const layerMemory = (world: GitWorld): Layer.Layer<Git> => makeMemory(world).layer

@@ -1,15 +1,17 @@
 /**
- * The read-side file-system port of the resolver and the status facade: what kind of entry a path
- * is, its text, its entries, its realpath. The live layer goes through `@effect/platform` FileSystem,
- * and through Node's `fs` for the two reads the platform lacks (directory entries with their kinds in
- * one call, and an O_NOFOLLOW read). The in-memory layer backs the parity properties.
+ * The read port: what kind of entry a path is, its bytes or strict UTF-8 text, its directory entries,
+ * its realpath and its signature. Reads never block and never guess: a FIFO, socket, device or
+ * directory where a file is expected is refused before anything is read (`NOT_A_REGULAR_FILE`), text
+ * that is not UTF-8 is refused (`FILE_NOT_UTF8`), and with `noFollow` a symbolic link is refused. The live
+ * layer uses Node's `fs` (O_NONBLOCK, O_NOFOLLOW, fstat); the memory layer reads a `MemoryFs`.
  */
-import { FileSystem } from "@effect/platform"
-import type { PlatformError } from "@effect/platform/Error"
-import { Context, Data, Effect, Layer } from "effect"
-import { isAscii } from "node:buffer"
+import { Context, Effect, Either, Layer } from "effect"
 import * as nodeFs from "node:fs"
-import { basenamePath, dirnamePath, normalizePath } from "../../core/layout/Paths.js"
+import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
+import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
+import { MemoryFs } from "./MemoryFs.js"
+import type { MemoryTree } from "./MemoryFs.js"
 
 /** What a path is (symlinks followed). */
 export type EntryKind = "File" | "Directory" | "Other"
@@ -20,155 +22,223 @@ export interface DirEntry {
   readonly kind: EntryKind
 }
 
-/** A read that failed for a reason other than absence (permission, I/O, a refused symlink). */
-export class FsError extends Data.TaggedError("FsError")<{
-  readonly code: "FILE_UNREADABLE" | "SYMLINK_REFUSED"
-  readonly message: string
-  readonly path: string
-  readonly reason: string
-}> {}
-
-/** The read-side file-system port. `null` means the path does not exist. */
-export class RepoFs extends Context.Tag("kittyctx/RepoFs")<RepoFs, {
-  readonly kind: (path: string) => Effect.Effect<EntryKind | null, FsError>
-  /** The file's UTF-8 text; with `noFollow`, a symbolic link is refused (`SYMLINK_REFUSED`). */
-  readonly readText: (path: string, options?: { readonly noFollow?: boolean }) => Effect.Effect<string | null, FsError>
-  /** Entries sorted by name, with their kinds (symlinks followed). */
-  readonly entries: (path: string) => Effect.Effect<ReadonlyArray<DirEntry> | null, FsError>
-  readonly realpath: (path: string) => Effect.Effect<string | null, FsError>
-}>() {}
-
-const absentOr = <A>(path: string) => (e: PlatformError): Effect.Effect<A | null, FsError> =>
-  e._tag === "SystemError" && e.reason === "NotFound"
-    ? Effect.succeed(null)
-    : Effect.fail(
-      new FsError({
-        code: "FILE_UNREADABLE",
-        message: `Cannot read ${path}: ${e.message}`,
-        path,
-        reason: e._tag === "SystemError" ? e.reason : e._tag
-      })
-    )
-
-const nodeError = (path: string, e: unknown): FsError => {
-  const code = (e as NodeJS.ErrnoException).code
-  return code === "ELOOP"
-    ? new FsError({ code: "SYMLINK_REFUSED", message: `Refusing to read symbolic link ${path}`, path, reason: "ELOOP" })
-    : new FsError({ code: "FILE_UNREADABLE", message: `Cannot read ${path}: ${(e as Error).message}`, path, reason: code ?? "unknown" })
+/** Identity and state of a file as `lstat` sees it (symlinks not followed). */
+export interface FileSignature {
+  readonly size: number
+  readonly mtimeNs: bigint
+  readonly mode: number
+  readonly ino: number
+  readonly isSymlink: boolean
 }
 
+/** How a file is read. */
+export interface ReadOptions {
+  /** Refuse a symbolic link at the path itself (`SYMLINK_REFUSED`). */
+  readonly noFollow?: boolean
+  /** Refuse larger files (`FILE_TOO_LARGE`); default 64 MiB. */
+  readonly maxBytes?: number
+}
+
+/** The default size limit of one read. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+/** The read port. `null` means the path does not exist. */
+export class RepoFs extends Context.Tag("kittyctx/RepoFs")<RepoFs, {
+  readonly kind: (path: string) => Effect.Effect<EntryKind | null, IoError>
+  readonly readBytes: (path: string, options?: ReadOptions) => Effect.Effect<Uint8Array | null, IoError>
+  /** The file's text; bytes that are not UTF-8 are `FILE_NOT_UTF8` with the line. */
+  readonly readText: (path: string, options?: ReadOptions) => Effect.Effect<string | null, IoError>
+  /** Entries sorted by name, with their kinds (symlinks followed). */
+  readonly entries: (path: string) => Effect.Effect<ReadonlyArray<DirEntry> | null, IoError>
+  readonly realpath: (path: string) => Effect.Effect<string | null, IoError>
+  readonly signature: (path: string) => Effect.Effect<FileSignature | null, IoError>
+}>() {}
+
+/** Text from bytes already read (strict UTF-8), for callers that need both. */
+export const textOf = (path: string, bytes: Uint8Array): Either.Either<string, IoError> =>
+  Either.mapLeft(decodeUtf8(bytes), (f) => IoErrors.notUtf8(path, f.line, f.byteOffset))
+
+// ---------------------------------------------------------------------------------------------
+// Live
+
 const ABSENT = new Set(["ENOENT", "ENOTDIR"])
+const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
-/** UTF-8 text of a file's bytes; pure-ASCII files (every well-formed event log) skip UTF-8 decoding. */
-const decodeText = (bytes: Buffer): string => (isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8"))
+const kindOfStats = (st: nodeFs.Stats): string =>
+  st.isDirectory()
+    ? "directory"
+    : st.isFIFO()
+    ? "FIFO"
+    : st.isSocket()
+    ? "socket"
+    : st.isCharacterDevice() || st.isBlockDevice()
+    ? "device"
+    : "special file"
 
-const readNoFollow = (path: string): Effect.Effect<string | null, FsError> =>
-  Effect.try({
-    try: () => {
-      let fd: number
-      try {
-        fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW)
-      } catch (e) {
-        if (ABSENT.has((e as NodeJS.ErrnoException).code ?? "")) return null
-        throw e
-      }
-      try {
-        return decodeText(nodeFs.readFileSync(fd))
-      } finally {
-        nodeFs.closeSync(fd)
-      }
-    },
-    catch: (e) => nodeError(path, e)
-  })
+const attempt = <A>(path: string, body: () => A): Effect.Effect<A, IoError> =>
+  Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.unreadable(path, errnoOf(e))) })
 
-const entriesOf = (path: string): Effect.Effect<ReadonlyArray<DirEntry> | null, FsError> =>
-  Effect.try({
-    try: () => {
-      let dirents: Array<nodeFs.Dirent>
-      try {
-        dirents = nodeFs.readdirSync(path, { withFileTypes: true })
-      } catch (e) {
-        if (ABSENT.has((e as NodeJS.ErrnoException).code ?? "")) return null
-        throw e
-      }
-      const out: Array<DirEntry> = []
-      for (const d of dirents) {
-        let kind: EntryKind = d.isFile() ? "File" : d.isDirectory() ? "Directory" : "Other"
-        if (d.isSymbolicLink()) {
-          const st = nodeFs.statSync(`${path}/${d.name}`, { throwIfNoEntry: false })
-          kind = st === undefined ? "Other" : st.isFile() ? "File" : st.isDirectory() ? "Directory" : "Other"
-        }
-        out.push({ name: d.name, kind })
-      }
-      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    },
-    catch: (e) => nodeError(path, e)
-  })
+const readBytesSync = (path: string, options: ReadOptions | undefined): Uint8Array | null => {
+  const flags = nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK |
+    (options?.noFollow === true ? nodeFs.constants.O_NOFOLLOW : 0)
+  let fd: number
+  try {
+    fd = nodeFs.openSync(path, flags)
+  } catch (e) {
+    const errno = errnoOf(e)
+    if (ABSENT.has(errno)) return null
+    if (errno === "ELOOP" && options?.noFollow === true) {
+      const st = nodeFs.lstatSync(path, { throwIfNoEntry: false })
+      if (st?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
+    }
+    throw IoErrors.unreadable(path, errno)
+  }
+  try {
+    const st = nodeFs.fstatSync(fd)
+    if (!st.isFile()) throw IoErrors.notRegular(path, kindOfStats(st))
+    const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
+    if (st.size > limit) throw IoErrors.tooLarge(path, st.size, limit)
+    return nodeFs.readFileSync(fd)
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
 
-/** The live layer. */
-export const layer: Layer.Layer<RepoFs, never, FileSystem.FileSystem> = Layer.effect(
+const kindSync = (path: string): EntryKind | null => {
+  let st: nodeFs.Stats | undefined
+  try {
+    st = nodeFs.statSync(path, { throwIfNoEntry: false })
+  } catch (e) {
+    if (ABSENT.has(errnoOf(e))) return null
+    throw e
+  }
+  return st === undefined ? null : st.isFile() ? "File" : st.isDirectory() ? "Directory" : "Other"
+}
+
+const entriesSync = (path: string): ReadonlyArray<DirEntry> | null => {
+  let dirents: Array<nodeFs.Dirent>
+  try {
+    dirents = nodeFs.readdirSync(path, { withFileTypes: true })
+  } catch (e) {
+    if (ABSENT.has(errnoOf(e))) return null
+    throw e
+  }
+  const out: Array<DirEntry> = []
+  for (const d of dirents) {
+    let kind: EntryKind = d.isFile() ? "File" : d.isDirectory() ? "Directory" : "Other"
+    if (d.isSymbolicLink()) {
+      const st = nodeFs.statSync(joinPath(path, d.name), { throwIfNoEntry: false })
+      kind = st === undefined ? "Other" : st.isFile() ? "File" : st.isDirectory() ? "Directory" : "Other"
+    }
+    out.push({ name: d.name, kind })
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+const realpathSync = (path: string): string | null => {
+  try {
+    return nodeFs.realpathSync.native(path)
+  } catch (e) {
+    if (ABSENT.has(errnoOf(e))) return null
+    throw e
+  }
+}
+
+const signatureSync = (path: string): FileSignature | null => {
+  let st: nodeFs.BigIntStats | undefined
+  try {
+    st = nodeFs.lstatSync(path, { bigint: true, throwIfNoEntry: false })
+  } catch (e) {
+    if (ABSENT.has(errnoOf(e))) return null
+    throw e
+  }
+  return st === undefined ? null : {
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs,
+    mode: Number(st.mode) & 0o777,
+    ino: Number(st.ino),
+    isSymlink: st.isSymbolicLink()
+  }
+}
+
+/** The live layer over Node's `fs`. */
+export const layer: Layer.Layer<RepoFs> = Layer.succeed(
   RepoFs,
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    return RepoFs.of({
-      kind: (path) =>
-        fs.stat(path).pipe(
-          Effect.map((info): EntryKind => info.type === "File" ? "File" : info.type === "Directory" ? "Directory" : "Other"),
-          Effect.catchAll(absentOr<EntryKind>(path))
-        ),
-      readText: (path, options) =>
-        options?.noFollow === true ? readNoFollow(path) : fs.readFileString(path).pipe(Effect.catchAll(absentOr<string>(path))),
-      entries: entriesOf,
-      realpath: (path) => fs.realPath(path).pipe(Effect.catchAll(absentOr<string>(path)))
-    })
+  RepoFs.of({
+    kind: (path) => attempt(path, () => kindSync(path)),
+    readBytes: (path, options) => attempt(path, () => readBytesSync(path, options)),
+    readText: (path, options) =>
+      Effect.flatMap(attempt(path, () => readBytesSync(path, options)), (bytes) =>
+        bytes === null ? Effect.succeed(null) : textOf(path, bytes)),
+    entries: (path) => attempt(path, () => entriesSync(path)),
+    realpath: (path) => attempt(path, () => realpathSync(path)),
+    signature: (path) => attempt(path, () => signatureSync(path))
   })
 )
 
-/** An in-memory tree: absolute file paths to their text; directories are implied by the paths (or end in `/`). */
-export type MemoryTree = Readonly<Record<string, string>>
+// ---------------------------------------------------------------------------------------------
+// Memory
 
-/** An in-memory layer over a fixed tree (no symlinks: realpath is the normalised path). */
-export const layerMemory = (tree: MemoryTree): Layer.Layer<RepoFs> => {
-  const files = new Map<string, string>()
-  const dirs = new Map<string, Set<string>>()
-  const addDir = (dir: string) => {
-    if (dirs.has(dir)) return
-    dirs.set(dir, new Set())
-    if (dir !== "/") {
-      const parent = dirnamePath(dir)
-      addDir(parent)
-      dirs.get(parent)!.add(basenamePath(dir))
-    }
-  }
-  for (const [raw, text] of Object.entries(tree)) {
-    if (raw.endsWith("/")) {
-      addDir(normalizePath(raw))
-      continue
-    }
-    const path = normalizePath(raw)
-    files.set(path, text)
-    const parent = dirnamePath(path)
-    addDir(parent)
-    dirs.get(parent)!.add(basenamePath(path))
-  }
+/** A `RepoFs` reading a `MemoryFs` (share the same `MemoryFs` with `RepoWrite.layerMemory`). */
+export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoFs> => {
   const kindOf = (path: string): EntryKind | null => {
-    const p = normalizePath(path)
-    return files.has(p) ? "File" : dirs.has(p) ? "Directory" : null
+    const found = mem.lookup(path, true)
+    const node = found?.node ?? null
+    return node === null ? null : node._tag === "File" ? "File" : node._tag === "Dir" ? "Directory" : "Other"
   }
+  const readBytes = (path: string, options?: ReadOptions): Effect.Effect<Uint8Array | null, IoError> =>
+    Effect.suspend(() => {
+      const noFollow = options?.noFollow === true
+      const found = mem.lookup(path, !noFollow)
+      const node = found?.node ?? null
+      if (node === null) return Effect.succeed(null)
+      switch (node._tag) {
+        case "Symlink":
+          return Effect.fail(noFollow ? IoErrors.symlinkRefused(path) : IoErrors.unreadable(path, "ELOOP"))
+        case "Dir":
+          return Effect.fail(IoErrors.notRegular(path, "directory"))
+        case "Special":
+          return Effect.fail(IoErrors.notRegular(path, node.kind === "fifo" ? "FIFO" : node.kind))
+        case "File": {
+          const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
+          if (node.bytes.length > limit) return Effect.fail(IoErrors.tooLarge(path, node.bytes.length, limit))
+          return Effect.succeed(node.bytes.slice())
+        }
+      }
+    })
   return Layer.succeed(
     RepoFs,
     RepoFs.of({
-      kind: (path) => Effect.succeed(kindOf(path)),
-      readText: (path) => Effect.succeed(files.get(normalizePath(path)) ?? null),
-      entries: (path) => {
-        const p = normalizePath(path)
-        const names = dirs.get(p)
-        if (names === undefined) return Effect.succeed(null)
-        return Effect.succeed(
-          [...names].sort().map((name) => ({ name, kind: kindOf(`${p}/${name}`) ?? ("Other" as const) }))
-        )
-      },
-      realpath: (path) => Effect.succeed(kindOf(path) === null ? null : normalizePath(path))
+      kind: (path) => Effect.sync(() => kindOf(path)),
+      readBytes,
+      readText: (path, options) =>
+        Effect.flatMap(readBytes(path, options), (bytes) => (bytes === null ? Effect.succeed(null) : textOf(path, bytes))),
+      entries: (path) =>
+        Effect.sync(() => {
+          const found = mem.lookup(path, true)
+          if (found?.node?._tag !== "Dir") return null
+          return mem.childrenOf(found.path).map((name) => ({ name, kind: kindOf(joinPath(found.path, name)) ?? ("Other" as const) }))
+        }),
+      realpath: (path) =>
+        Effect.sync(() => {
+          const found = mem.lookup(path, true)
+          return found === null || found.node === null ? null : found.path
+        }),
+      signature: (path) =>
+        Effect.sync(() => {
+          const parent = mem.lookup(dirnamePath(normalizePath(path)), true)
+          if (parent === null || parent.node?._tag !== "Dir") return null
+          const node = mem.nodes.get(joinPath(parent.path, normalizePath(path).split("/").pop() ?? "")) ?? null
+          if (node === null) return null
+          return node._tag === "File"
+            ? { size: node.bytes.length, mtimeNs: node.mtimeNs, mode: node.mode, ino: node.ino, isSymlink: false }
+            : { size: 0, mtimeNs: 0n, mode: 0o755, ino: 0, isSymlink: node._tag === "Symlink" }
+        })
     })
   )
 }
+
+/** A memory `RepoFs` over a fixed tree. */
+export const layerMemory = (tree: MemoryTree): Layer.Layer<RepoFs> => layerMemoryFs(new MemoryFs(tree))
+
+export type { MemoryTree }

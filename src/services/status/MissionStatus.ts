@@ -2,17 +2,19 @@
  * `MissionStatus`, the one status facade: the only code that reads or writes `status.events.jsonl`
  * and `status.json`. Reads are lock-free snapshots; every write holds the mission's status lock.
  */
-import { Config, Context, Effect, Either, Layer } from "effect"
-import { mkdirSync } from "node:fs"
-import type { EventStream } from "../../core/status/EventRow.js"
-import { readEventStream } from "../../core/status/EventRow.js"
-import type { Lane } from "../../core/status/Lane.js"
+import { Context, Effect, Either, Layer } from "effect"
+import type { ConfigError } from "../../core/config/ConfigError.js"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
-import { derivedDir, EVENTS_FILE, SNAPSHOT_FILE } from "../../core/layout/Naming.js"
-import { joinPath } from "../../core/layout/Paths.js"
+import { readEventStream } from "../../core/status/EventRow.js"
+import type { EventStream } from "../../core/status/EventRow.js"
+import type { Lane } from "../../core/status/Lane.js"
+import { derivedDir, EVENTS_FILE, SNAPSHOT_FILE } from "../../core/repo/Naming.js"
+import { joinPath } from "../../core/repo/Paths.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
-import { snapshotBytes, snapshotIdentity, snapshotOf, streamUpTo } from "../../core/status/Snapshot.js"
+import { snapshotBytes, snapshotOf, streamUpTo } from "../../core/status/Snapshot.js"
 import type { Snapshot, SnapshotIdentity, TimePoint } from "../../core/status/Snapshot.js"
 import { decideTransition, needsRoster } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
@@ -20,29 +22,36 @@ import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { validateStatus } from "../../core/status/StatusValidate.js"
 import type { Finding } from "../../core/status/StatusValidate.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
-import { signatureOf, writeAtomic } from "../ports/AtomicFile.js"
-import { gitOperationInProgress } from "../ports/GitOpGuard.js"
-import type { FileIoError } from "../ports/AtomicFile.js"
 import { EventIds } from "../ports/EventIds.js"
-import { FileLock, LockTimeout, LockUnavailable } from "../ports/FileLock.js"
+import { FileLock, LockTimeout } from "../ports/FileLock.js"
+import type { LockSpec } from "../ports/FileLock.js"
+import { gitOperationInProgress } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import type { FsError } from "../ports/RepoFs.js"
+import { RepoWrite } from "../ports/RepoWrite.js"
+import type { WriteScope } from "../ports/RepoWrite.js"
 
-/** Where one mission's status lives, as resolved by the execution context. */
+/** Where one mission's status lives, as resolved by the execution context (built only by the resolver). */
 export interface StatusTarget {
   /** The canonical mission name (directory name): written into rows, keys the lock. */
   readonly missionSlug: string
+  /** `meta.json` `mission_id`, written into rows; null for legacy missions. */
+  readonly missionId: string | null
+  /** The snapshot identity decoded from `meta.json` by the resolver. */
+  readonly identity: SnapshotIdentity
   /** The status surface: `status_read_dir === status_write_dir`. */
   readonly statusDir: string
-  /** The authoritative `meta.json` (primary checkout). */
-  readonly metaPath: string
   /** The WP prompt directory (prompt source). */
   readonly tasksDir: string
-  /** `<git-common-dir>/spec-kitty-locks/<slug>.status.lock`. */
-  readonly lockPath: string
-  /** Used for the inferred `workspace_context` of an emit. */
+  /** spec-kitty's status lock of the mission. */
+  readonly lock: LockSpec
+  /** Where the facade's writes may land: the repository's work tree and git dir. */
+  readonly scope: WriteScope
+  /** Used for the inferred `workspace_context` of an emit, and for the derived views. */
   readonly workspaceRoot: string
 }
+
+/** Everything the facade can fail with. */
+export type StatusFailure = StatusError | IoError | GitError | ConfigError
 
 /** The result of one emit. */
 export interface TransitionOutcome {
@@ -79,11 +88,11 @@ export const statusFiles = (target: StatusTarget): ReadonlyArray<string> => [
 /** The status facade port. */
 export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<MissionStatus, {
   /** The parsed log (strict reader). */
-  readonly stream: (target: StatusTarget) => Effect.Effect<EventStream, StatusError>
+  readonly stream: (target: StatusTarget) => Effect.Effect<EventStream, StatusFailure>
   /** The snapshot `materialize` would write (optionally replayed up to a point); never writes. */
-  readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusError>
+  readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusFailure>
   /** One validated transition: lock, decide, atomic append, read back, materialize. */
-  readonly transition: (target: StatusTarget, request: TransitionRequest) => Effect.Effect<TransitionOutcome, StatusError>
+  readonly transition: (target: StatusTarget, request: TransitionRequest) => Effect.Effect<TransitionOutcome, StatusFailure>
   /**
    * Writes `status.json` (and the derived views) unless they already hold exactly those bytes; refuses
    * with `GIT_OPERATION_IN_PROGRESS` while git rewrites the work tree, unless `force`.
@@ -91,75 +100,35 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   readonly materialize: (
     target: StatusTarget,
     options?: { readonly force?: boolean }
-  ) => Effect.Effect<MaterializeOutcome, StatusError>
+  ) => Effect.Effect<MaterializeOutcome, StatusFailure>
   /** Regenerates the tracked snapshot and derived views only when stale and no git operation is running. */
-  readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusError>
+  readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
-  readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusError, R>
+  readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
   /** spec-kitty's checks plus kittyctx's integrity checks. */
-  readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusError>
+  readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusFailure>
 }>() {}
 
 
-const ioError = (e: FileIoError): StatusError =>
-  e.symlink
-    ? statusError("STATUS_LOG_SYMLINK_REFUSED", `Refusing to read symbolic link event log: ${e.path}`, { path: e.path })
-    : statusError("STATUS_FILE_UNREADABLE", `Cannot access ${e.path}: ${e.reason}`, { path: e.path, reason: e.reason })
-
-const fsError = (e: FsError): StatusError =>
-  e.code === "SYMLINK_REFUSED"
-    ? statusError(
-      "STATUS_LOG_SYMLINK_REFUSED",
-      e.path.endsWith(EVENTS_FILE)
-        ? `Refusing to read symbolic link event log: ${e.path}`
-        : `Refusing to read symbolic link status file: ${e.path}`,
-      { path: e.path }
-    )
-    : statusError("STATUS_FILE_UNREADABLE", e.message, { path: e.path, reason: e.reason })
-
-/** Parses `meta.json` text; `undefined` when absent. */
-const parseMeta = (path: string, text: string | null): Either.Either<unknown, StatusError> => {
-  if (text === null) return Either.right(undefined)
-  try {
-    return Either.right(JSON.parse(text))
-  } catch (e) {
-    return Either.left(
-      statusError("MISSION_META_INVALID", `Invalid mission metadata ${path}: ${(e as Error).message}`, {
-        path,
-        reason: (e as Error).message
-      })
-    )
-  }
-}
-
-const identityOf = (path: string, meta: unknown): Either.Either<SnapshotIdentity, StatusError> =>
-  Either.mapLeft(snapshotIdentity(meta), (e) =>
-    statusError("MISSION_META_INVALID", `Invalid mission metadata ${path}: ${e.reason}`, {
-      path,
-      field: e.field,
-      reason: e.reason
-    }))
-
 const MAX_APPEND_ATTEMPTS = 5
 
+/** The largest event log read into memory at once (a JavaScript string's limit is about 512 MiB). */
+const MAX_LOG_BYTES = 500 * 1024 * 1024
+
 /** The live facade over the real file system, the flock primitive and the event clock. */
-export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventIds> = Layer.effect(
+export const layer: Layer.Layer<MissionStatus, never, RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(
   MissionStatus,
   Effect.gen(function*() {
     const repoFs = yield* RepoFs
+    const repoWrite = yield* RepoWrite
     const locks = yield* FileLock
     const ids = yield* EventIds
-    const lockTimeoutMs = yield* Config.integer("KITTYCTX_LOCK_TIMEOUT_MS").pipe(
-      Config.withDefault(30_000),
-      Effect.orElseSucceed(() => 30_000)
-    )
 
     const logPath = (t: StatusTarget) => joinPath(t.statusDir, EVENTS_FILE)
     const snapshotPath = (t: StatusTarget) => joinPath(t.statusDir, SNAPSHOT_FILE)
 
-    const readLogText = (t: StatusTarget) => repoFs.readText(logPath(t), { noFollow: true }).pipe(Effect.mapError(fsError))
-    const readSnapshotText = (t: StatusTarget) =>
-      repoFs.readText(snapshotPath(t), { noFollow: true }).pipe(Effect.mapError(fsError))
+    const readLogText = (t: StatusTarget) => repoFs.readText(logPath(t), { noFollow: true, maxBytes: MAX_LOG_BYTES })
+    const readSnapshotText = (t: StatusTarget) => repoFs.readText(snapshotPath(t), { noFollow: true })
 
     const parseStream = (t: StatusTarget, text: string | null) =>
       Either.mapLeft(readEventStream(text ?? ""), (e) =>
@@ -167,16 +136,8 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
 
     const stream = (t: StatusTarget) => Effect.flatMap(readLogText(t), (text) => parseStream(t, text))
 
-    const readMeta = (t: StatusTarget) =>
-      repoFs.readText(t.metaPath).pipe(
-        Effect.mapError(fsError),
-        Effect.flatMap((text) => parseMeta(t.metaPath, text))
-      )
-
     const snapshot = (t: StatusTarget, at?: TimePoint) =>
       Effect.gen(function*() {
-        const meta = yield* readMeta(t)
-        const identity = yield* identityOf(t.metaPath, meta)
         let s = yield* stream(t)
         if (at !== undefined) {
           s = yield* Either.mapLeft(streamUpTo(s, at), (e) =>
@@ -184,11 +145,11 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
               reason: e.reason
             }))
         }
-        return snapshotOf(s, identity)
+        return snapshotOf(s, t.identity)
       })
 
-    const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusError, R> =>
-      locks.withExclusive(t.lockPath, lockTimeoutMs)(effect).pipe(
+    const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusFailure, R> =>
+      locks.withExclusive(t.lock)(effect).pipe(
         Effect.catchIf(
           (e): e is LockTimeout => e instanceof LockTimeout,
           (e) =>
@@ -200,54 +161,39 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
                 holder: e.holder
               })
             )
-        ),
-        Effect.catchIf(
-          (e): e is LockUnavailable => e instanceof LockUnavailable,
-          (e) =>
-            Effect.fail(
-              statusError("STATUS_FILE_UNREADABLE", `Cannot open the status lock ${e.path}: ${e.reason}`, {
-                path: e.path,
-                reason: e.reason
-              })
-            )
         )
-      ) as Effect.Effect<A, E | StatusError, R>
+      ) as Effect.Effect<A, E | StatusFailure, R>
 
     const gitOp = (t: StatusTarget) => gitOperationInProgress(t.statusDir).pipe(Effect.provideService(RepoFs, repoFs))
 
-    const writeIfChanged = (path: string, bytes: string) =>
+    const writeIfChanged = (t: StatusTarget, path: string, bytes: string) =>
       Effect.gen(function*() {
-        const current = yield* repoFs.readText(path, { noFollow: true }).pipe(Effect.mapError(fsError))
+        const current = yield* repoFs.readText(path, { noFollow: true })
         if (current === bytes) return false
-        yield* writeAtomic(path, bytes).pipe(Effect.mapError(ioError))
+        yield* repoWrite.writeFile(t.scope, path, bytes)
         return true
       })
 
     const writeDerived = (t: StatusTarget, snap: Snapshot) =>
       Effect.gen(function*() {
         const dir = derivedDir(t.workspaceRoot, t.missionSlug)
-        yield* Effect.try({
-          try: () => mkdirSync(dir, { recursive: true }),
-          catch: (e) => statusError("STATUS_WRITE_FAILED", `Cannot create ${dir}: ${(e as Error).message}`, { path: dir })
-        })
+        yield* repoWrite.makeDirectory(t.scope, dir)
         const views = derivedViews(snap)
         const written: Array<string> = []
         const unchanged: Array<string> = []
         for (const name of DERIVED_FILES) {
           const path = joinPath(dir, name)
-          ;((yield* writeIfChanged(path, views[name])) ? written : unchanged).push(path)
+          ;((yield* writeIfChanged(t, path, views[name])) ? written : unchanged).push(path)
         }
         return { written, unchanged }
       })
 
-    /** Writes the snapshot; `known` reuses a stream and meta already read under the same lock. */
-    const materializeLocked = (t: StatusTarget, known?: { readonly stream: EventStream; readonly meta: unknown }) =>
+    /** Writes the snapshot; `known` reuses a stream already read under the same lock. */
+    const materializeLocked = (t: StatusTarget, known?: EventStream) =>
       Effect.gen(function*() {
-        const snap = known === undefined
-          ? yield* snapshot(t)
-          : snapshotOf(known.stream, yield* identityOf(t.metaPath, known.meta))
+        const snap = known === undefined ? yield* snapshot(t) : snapshotOf(known, t.identity)
         const path = snapshotPath(t)
-        const written = yield* writeIfChanged(path, snapshotBytes(snap))
+        const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
         const derived = yield* writeDerived(t, snap)
         return { path, written, snapshot: snap, derived }
       })
@@ -257,19 +203,15 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         marker === null
           ? Effect.void
           : Effect.fail(
-            statusError(
-              "GIT_OPERATION_IN_PROGRESS",
-              `A git operation is in progress (${marker}); status.json is not rewritten until it finishes (or pass --force).`,
-              { marker, status_dir: t.statusDir }
-            )
+            GitErrors.operationInProgress(t.statusDir, marker, "status.json is not rewritten until it finishes (or pass --force)")
           ))
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
         const dir = derivedDir(t.workspaceRoot, t.missionSlug)
-        const log = yield* signatureOf(logPath(t)).pipe(Effect.mapError(ioError))
+        const log = yield* repoFs.signature(logPath(t))
         for (const name of DERIVED_FILES) {
-          const sig = yield* signatureOf(joinPath(dir, name)).pipe(Effect.mapError(ioError))
+          const sig = yield* repoFs.signature(joinPath(dir, name))
           if (sig === null) return true
           if (log !== null && log.mtimeNs > sig.mtimeNs) return true
         }
@@ -288,7 +230,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
 
     const loadRoster = (t: StatusTarget, wpId: string) =>
       Effect.gen(function*() {
-        const entries = (yield* repoFs.entries(t.tasksDir).pipe(Effect.mapError(fsError))) ?? []
+        const entries = (yield* repoFs.entries(t.tasksDir)) ?? []
         const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
         if (candidates.length !== 1) {
           return yield* statusError(
@@ -300,7 +242,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
           )
         }
         const file = joinPath(t.tasksDir, candidates[0])
-        const text = (yield* repoFs.readText(file).pipe(Effect.mapError(fsError))) ?? ""
+        const text = (yield* repoFs.readText(file)) ?? ""
         const roster = Either.flatMap(parseFrontmatter(text), subtaskRoster)
         if (Either.isLeft(roster)) {
           return yield* statusError("WP_METADATA_INVALID", `Malformed work package metadata ${file}: ${roster.left}`, {
@@ -311,10 +253,11 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         return roster.right
       })
 
-    const appendOnce = (t: StatusTarget, request: TransitionRequest, missionId: string | null) =>
+    const appendOnce = (t: StatusTarget, request: TransitionRequest) =>
       Effect.gen(function*() {
         const path = logPath(t)
-        const before = yield* signatureOf(path).pipe(Effect.mapError(ioError))
+        const missionId = t.missionId
+        const before = yield* repoFs.signature(path)
         const text = yield* readLogText(t)
         const current = yield* parseStream(t, text)
         const roster = needsRoster(current, request) ? yield* loadRoster(t, request.wpId) : null
@@ -330,15 +273,16 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
         if (decision._tag === "NoOp") return { decision, written: true }
         const existing = text ?? ""
         const prefix = existing === "" || existing.endsWith("\n") ? existing : existing + "\n"
-        const written = yield* writeAtomic(path, prefix + encodeLine(decision.event) + "\n", {
+        const written = yield* repoWrite.writeFile(t.scope, path, prefix + encodeLine(decision.event) + "\n", {
           mode: before?.mode ?? 0o644,
           expect: before
-        }).pipe(Effect.mapError(ioError))
+        })
         return { decision, written }
       })
 
-    const verify = (t: StatusTarget, event: Record<string, JsonValue>, missionId: string | null) =>
+    const verify = (t: StatusTarget, event: Record<string, JsonValue>) =>
       Effect.gen(function*() {
+        const missionId = t.missionId
         const back = yield* stream(t)
         const found = back.transitions.find((r) => r.event_id === event.event_id)
         const problem = found === undefined
@@ -364,31 +308,27 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
       withLock(
         t,
         Effect.gen(function*() {
-          const meta = yield* readMeta(t)
-          const missionId = typeof meta === "object" && meta !== null &&
-              typeof (meta as Record<string, unknown>).mission_id === "string"
-            ? (meta as Record<string, string>).mission_id
-            : null
           let attempt = 0
           while (true) {
             attempt++
-            const { decision, written } = yield* appendOnce(t, request, missionId)
+            const { decision, written } = yield* appendOnce(t, request)
             if (decision._tag === "NoOp") {
               return { event: null, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings: [] }
             }
             if (!written) {
               if (attempt < MAX_APPEND_ATTEMPTS) continue
               return yield* statusError(
-                "STATUS_WRITE_FAILED",
+                "STATUS_APPEND_CONTENDED",
                 `The event log changed during every one of ${MAX_APPEND_ATTEMPTS} append attempts: ${logPath(t)}`,
                 { path: logPath(t) }
               )
             }
-            const back = yield* verify(t, decision.event, missionId)
+            const back = yield* verify(t, decision.event)
             const marker = yield* gitOp(t)
-            const warnings = yield* (marker !== null
-              ? Effect.fail(statusError("GIT_OPERATION_IN_PROGRESS", `a git operation is in progress (${marker})`))
-              : materializeLocked(t, { stream: back, meta })).pipe(
+            const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
+              ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
+              : materializeLocked(t, back)
+            const warnings = yield* refresh.pipe(
               Effect.as([] as Array<string>),
               Effect.catchAll((e) =>
                 Effect.succeed([
@@ -405,8 +345,7 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | FileLock | EventI
       Effect.gen(function*() {
         const logText = yield* readLogText(t)
         const statusJsonText = yield* readSnapshotText(t)
-        const meta = yield* readMeta(t)
-        return validateStatus({ logText, statusJsonText, meta, canonicalSlug: t.missionSlug })
+        return validateStatus({ logText, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
       })
 
     return MissionStatus.of({

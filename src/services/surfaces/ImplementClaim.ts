@@ -1,67 +1,52 @@
 /**
- * `implement` (surfaces spec §2): claims a work package. Under the mission's status lock, so that
+ * `implement` (docs/surfaces.md §2): claims a work package. Under the mission's status lock, so that
  * concurrent claims serialise and a loser sees the winner's claim, every check runs before the first
  * write: the claimable lane (or an idempotent re-entry), dependencies, the analysis gate, the planning
- * artifacts on the placement ref (#1816: "committed" means "not dirty in the placement checkout", never
- * a comparison with some ref's blobs), the bulk-edit gates, the lane worktree's state and the transition
- * itself. Then it writes, in order: the adopted copies and the planning commit, the lane worktree, and
- * the planned → claimed event with the claim sidecar.
+ * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
+ * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
+ * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
+ * `core/surfaces/ImplementRules`; this module orchestrates them.
  */
-import { FileSystem } from "@effect/platform"
-import { Effect, Either } from "effect"
-import { createHash } from "node:crypto"
-import { analysisRequired } from "../../core/surfaces/AnalysisReport.js"
-import type { Freshness } from "../../core/surfaces/AnalysisReport.js"
-import { ContextErrors } from "../../core/context/ContextError.js"
-import type { ContextError } from "../../core/context/ContextError.js"
-import { branchExistsIn, readDirFor } from "../../core/context/ExecutionContext.js"
-import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
-import { decodeLanesManifest } from "../../core/context/MissionMeta.js"
-import {
-  headsRef,
-  kittyctxLockPath,
-  LANES_FILE,
-  laneSparsePatterns,
-  missionBranch,
-  missionDir,
-  missionFile,
-  suffixed
-} from "../../core/layout/Naming.js"
+import { Context, Effect, Layer } from "effect"
+import type { ConfigError } from "../../core/config/ConfigError.js"
+import { readDirFor } from "../../core/context/ExecutionContext.js"
+import type { OccurrenceError } from "../../core/occurrence/OccurrenceMap.js"
 import { BULK_EDIT, OccurrenceErrors } from "../../core/occurrence/OccurrenceMap.js"
-import type { GateResult, OccurrenceError } from "../../core/occurrence/OccurrenceMap.js"
-import { dirnamePath, isWithin, joinPath, relativeWithin } from "../../core/layout/Paths.js"
-import { entryPaths, isStructural, placementDivergence, RESIDUE_RULES } from "../../core/surfaces/Placement.js"
-import type { StatusEntry } from "../../core/surfaces/Placement.js"
+import type { GateResult } from "../../core/occurrence/OccurrenceMap.js"
+import type { Liveness } from "../../core/process/ProcessIdentity.js"
+import { missionDir, missionFile } from "../../core/repo/Naming.js"
+import { isWithin, relativeWithin } from "../../core/repo/Paths.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { decideTransition } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
-import { statusError } from "../../core/status/StatusError.js"
-import type { StatusError } from "../../core/status/StatusError.js"
 import { foldTransitions, reduce } from "../../core/status/StatusFold.js"
+import { analysisRequired } from "../../core/surfaces/AnalysisReport.js"
+import type { Freshness } from "../../core/surfaces/AnalysisReport.js"
+import {
+  bulkEditInference,
+  CLAIMABLE_FROM,
+  dependenciesOf,
+  heldClaimOf,
+  ownedFilesOf,
+  SATISFIED_LANES
+} from "../../core/surfaces/ImplementRules.js"
+import type { HeldClaim } from "../../core/surfaces/ImplementRules.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
-import { parseFrontmatter } from "../../core/status/WorkPackageFile.js"
-import { writeAtomic } from "../ports/AtomicFile.js"
-import { commitPaths, dirtyEntries, headRefOf, protectedRefusal } from "./CommitPath.js"
-import { ensureWorktree, worktreeState } from "../context/CoordWorkspace.js"
-import type { WorktreeOutcome } from "../context/CoordWorkspace.js"
-import type { FileLock } from "../ports/FileLock.js"
-import { Git } from "../ports/Git.js"
-import { gitOperationInProgress } from "../ports/GitOpGuard.js"
-import { MissionStatus } from "../status/MissionStatus.js"
-import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
-import { probe, processIdentity } from "../ports/ProcessIdentity.js"
-import type { Liveness } from "../ports/ProcessIdentity.js"
-import { byteString, checkAnalysisFreshness, placementCheckoutOf, readBytes, unreadable } from "./RecordAnalysis.js"
+import { resolveForWrite } from "../context/ResolveContext.js"
+import type { Resolution, ResolveError, ResolveForWriteRequirements } from "../context/ResolveContext.js"
+import type { LockError } from "../ports/FileLock.js"
+import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import { statusTargetOf } from "../context/ResolveContext.js"
-import type { Resolution, ResolveRequirements } from "../context/ResolveContext.js"
-import { emitTransition, resolveForWrite } from "./StatusWrites.js"
-
-// ---------------------------------------------------------------------------------------------
-// Request, outcome, gates
-
-/** How uncommitted planning artifacts are handled: commit them (default), adopt primary edits too, or refuse. */
-export type PlanningMode = "auto-commit" | "adopt" | "no-auto-commit"
+import { MissionStatus } from "../status/MissionStatus.js"
+import type { StatusFailure } from "../status/MissionStatus.js"
+import { allocateLaneWorktree, checkLaneWorkspace, lanePlanOf } from "./LaneWorktree.js"
+import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
+import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
+import type { PlanningMode } from "./PlanningCommit.js"
+import { checkAnalysisFreshness } from "./RecordAnalysis.js"
+import { emitTransition } from "./StatusWrites.js"
+import { checkCommitTarget, refuseDuringGitOp } from "./WriteGuards.js"
 
 /** One claim: the WP, who claims it, and from which shell. */
 export interface ClaimRequest {
@@ -93,500 +78,44 @@ export interface ClaimOutcome {
   readonly warnings: ReadonlyArray<string>
 }
 
-/** The two gates the claim consults (§2 steps 4 and 6), as functions so a test can isolate one step. */
-export interface ClaimGates {
-  readonly analysis: (r: Resolution) => Effect.Effect<Freshness, SurfaceError, FileSystem.FileSystem>
-  readonly occurrence: (ctx: MissionExecutionContext) => Effect.Effect<GateResult, ContextError, RepoFs>
-}
+/** The two gates a claim consults (§2 steps 4 and 6): the analysis report's freshness and the bulk-edit gate. */
+export class ClaimGates extends Context.Tag("kittyctx/ClaimGates")<ClaimGates, {
+  readonly analysis: (r: Resolution) => Effect.Effect<Freshness, IoError>
+  readonly occurrence: (r: Resolution) => Effect.Effect<GateResult>
+}>() {}
 
-/** The gates of record-analysis (§1.7) and of occurrence maps (§6.3). */
-export const LIVE_GATES: ClaimGates = {
-  analysis: checkAnalysisFreshness,
-  occurrence: ensureOccurrenceClassificationReady
-}
+/** The live gates: record-analysis's freshness (§1.7) and the occurrence-map gate (§6.3). */
+export const claimGatesLayer: Layer.Layer<ClaimGates, never, RepoFs> = Layer.effect(
+  ClaimGates,
+  Effect.map(RepoFs, (fs) =>
+    ClaimGates.of({
+      analysis: (r) => Effect.provideService(checkAnalysisFreshness(r), RepoFs, fs),
+      occurrence: (r) => Effect.provideService(ensureOccurrenceClassificationReady(r), RepoFs, fs)
+    }))
+)
 
 /** Every failure a claim can end with. */
-export type ClaimError = SurfaceError | ContextError | StatusError | OccurrenceError
+export type ClaimError =
+  | SurfaceError
+  | ResolveError
+  | StatusFailure
+  | OccurrenceError
+  | LockError
+  | GitError
+  | IoError
+  | ConfigError
 
 /** The services a claim runs on. */
-export type ClaimRequirements = ResolveRequirements | FileLock | FileSystem.FileSystem
+export type ClaimRequirements = ResolveForWriteRequirements | ClaimGates | Processes
 
-// ---------------------------------------------------------------------------------------------
-// Bulk-edit inference (§6.5, implement time)
+const readText = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readText(path))
 
-const HIGH_PHRASES = [
-  "rename across",
-  "bulk edit",
-  "codemod",
-  "find-and-replace",
-  "find and replace",
-  "replace everywhere",
-  "terminology migration",
-  "rename all occurrences"
-]
-const MEDIUM_PHRASES = [
-  "rename",
-  "migrate",
-  "replace all",
-  "across the codebase",
-  "globally",
-  "sed",
-  "search and replace"
-]
-const ALWAYS_TRIGGER = new Set(["replace all", "across the codebase"])
-
-/** What the spec's wording suggests: the phrases found (each once), their score, and whether that triggers. */
-export interface BulkEditInference {
-  readonly score: number
-  readonly phrases: ReadonlyArray<string>
-  readonly triggered: boolean
-}
-
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
-/**
- * §6.5: HIGH phrases score 3, MEDIUM 2, each phrase once; word-bounded, case-insensitive; a match inside a
- * longer phrase's match is not counted again ("rename across" is not also "rename"). Triggered at score
- * ≥ 4, by any HIGH phrase, or by "replace all" / "across the codebase".
- */
-export const bulkEditInference = (specText: string): BulkEditInference => {
-  const text = specText.toLowerCase()
-  const weighted = [...HIGH_PHRASES.map((p) => [p, 3] as const), ...MEDIUM_PHRASES.map((p) => [p, 2] as const)]
-    .sort((a, b) => b[0].length - a[0].length)
-  const taken: Array<readonly [number, number]> = []
-  const found = new Map<string, number>()
-  for (const [phrase, weight] of weighted) {
-    const re = new RegExp(`(?<![a-z0-9_])${escapeRegex(phrase)}(?![a-z0-9_])`, "g")
-    for (const m of text.matchAll(re)) {
-      const start = m.index
-      const end = start + phrase.length
-      if (taken.some(([s, e]) => start < e && s < end)) continue
-      taken.push([start, end])
-      found.set(phrase, weight)
-    }
-  }
-  const phrases = [...found.keys()].sort()
-  const score = [...found.values()].reduce((a, b) => a + b, 0)
-  const triggered = score >= 4 || HIGH_PHRASES.some((p) => found.has(p)) || phrases.some((p) => ALWAYS_TRIGGER.has(p))
-  return { score, phrases, triggered }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small readers
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-const utf8OrNull = (bytes: Uint8Array): string | null => {
-  try {
-    return strictUtf8.decode(bytes)
-  } catch {
-    return null
-  }
-}
-
-const readTextVia = (path: string) =>
-  Effect.flatMap(RepoFs, (fs) => fs.readText(path)).pipe(Effect.mapError((e) => unreadable(path, e.message)))
-
-// ---------------------------------------------------------------------------------------------
-// Step 2: the claimable lane and the re-entry rule
-
-/** The claim a WP's state holds (from the planned → claimed sidecar, as the fold keeps it). */
-interface HeldClaim {
-  readonly agent: string | null
-  readonly pid: number | null
-  readonly startedAt: string | null
-}
-
-const pidOf = (v: unknown): number | null =>
-  typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null
-
-const heldClaimOf = (state: Record<string, unknown> | undefined): HeldClaim => {
-  const created = state?.shell_pid_created_at
-  return {
-    agent: typeof state?.agent === "string" && state.agent !== "" ? state.agent : null,
-    pid: pidOf(state?.shell_pid),
-    startedAt: typeof created === "string" && created !== ""
-      ? created
-      : typeof created === "number" && Number.isFinite(created)
-      ? created.toFixed(2)
-      : null
-  }
-}
-
-const livenessOfClaim = (claim: HeldClaim): Effect.Effect<Liveness> =>
-  claim.pid === null ? Effect.succeed("unknown") : probe({ pid: claim.pid, started_at: claim.startedAt })
-
-// ---------------------------------------------------------------------------------------------
-// Step 3: dependencies
-
-const dependenciesOf = (wpFile: string, text: string): Either.Either<ReadonlyArray<string>, StatusError> => {
-  const malformed = (why: string) =>
-    Either.left(statusError("WP_METADATA_INVALID", `Malformed work package metadata ${wpFile}: ${why}`, { path: wpFile }))
-  const front = parseFrontmatter(text)
-  if (Either.isLeft(front)) return malformed(front.left)
-  const raw = front.right.dependencies
-  if (raw === undefined || raw === null) return Either.right([])
-  const list: unknown = typeof raw === "string" ? [raw] : raw
-  if (!Array.isArray(list) || !list.every((d) => typeof d === "string")) {
-    return malformed("'dependencies' is not a list of WP ids")
-  }
-  const ids = list.map((d) => d.trim().toUpperCase().split("-")[0]).filter((d) => d !== "")
-  return Either.right([...new Set(ids)].sort())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Step 5: planning artifacts on the placement ref (§2.1)
-
-/** A primary edit to copy into the placement mission dir. */
-interface Adoption {
-  /** Repo-relative path in the primary checkout (`kitty-specs/<slug>/…`). */
-  readonly path: string
-  /** Absolute path of the copy in the placement mission dir. */
-  readonly target: string
-  readonly text: string
-}
-
-/** What step 5 decided: the paths to commit in the placement checkout and the copies to make first. */
-export interface PlanningPlan {
-  readonly checkout: string
-  /** Checkout-relative paths to stage and commit (entries and adopted copies), sorted. */
-  readonly paths: ReadonlyArray<string>
-  /** The paths among them that nothing had staged before this claim (unstaged again if the commit fails). */
-  readonly unstaged: ReadonlyArray<string>
-  readonly adoptions: ReadonlyArray<Adoption>
-}
-
-/**
- * §2.1 steps 1-8, without writing: the placement checkout's entries under the placement mission dir
- * (structural changes fail closed), the primary checkout's entries under coordination placement
- * through the one divergence function, then `--no-auto-commit`, branch and protected-branch checks.
- */
-export const planPlanningCommit = (
-  r: Resolution,
-  wpId: string,
-  mode: PlanningMode
-): Effect.Effect<PlanningPlan, SurfaceError | ContextError, Git | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const ctx = r.context
-    const dest = ctx.artifact_placement.placement_ref
-    const checkout = placementCheckoutOf(ctx)
-    const primary = ctx.workspace.primary_root
-    const featureDir = ctx.feature_dir
-    const entries = yield* dirtyEntries(checkout, relativeWithin(checkout, featureDir) || ".")
-
-    const structural = [...new Set(entries.filter(isStructural).flatMap(entryPaths))].sort()
-    if (structural.length > 0) {
-      return yield* surfaceError(
-        "PLANNING_ARTIFACTS_STRUCTURAL_CHANGE",
-        `Uncommitted structural planning-artifact changes (deletions/renames) cannot be auto-committed: ${
-          structural.join(", ")
-        }. Commit them manually on ${dest.ref}.`,
-        { paths: structural, placement_ref: dest, placement_checkout: checkout }
-      )
-    }
-
-    const adoptions: Array<Adoption> = []
-    if (dest.kind === "coordination" && checkout !== primary) {
-      const primaryDirRel = relativeWithin(primary, missionDir(primary, ctx.identity.mission_slug))
-      const prefix = primaryDirRel + "/"
-      const toPrimaryForm = (e: StatusEntry) =>
-        entryPaths(e).map((p) => joinPath(primaryDirRel, relativeWithin(featureDir, joinPath(checkout, p))))
-      const placementDirty = new Set(entries.flatMap(toPrimaryForm))
-      const primaryDirty = [...new Set((yield* dirtyEntries(primary, primaryDirRel)).flatMap(entryPaths))]
-      const primaryCopies = new Map<string, string | null>()
-      const placementCopies = new Map<string, string | null>()
-      for (const path of primaryDirty.filter((p) => p.startsWith(prefix))) {
-        primaryCopies.set(path, byteString(yield* readBytes(joinPath(primary, path))))
-        placementCopies.set(path, byteString(yield* readBytes(joinPath(featureDir, path.slice(prefix.length)))))
-      }
-      const d = placementDivergence(primaryDirty, {
-        missionDir: primaryDirRel,
-        placementKind: dest.kind,
-        rules: RESIDUE_RULES,
-        primaryBytes: (p) => primaryCopies.get(p) ?? null,
-        placementBytes: (p) => placementCopies.get(p) ?? null,
-        placementDirty
-      })
-      if (d.blocking.length > 0) {
-        return yield* surfaceError("DIRTY_WORKTREE", `Refusing to claim ${wpId} with pre-existing dirty working tree.`, {
-          dirty_paths: d.blocking,
-          remediation: [`Commit or stash the listed paths in ${primary}, then re-run implement.`]
-        })
-      }
-      const notAdoptable = [...d.notAdoptable]
-      if (mode === "adopt") {
-        for (const path of d.divergent.filter((p) => !d.notAdoptable.includes(p))) {
-          const bytes = yield* readBytes(joinPath(primary, path))
-          const text = bytes === null ? null : utf8OrNull(bytes)
-          if (text === null) notAdoptable.push(path)
-          else adoptions.push({ path, target: joinPath(featureDir, path.slice(prefix.length)), text })
-        }
-      }
-      if (d.divergent.length > 0 && (mode !== "adopt" || notAdoptable.length > 0)) {
-        return yield* surfaceError(
-          "PLACEMENT_DIVERGENCE",
-          `Mission files edited in the primary checkout differ from the placement checkout ${checkout} (placement ref ${dest.ref}).`,
-          {
-            divergent_paths: d.divergent,
-            not_adoptable: notAdoptable.sort(),
-            placement_ref: { ref: dest.ref, kind: dest.kind },
-            placement_checkout: checkout,
-            remediation: [
-              "Re-run with --adopt to copy the listed primary edits into the placement checkout and commit them on the placement ref.",
-              "Or make the edits in the placement checkout and restore the primary copies."
-            ]
-          }
-        )
-      }
-    }
-
-    const paths = [
-      ...new Set([
-        ...entries.map((e) => e.path),
-        ...adoptions.map((a) => relativeWithin(checkout, a.target))
-      ])
-    ].sort()
-    const adoptedPaths = adoptions.map((a) => relativeWithin(checkout, a.target))
-    const wasUnstaged = entries.filter((e) => e.x === " " || e.x === "?").map((e) => e.path)
-    const unstaged = [...new Set([...wasUnstaged, ...adoptedPaths])].sort()
-    if (paths.length === 0) return { checkout, paths, unstaged, adoptions }
-    if (mode === "no-auto-commit") {
-      const message = `chore(${ctx.identity.mission_slug}): commit planning artifacts before claiming ${wpId}`
-      return yield* surfaceError(
-        "PLANNING_ARTIFACTS_UNCOMMITTED",
-        `Planning artifacts are not committed on ${dest.ref}: ${paths.join(", ")}`,
-        {
-          paths,
-          placement_ref: dest,
-          placement_checkout: checkout,
-          commands: [
-            `git -C ${checkout} add -- ${paths.join(" ")}`,
-            `git -C ${checkout} commit -m ${JSON.stringify(message)} -- ${paths.join(" ")}`
-          ]
-        }
-      )
-    }
-    const head = yield* headRefOf(checkout)
-    if (head !== headsRef(dest.ref)) {
-      return yield* surfaceError("PLANNING_BRANCH_MISMATCH", `Planning artifacts must be committed on ${dest.ref}`, {
-        placement_checkout: checkout,
-        expected: headsRef(dest.ref),
-        actual: head,
-        placement_ref: dest
-      })
-    }
-    const refusal = yield* protectedRefusal(dest)
-    if (refusal !== null) return yield* refusal
-    return { checkout, paths, unstaged, adoptions }
-  })
-
-/**
- * §2.1 step 9: copies the adopted edits, then commits exactly the planned paths. If the commit fails
- * (a hook, a git error) the claim's staging is undone and the copies are restored, so nothing changed.
- */
-const commitPlanning = (
-  r: Resolution,
-  plan: PlanningPlan,
-  wpId: string
-): Effect.Effect<string | null, SurfaceError | ContextError, Git | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    if (plan.paths.length === 0) return null
-    const ctx = r.context
-    const outside = plan.paths.filter((p) => !isWithin(ctx.feature_dir, joinPath(plan.checkout, p)))
-    if (outside.length > 0) {
-      return yield* Effect.die(
-        new Error(`planning commit would stage paths outside ${ctx.feature_dir}: ${outside.join(", ")}`)
-      )
-    }
-    const fs = yield* FileSystem.FileSystem
-    const git = yield* Git
-    const previous: Array<{ readonly target: string; readonly bytes: Uint8Array | null }> = []
-    const undo = Effect.gen(function*() {
-      if (plan.unstaged.length > 0) {
-        const reset = ["reset", "-q", "--", ...plan.unstaged]
-        yield* git.run(reset, { cwd: plan.checkout, mode: "write" }).pipe(Effect.ignore)
-      }
-      for (const p of [...previous].reverse()) {
-        yield* (p.bytes === null ? fs.remove(p.target) : fs.writeFile(p.target, p.bytes)).pipe(Effect.ignore)
-      }
-    })
-    const ioFailure = (path: string, reason: string) =>
-      surfaceError("COMMIT_FAILED", `Cannot write ${path}: ${reason}`, { path, reason })
-    const copy = Effect.forEach(plan.adoptions, (a) =>
-      Effect.gen(function*() {
-        previous.push({ target: a.target, bytes: yield* readBytes(a.target) })
-        yield* fs.makeDirectory(dirnamePath(a.target), { recursive: true }).pipe(
-          Effect.mapError((e) => ioFailure(a.target, e.message))
-        )
-        yield* writeAtomic(a.target, a.text).pipe(Effect.mapError((e) => ioFailure(e.path, e.reason)))
-      }), { discard: true })
-    const commit = yield* Effect.zipRight(
-      copy,
-      commitPaths({
-        checkout: plan.checkout,
-        target: ctx.artifact_placement.placement_ref,
-        paths: plan.paths,
-        message: `chore(${ctx.identity.mission_slug}): commit planning artifacts before claiming ${wpId}`
-      })
-    ).pipe(Effect.tapError(() => undo))
-    return commit.sha
-  })
-
-// ---------------------------------------------------------------------------------------------
-// Step 7: the lane worktree (§2.2)
-
-/** Where the claimed WP is worked on, and whether a worktree must be allocated for it. */
-export interface LanePlan {
-  readonly laneId: string
-  /** Absolute path: the lane worktree, or the primary root for planning work. */
-  readonly workspace: string
-  readonly branch: string
-  /** The mission branch a new lane branch starts from; null when no worktree is allocated. */
-  readonly parent: string | null
-  readonly allocate: boolean
-}
-
-const LANE_LOCK_TIMEOUT_MS = 30_000
-
-/** `<git common dir>/kittyctx-locks/wt-<sha1(path)>.lock`: path-keyed, so different lanes never contend. */
-export const laneLockPath = (commonDir: string, worktreePath: string): string =>
-  kittyctxLockPath(commonDir, `wt-${createHash("sha1").update(worktreePath).digest("hex")}`)
-
-/** §2.2: lane, path, branch and parent of the WP (parent: the coordination branch, else lanes.json mission_branch). */
-export const lanePlanOf = (
-  ctx: MissionExecutionContext
-): Effect.Effect<LanePlan, ContextError | SurfaceError, RepoFs> =>
-  Effect.gen(function*() {
-    const wp = ctx.work_package
-    if (wp === null) return yield* Effect.die(new Error("implement resolved without a work package"))
-    if (wp.resolution_kind === "repo_root" || ctx.workspace.execution_workspace === null) {
-      const workspace = ctx.workspace.primary_root
-      return { laneId: wp.lane_id, workspace, branch: wp.lane_branch, parent: null, allocate: false }
-    }
-    // the context exposes the coordination branch exactly when the mission routes through it (R-KIND-2)
-    let parent = ctx.branch_ref.coordination_branch
-    if (parent === null) {
-      const lanesPath = missionFile(readDirFor(ctx, "LANE_STATE"), LANES_FILE)
-      const manifest = yield* decodeLanesManifest(lanesPath, yield* readTextVia(lanesPath))
-      parent = typeof manifest.mission_branch === "string" && manifest.mission_branch !== ""
-        ? manifest.mission_branch
-        : missionBranch(ctx.identity.mission_slug)
-    }
-    const workspace = ctx.workspace.execution_workspace
-    return { laneId: wp.lane_id, workspace, branch: wp.lane_branch, parent, allocate: true }
-  })
-
-const laneBranchMismatch = (path: string, expected: string, actual: string) =>
-  surfaceError(
-    "LANE_WORKTREE_BRANCH_MISMATCH",
-    `Lane worktree ${path} has ${actual} checked out, not ${expected}; kittyctx never switches branches.`,
-    { path, expected, actual }
-  )
-
-const laneOccupied = (path: string) =>
-  surfaceError(
-    "LANE_WORKTREE_PATH_OCCUPIED",
-    `Lane worktree path ${path} exists but is not a registered git worktree; move it away and re-run implement.`,
-    { path }
-  )
-
-/** §2.2 rules checked before anything is written: a registered worktree on another branch, or a husk, refuses. */
-const checkLaneWorkspace = (ctx: MissionExecutionContext, plan: LanePlan) =>
-  Effect.gen(function*() {
-    if (!plan.allocate) return
-    const state = yield* worktreeState(ctx.workspace.primary_root, plan.workspace, plan.branch)
-    if (state._tag === "OtherBranch") return yield* laneBranchMismatch(plan.workspace, state.expected, state.actual)
-    if (state._tag === "Husk") return yield* laneOccupied(plan.workspace)
-  })
-
-/** The full ref a branch name resolves to: local first, else a remote's copy; null when neither exists. */
-const startRefOf = (refs: ReadonlyArray<string>, name: string): string | null =>
-  refs.includes(headsRef(name))
-    ? headsRef(name)
-    : refs.find((r) => r.startsWith("refs/remotes/") && r.split("/").slice(3).join("/") === name) ?? null
-
-/**
- * §2.2: creates or reuses the lane worktree under its path-keyed lock. A new branch starts from the
- * mission branch (created at the target branch's tip when missing); under coordination topologies the
- * worktree gets the non-cone sparse checkout without the mission's status files.
- */
-export const allocateLaneWorktree = (
-  r: Resolution,
-  plan: LanePlan
-): Effect.Effect<WorktreeOutcome, SurfaceError | ContextError, Git | FileLock | RepoFs> =>
-  Effect.gen(function*() {
-    const ctx = r.context
-    if (!plan.allocate || plan.parent === null) return { path: plan.workspace, created: false }
-    const git = yield* Git
-    const root = ctx.workspace.primary_root
-    const path = plan.workspace
-    const parent = plan.parent
-    const coordination = ctx.branch_ref.destination_ref.kind === "coordination"
-    const noCheckout = coordination ? ["--no-checkout"] : []
-    const slug = ctx.identity.mission_slug
-    const sparse = laneSparsePatterns([slug, suffixed(slug, ctx.identity.mid8)])
-    let newBranch = false
-
-    const checked = (args: ReadonlyArray<string>, cwd: string) =>
-      git.run(args, { cwd, mode: "write" }).pipe(
-        Effect.filterOrFail((x) => x.exitCode === 0, (x) => ContextErrors.gitFailed(args, x.exitCode, x.stderr))
-      )
-
-    const prepare = Effect.gen(function*() {
-      const refs = (yield* git.refs(root)).refs
-      if (branchExistsIn(refs, plan.branch)) return [...noCheckout, path, plan.branch]
-      let start = startRefOf(refs, parent)
-      if (start === null) {
-        const target = ctx.branch_ref.target_branch
-        const base = startRefOf(refs, target)
-        if (base === null) {
-          const why = `target branch ${target} does not exist`
-          return yield* ContextErrors.gitFailed(["branch", parent, target], null, why)
-        }
-        const created = yield* git.run(["branch", parent, base], { cwd: root, mode: "write" })
-        if (created.exitCode !== 0 && !branchExistsIn((yield* git.refs(root)).refs, parent)) {
-          return yield* ContextErrors.gitFailed(["branch", parent, base], created.exitCode, created.stderr)
-        }
-        start = headsRef(parent)
-      }
-      newBranch = true
-      return ["-b", plan.branch, ...noCheckout, path, start]
-    })
-
-    const undo = Effect.gen(function*() {
-      yield* git.run(["worktree", "remove", "--force", path], { cwd: root, mode: "write" })
-      if (newBranch) yield* git.run(["branch", "-D", plan.branch], { cwd: root, mode: "write" })
-    }).pipe(Effect.ignore)
-
-    const finish = coordination
-      ? Effect.zipRight(
-        checked(["sparse-checkout", "set", "--no-cone", ...sparse], path),
-        checked(["read-tree", "-mu", "HEAD"], path)
-      ).pipe(Effect.asVoid, Effect.tapError(() => undo))
-      : undefined
-
-    const lockFile = laneLockPath(r.location.commonDir, path)
-    return yield* ensureWorktree<SurfaceError | ContextError>({
-      root,
-      path,
-      branch: plan.branch,
-      lockFile,
-      lockTimeoutMs: LANE_LOCK_TIMEOUT_MS,
-      prepare,
-      ...(finish === undefined ? {} : { finish }),
-      onBranchMismatch: (expected, actual) => laneBranchMismatch(path, expected, actual),
-      onHusk: () => laneOccupied(path),
-      onAddFailed: (exitCode, stderr) => ContextErrors.gitFailed(["worktree", "add", path], exitCode, stderr),
-      onLockTimeout: (timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
-    })
-  })
-
-// ---------------------------------------------------------------------------------------------
-// The claim
+const livenessOfClaim = (claim: HeldClaim): Effect.Effect<Liveness, never, Processes> =>
+  claim.pid === null
+    ? Effect.succeed("unknown")
+    : Effect.flatMap(Processes, (p) => p.probe({ pid: claim.pid!, started_at: claim.startedAt }))
 
 type OutcomeFields = Omit<ClaimOutcome, "wp_id" | "mission_slug" | "lane_id" | "workspace_path" | "branch" | "parent">
-
-const CLAIMABLE_FROM = "planned"
-const SATISFIED = new Set(["approved", "done"])
 
 /**
  * `kittyctx implement <WP>` (§2): resolve (materialising the placement checkout), then under the status
@@ -594,12 +123,9 @@ const SATISFIED = new Set(["approved", "done"])
  * worktree and git-operation checks, a dry run of the transition; then the planning commit, the lane
  * worktree and the claim event. A refusal writes nothing.
  */
-export const claimWorkPackage = (
-  req: ClaimRequest,
-  gates: ClaimGates = LIVE_GATES
-): Effect.Effect<ClaimOutcome, ClaimError, ClaimRequirements> =>
+export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome, ClaimError, ClaimRequirements> =>
   Effect.gen(function*() {
-    // 1. context and WP
+    // 1. context and WP, resolved once
     const r = yield* resolveForWrite({ cwd: req.cwd, mission: req.mission, action: "implement", wp_id: req.wpId })
     const ctx = r.context
     const wp = ctx.work_package
@@ -607,8 +133,9 @@ export const claimWorkPackage = (
     const wpId = wp.wp_id
     const slug = ctx.identity.mission_slug
     const primary = ctx.workspace.primary_root
-    const target = statusTargetOf(r)
+    const target = r.statusTarget
     const status = yield* MissionStatus
+    const gates = yield* ClaimGates
     const mode = req.planning ?? "auto-commit"
     const shellPid = req.shellPid ?? process.ppid
 
@@ -618,7 +145,7 @@ export const claimWorkPackage = (
         const stream = yield* status.stream(target)
         const folded = foldTransitions(stream.transitions)
         const laneOf = (id: string) => folded.states.get(id)?.lane
-        const lanePlan = yield* lanePlanOf(ctx)
+        const lanePlan = lanePlanOf(r)
         const outcome = (fields: OutcomeFields): ClaimOutcome => ({
           wp_id: wpId,
           mission_slug: slug,
@@ -680,11 +207,11 @@ export const claimWorkPackage = (
         }
 
         // 3. dependencies
-        const wpText = (yield* readTextVia(wp.wp_file)) ?? ""
+        const wpText = (yield* readText(wp.wp_file)) ?? ""
         const deps = yield* dependenciesOf(wp.wp_file, wpText)
         const unsatisfied = deps
           .map((d) => [d, laneOf(d) ?? "planned"] as const)
-          .filter(([, l]) => !SATISFIED.has(l))
+          .filter(([, l]) => !SATISFIED_LANES.has(l))
           .map(([d, l]) => `${d} (${l})`)
         if (unsatisfied.length > 0) {
           return yield* surfaceError(
@@ -706,12 +233,12 @@ export const claimWorkPackage = (
 
         // 6. bulk-edit gate and inference
         const warnings: Array<string> = []
-        const gate = yield* gates.occurrence(ctx)
+        const gate = yield* gates.occurrence(r)
         if (!gate.passed) return yield* OccurrenceErrors.gateBlocked(gate)
         warnings.push(...gate.warnings)
         if (gate.change_mode !== BULK_EDIT) {
           const specPath = missionFile(readDirFor(ctx, "SPEC"), "spec.md")
-          const inference = bulkEditInference((yield* readTextVia(specPath)) ?? "")
+          const inference = bulkEditInference((yield* readText(specPath)) ?? "")
           if (inference.triggered && req.acknowledgeNotBulkEdit !== true) {
             const ownsMissionFiles = ownedFilesOf(wpText).some((p) => isWithin(missionDir("", slug), p))
             const text = `spec.md reads like a bulk edit (score ${inference.score}: ${inference.phrases.join(", ")}) ` +
@@ -731,33 +258,11 @@ export const claimWorkPackage = (
         yield* checkLaneWorkspace(ctx, lanePlan)
         const dest = ctx.branch_ref.destination_ref
         const coordRoot = ctx.workspace.coord_worktree
-        if (dest.kind === "coordination" && coordRoot !== null) {
-          const head = yield* headRefOf(coordRoot)
-          if (head !== headsRef(dest.ref)) {
-            const message = `Coordination worktree ${coordRoot} is not on ${dest.ref}`
-            return yield* surfaceError("PLACEMENT_BRANCH_MISMATCH", message, {
-              checkout: coordRoot,
-              expected: headsRef(dest.ref),
-              actual: head
-            })
-          }
-          const refusal = yield* protectedRefusal(dest)
-          if (refusal !== null) return yield* refusal
-        }
-        for (const dir of [...new Set([planning.checkout, primary])]) {
-          const marker = yield* gitOperationInProgress(dir)
-          if (marker !== null) {
-            const message = `A git operation is in progress in ${dir} (${marker}).`
-            return yield* surfaceError("GIT_OPERATION_IN_PROGRESS", message, {
-              checkout: dir,
-              marker,
-              remediation: ["Finish or abort the git operation, then re-run implement."]
-            })
-          }
-        }
+        if (dest.kind === "coordination" && coordRoot !== null) yield* checkCommitTarget(coordRoot, dest)
+        yield* refuseDuringGitOp([planning.checkout, primary], "implement")
 
         // 8 (checks). the transition itself, decided on the current log
-        const identity = yield* processIdentity(shellPid)
+        const identity = yield* Effect.flatMap(Processes, (p) => p.identity(shellPid))
         const request: TransitionRequest = {
           wpId,
           to: "claimed",
@@ -800,12 +305,3 @@ export const claimWorkPackage = (
       })
     )
   }).pipe(Effect.withSpan("kittyctx.implementClaim"))
-
-/** The WP's `owned_files` frontmatter (repo-relative paths), for the inference exemption. */
-const ownedFilesOf = (wpText: string): ReadonlyArray<string> => {
-  const front = parseFrontmatter(wpText)
-  if (Either.isLeft(front)) return []
-  const owned = front.right.owned_files
-  if (!Array.isArray(owned)) return []
-  return owned.filter((x): x is string => typeof x === "string").map((p) => p.replace(/^\.\//, ""))
-}

@@ -5,12 +5,13 @@
  * the primary root); every decision is a pure function of `core/OccurrenceMap` and `core/OccurrenceDiff`.
  */
 import { Effect, Either } from "effect"
-import { ContextErrors } from "../../core/context/ContextError.js"
-import type { ContextError } from "../../core/context/ContextError.js"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
-import { decodeLanesManifest, decodeMissionMeta } from "../../core/context/MissionMeta.js"
-import { coordMissionDir, LANES_FILE, META_FILE, missionDir, missionFile } from "../../core/layout/Naming.js"
+import { decodeLanesManifest } from "../../core/context/MissionMeta.js"
+import type { ContextError } from "../../core/context/ContextError.js"
+import { coordMissionDir, LANES_FILE, missionDir, missionFile } from "../../core/repo/Naming.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import {
   checkDiffCompliance,
   hasLiteralSources,
@@ -33,6 +34,7 @@ import {
   validateOccurrenceMapText
 } from "../../core/occurrence/OccurrenceMap.js"
 import type { GateResult, OccurrenceError, OccurrenceMap, ValidationReport } from "../../core/occurrence/OccurrenceMap.js"
+import type { Resolution } from "../context/ResolveContext.js"
 import { Git } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 
@@ -46,25 +48,14 @@ const readMapText = (ctx: MissionExecutionContext): Effect.Effect<string | null,
       Effect.mapError((e) => OccurrenceErrors.mapInvalid(occurrenceMapPath(ctx), "unreadable", [e.message]))
     ))
 
-/** `change_mode` of the primary `meta.json` (the only authoritative copy), or null. */
-export const changeModeOf = (ctx: MissionExecutionContext): Effect.Effect<string | null, ContextError, RepoFs> =>
-  Effect.gen(function*() {
-    const fs = yield* RepoFs
-    const path = missionFile(readDirFor(ctx, "PRIMARY_METADATA"), META_FILE)
-    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.fileUnreadable(e.path, e.reason)))
-    const meta = yield* decodeMissionMeta(path, text)
-    return meta?.change_mode ?? null
-  })
-
 /**
- * The implement gate (§6.3): not bulk edit → pass at the cost of one meta read; otherwise the map must
- * exist and pass layers 1 and 2. An unreadable map is a failed gate, not an exception.
+ * The implement gate (§6.3): not bulk edit (the `change_mode` of the decoded meta.json) → pass;
+ * otherwise the map must exist and pass layers 1 and 2. An unreadable map is a failed gate, not an exception.
  */
-export const ensureOccurrenceClassificationReady = (
-  ctx: MissionExecutionContext
-): Effect.Effect<GateResult, ContextError, RepoFs> =>
+export const ensureOccurrenceClassificationReady = (r: Resolution): Effect.Effect<GateResult, never, RepoFs> =>
   Effect.gen(function*() {
-    const changeMode = yield* changeModeOf(ctx)
+    const ctx = r.context
+    const changeMode = r.meta?.change_mode ?? null
     if (!isBulkEdit(changeMode)) return occurrenceGate({ changeMode, mapText: null, missionDir: ctx.feature_dir })
     const text = yield* Effect.either(readMapText(ctx))
     if (Either.isLeft(text)) {
@@ -127,14 +118,9 @@ export const ownMissionDirs = (ctx: MissionExecutionContext): ReadonlyArray<stri
 }
 
 const git = (ctx: MissionExecutionContext, args: ReadonlyArray<string>) =>
-  Effect.flatMap(Git, (g) =>
-    g.run(args, { cwd: ctx.workspace.primary_root, mode: "read" }).pipe(
-      Effect.filterOrFail(
-        (r) => r.exitCode === 0,
-        (r) => ContextErrors.gitFailed(args, r.exitCode, r.stderr)
-      ),
-      Effect.map((r) => r.stdout)
-    ))
+  Effect.flatMap(Git, (g) => g.checked(args, { cwd: ctx.workspace.primary_root, mode: "read" })).pipe(
+    Effect.map((r) => r.stdout)
+  )
 
 const verifyCommit = (ctx: MissionExecutionContext, ref: string) =>
   Effect.map(
@@ -143,13 +129,16 @@ const verifyCommit = (ctx: MissionExecutionContext, ref: string) =>
   )
 
 /** §6.4 defaults: base = lanes.json `mission_branch` else the target branch. */
-const defaultBase = (ctx: MissionExecutionContext): Effect.Effect<string, ContextError, RepoFs> =>
+const defaultBase = (r: Resolution): Effect.Effect<string, ContextError | IoError, RepoFs> =>
   Effect.gen(function*() {
-    const fs = yield* RepoFs
-    const path = missionFile(readDirFor(ctx, "LANE_STATE"), LANES_FILE)
-    const text = yield* fs.readText(path).pipe(Effect.mapError((e) => ContextErrors.fileUnreadable(e.path, e.reason)))
-    if (text === null) return ctx.branch_ref.target_branch
-    const manifest = yield* decodeLanesManifest(path, text)
+    const ctx = r.context
+    let manifest = r.lanes
+    if (manifest === null) {
+      const path = missionFile(readDirFor(ctx, "LANE_STATE"), LANES_FILE)
+      const text = yield* (yield* RepoFs).readText(path)
+      if (text === null) return ctx.branch_ref.target_branch
+      manifest = yield* decodeLanesManifest(path, text)
+    }
     const branch = manifest.mission_branch
     return typeof branch === "string" && branch !== "" ? branch : ctx.branch_ref.target_branch
   })
@@ -188,7 +177,7 @@ const filesMentioning = (
   head: string,
   paths: ReadonlyArray<string>,
   map: OccurrenceMap
-): Effect.Effect<ReadonlySet<string>, ContextError, Git> =>
+): Effect.Effect<ReadonlySet<string>, GitError, Git> =>
   Effect.gen(function*() {
     const found = new Set<string>()
     const patterns = [...new Set(map.moves.flatMap(literalSources))].flatMap((s) => ["-e", s])
@@ -197,7 +186,7 @@ const filesMentioning = (
       const args = ["--literal-pathspecs", "grep", "-l", "-z", "-F", ...patterns, head, "--", ...chunk]
       const r = yield* Effect.flatMap(Git, (g) => g.run(args, { cwd: ctx.workspace.primary_root, mode: "read" }))
       if (r.exitCode === 1 && r.stderr === "") continue
-      if (r.exitCode !== 0) return yield* ContextErrors.gitFailed(args, r.exitCode, r.stderr)
+      if (r.exitCode !== 0) return yield* GitErrors.commandFailed(args, r.exitCode, r.stderr)
       for (const hit of splitNul(r.stdout)) found.add(hit.slice(hit.indexOf(":") + 1))
     }
     return found
@@ -209,7 +198,7 @@ const integrityFindings = (
   head: string,
   changed: ReadonlyArray<string>,
   ownDirs: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<IntegrityFinding>, ContextError, Git> =>
+): Effect.Effect<ReadonlyArray<IntegrityFinding>, GitError, Git> =>
   Effect.gen(function*() {
     if (map.moves.length === 0) return []
     const tree = parseTree(yield* git(ctx, ["ls-tree", "-r", "-l", "-z", "--full-tree", head]))
@@ -238,13 +227,14 @@ const integrityFindings = (
  * against the head tree (never the working tree).
  */
 export const checkDiff = (
-  ctx: MissionExecutionContext,
+  r: Resolution,
   options: CheckDiffOptions = {}
-): Effect.Effect<CheckDiffOutcome, ContextError | OccurrenceError, RepoFs | Git> =>
+): Effect.Effect<CheckDiffOutcome, ContextError | GitError | IoError | OccurrenceError, RepoFs | Git> =>
   Effect.gen(function*() {
+    const ctx = r.context
     const map = yield* loadMissionMap(ctx)
     const mode = options.movesIntegrity ?? "enforce"
-    const base = yield* verifyCommit(ctx, options.base ?? (yield* defaultBase(ctx)))
+    const base = yield* verifyCommit(ctx, options.base ?? (yield* defaultBase(r)))
     const head = yield* verifyCommit(ctx, options.head ?? defaultHead(ctx))
     const changed = splitNul(
       yield* git(ctx, ["diff", "--name-only", "--no-renames", "-z", `${base.commit}...${head.commit}`])

@@ -4,9 +4,14 @@
  * write and its commit on the placement ref, and `checkAnalysisFreshness`, the implement gate's check.
  * Every path comes from the resolved context; every commit goes through `commitPaths`.
  */
-import { FileSystem } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { createHash } from "node:crypto"
+import type { ConfigError } from "../../core/config/ConfigError.js"
+import { readDirFor } from "../../core/context/ExecutionContext.js"
+import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
+import { kittifyDir } from "../../core/repo/Naming.js"
+import { isWithin, joinPath, relativeWithin } from "../../core/repo/Paths.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import {
   ANALYSIS_INPUT_KINDS,
   ANALYSIS_INPUTS,
@@ -19,50 +24,23 @@ import {
   tasksHashBytes
 } from "../../core/surfaces/AnalysisReport.js"
 import type { Finding, Freshness, InputArtifact, InputArtifacts, IssueCounts, Verdict } from "../../core/surfaces/AnalysisReport.js"
-import type { ContextError } from "../../core/context/ContextError.js"
-import { readDirFor } from "../../core/context/ExecutionContext.js"
-import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
-import type { CommitKind } from "../../core/context/MissionMeta.js"
-import { headsRef, kittifyDir } from "../../core/layout/Naming.js"
-import { dirnamePath, isWithin, joinPath, relativeWithin } from "../../core/layout/Paths.js"
-import { entryPaths, placementDivergence, RESIDUE_RULES } from "../../core/surfaces/Placement.js"
-import type { Divergence, ResidueRule } from "../../core/surfaces/Placement.js"
+import { entryPaths } from "../../core/surfaces/Placement.js"
+import type { Divergence } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
-import { writeAtomic } from "../ports/AtomicFile.js"
-import { commitPaths, dirtyEntries, headRefOf, protectedRefusal } from "./CommitPath.js"
 import { EventIds } from "../ports/EventIds.js"
-import type { FileLock } from "../ports/FileLock.js"
-import { Git } from "../ports/Git.js"
-import { gitOperationInProgress } from "../ports/GitOpGuard.js"
-import type { RepoFs } from "../ports/RepoFs.js"
-import { resolve } from "../context/ResolveContext.js"
-import type { ContextRequest, Resolution, ResolveRequirements } from "../context/ResolveContext.js"
-import { resolveForWrite } from "./StatusWrites.js"
+import type { LockError } from "../ports/FileLock.js"
+import type { Git } from "../ports/Git.js"
+import { RepoFs, textOf } from "../ports/RepoFs.js"
+import { resolve, resolveForWrite } from "../context/ResolveContext.js"
+import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements, ResolveRequirements } from "../context/ResolveContext.js"
+import { commitPaths, dirtyEntries } from "./CommitPath.js"
+import { makeUndoJournal } from "./UndoJournal.js"
+import { checkCommitTarget, dirtyRefusal, divergenceRefusal, primaryDivergence, refuseDuringGitOp } from "./WriteGuards.js"
 
-// ---------------------------------------------------------------------------------------------
-// Reading bytes
-
-/** The refusal for an input that exists but cannot be read. */
-export const unreadable = (path: string, reason: string) =>
-  surfaceError("INPUT_UNREADABLE", `Cannot read ${path}: ${reason}`, { path, reason })
-
-/** A file's bytes, or null when absent. */
-/** A file's bytes, or null when absent. */
-export const readBytes = (path: string): Effect.Effect<Uint8Array | null, SurfaceError, FileSystem.FileSystem> =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFile(path)).pipe(
-    Effect.map((b): Uint8Array | null => b),
-    Effect.catchAll((e) =>
-      e._tag === "SystemError" && e.reason === "NotFound"
-        ? Effect.succeed(null)
-        : Effect.fail(unreadable(path, e.message))
-    )
-  )
+const readBytes = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readBytes(path))
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
-/** Bytes as a string of the same length (one char per byte), for exact comparison. */
-export const byteString = (bytes: Uint8Array | null): string | null =>
-  bytes === null ? null : Buffer.from(bytes).toString("latin1")
 
 // ---------------------------------------------------------------------------------------------
 // Where things are, from the context
@@ -84,7 +62,7 @@ const primaryMissionDirRel = (ctx: MissionExecutionContext): string =>
 /** §1.3/§1.4: the current hash of every input (mission inputs from their read dir, the charter from the primary). */
 export const currentInputArtifacts = (
   ctx: MissionExecutionContext
-): Effect.Effect<InputArtifacts, SurfaceError, FileSystem.FileSystem> =>
+): Effect.Effect<InputArtifacts, IoError, RepoFs> =>
   Effect.gen(function*() {
     const checkout = placementCheckoutOf(ctx)
     const entries: Partial<Record<string, InputArtifact>> = {}
@@ -122,25 +100,17 @@ export const currentInputArtifacts = (
  * §1.4: the freshness of the mission's analysis report, read where it is written (the placement
  * mission dir), never materialising anything: the same answer from every checkout.
  */
-export const checkAnalysisFreshness = (
-  resolution: Resolution
-): Effect.Effect<Freshness, SurfaceError, FileSystem.FileSystem> =>
+export const checkAnalysisFreshness = (resolution: Resolution): Effect.Effect<Freshness, IoError, RepoFs> =>
   Effect.gen(function*() {
     const ctx = resolution.context
     const path = analysisReportPath(ctx)
     const report = yield* readBytes(path)
     const current = yield* currentInputArtifacts(ctx)
-    return freshnessOf({ path, reportText: report === null ? null : Buffer.from(report).toString("utf8"), current })
+    return freshnessOf({ path, reportText: report === null ? null : yield* textOf(path, report), current })
   })
 
 // ---------------------------------------------------------------------------------------------
 // The preflight (§1.6)
-
-/** Test seams: the residue rules and the placement kind the primary checkout's dirty paths are classified with. */
-export interface PreflightOptions {
-  readonly rules?: ReadonlyArray<ResidueRule>
-  readonly placementKind?: CommitKind | null
-}
 
 /** What the preflight found: the placement checkout and the primary checkout's dirty-path outcomes. */
 export interface Preflight {
@@ -148,82 +118,31 @@ export interface Preflight {
   readonly divergence: Divergence
 }
 
-const dirtyRefusal = (checkout: string, paths: ReadonlyArray<string>) =>
-  surfaceError("DIRTY_WORKTREE", "Refusing to record analysis report with pre-existing dirty working tree.", {
-    dirty_paths: [...new Set(paths)].sort(),
-    remediation: [`Commit or stash the listed paths in ${checkout}, then re-run record-analysis.`]
-  })
-
-const divergenceRefusal = (ctx: MissionExecutionContext, checkout: string, d: Divergence) => {
-  const ref = ctx.artifact_placement.placement_ref
-  return surfaceError(
-    "PLACEMENT_DIVERGENCE",
-    `Mission files edited in the primary checkout differ from the placement checkout ${checkout} ` +
-      `(placement ref ${ref.ref}).`,
-    {
-      divergent_paths: d.divergent,
-      not_adoptable: d.notAdoptable,
-      placement_ref: { ref: ref.ref, kind: ref.kind },
-      placement_checkout: checkout,
-      remediation: [
-        "Re-run with --adopt to copy the listed primary edits into the placement checkout and commit them " +
-        "on the placement ref.",
-        "Or make the edits in the placement checkout and restore the primary copies."
-      ]
-    }
-  )
-}
-
 const noDivergence: Divergence = { harmless: [], blocking: [], divergent: [], notAdoptable: [] }
 
 /**
  * §1.6: refuses while git rewrites either checkout, then judges the placement checkout (every dirty
  * path blocks) and, when it is not the primary checkout, the primary checkout's dirty paths through
- * the one residue classification and divergence function. Divergent paths are returned, not refused:
- * whether they block depends on `--adopt`.
+ * the one divergence check. Divergent paths are returned, not refused: whether they block depends on
+ * `--adopt`.
  */
 export const preflight = (
-  resolution: Resolution,
-  options: PreflightOptions = {}
-): Effect.Effect<Preflight, SurfaceError | ContextError, Git | RepoFs | FileSystem.FileSystem> =>
+  resolution: Resolution
+): Effect.Effect<Preflight, SurfaceError | GitError | IoError, Git | RepoFs> =>
   Effect.gen(function*() {
     const ctx = resolution.context
     const primary = ctx.workspace.primary_root
     const checkout = placementCheckoutOf(ctx)
-    for (const dir of checkout === primary ? [checkout] : [checkout, primary]) {
-      const marker = yield* gitOperationInProgress(dir)
-      if (marker !== null) {
-        return yield* surfaceError(
-          "GIT_OPERATION_IN_PROGRESS",
-          `A git operation is in progress in ${dir} (${marker}).`,
-          { checkout: dir, marker, remediation: ["Finish or abort the git operation, then re-run record-analysis."] }
-        )
-      }
-    }
+    yield* refuseDuringGitOp([checkout, primary], "record-analysis")
     const placementDirty = (yield* dirtyEntries(checkout)).flatMap(entryPaths)
-    if (placementDirty.length > 0) return yield* dirtyRefusal(checkout, placementDirty)
-    if (checkout === primary) return { placementCheckout: checkout, divergence: noDivergence }
-
-    const missionDirRel = primaryMissionDirRel(ctx)
-    const prefix = missionDirRel + "/"
-    const primaryDirty = [...new Set((yield* dirtyEntries(primary)).flatMap(entryPaths))]
-    const primaryCopies = new Map<string, string | null>()
-    const placementCopies = new Map<string, string | null>()
-    for (const path of primaryDirty.filter((p) => p.startsWith(prefix))) {
-      primaryCopies.set(path, byteString(yield* readBytes(joinPath(primary, path))))
-      placementCopies.set(path, byteString(yield* readBytes(joinPath(ctx.feature_dir, path.slice(prefix.length)))))
+    if (placementDirty.length > 0) {
+      return yield* dirtyRefusal(checkout, placementDirty, "record analysis report", "record-analysis")
     }
-    const divergence = placementDivergence(primaryDirty, {
-      missionDir: missionDirRel,
-      placementKind: options.placementKind === undefined
-        ? ctx.artifact_placement.placement_ref.kind
-        : options.placementKind,
-      rules: options.rules ?? RESIDUE_RULES,
-      primaryBytes: (p) => primaryCopies.get(p) ?? null,
-      placementBytes: (p) => placementCopies.get(p) ?? null,
-      placementDirty: new Set()
-    })
-    if (divergence.blocking.length > 0) return yield* dirtyRefusal(primary, divergence.blocking)
+    if (checkout === primary) return { placementCheckout: checkout, divergence: noDivergence }
+    const divergence = yield* primaryDivergence(ctx, { missionOnly: false, placementDirty: new Set() })
+    if (divergence.blocking.length > 0) {
+      return yield* dirtyRefusal(primary, divergence.blocking, "record analysis report", "record-analysis")
+    }
     return { placementCheckout: checkout, divergence }
   })
 
@@ -255,64 +174,11 @@ export interface RecordAnalysisOutcome {
   readonly written: boolean
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-
-const ioFailure = (e: { readonly path: string; readonly reason: string }) =>
-  surfaceError("COMMIT_FAILED", `Cannot write ${e.path}: ${e.reason}`, { path: e.path, reason: e.reason })
-
-/**
- * The files a record-analysis writes, so a failure after the first write (a refused commit, a hook)
- * leaves the repository as it was: the placement checkout's branch and index back at the HEAD it had,
- * every written file back to its bytes, every directory it created removed.
- */
-const writeJournal = (checkout: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const git = yield* Git
-    const head = yield* git.run(["rev-parse", "--verify", "-q", "HEAD"], { cwd: checkout, mode: "read" })
-    const startHead = head.exitCode === 0 ? head.stdout.trim() : null
-    const undoSteps: Array<Effect.Effect<void, unknown>> = []
-    const firstMissingAncestor = (dir: string): Effect.Effect<string | null, SurfaceError> =>
-      Effect.gen(function*() {
-        let missing: string | null = null
-        for (let d = dir; d !== dirnamePath(d); d = dirnamePath(d)) {
-          if (yield* fs.exists(d).pipe(Effect.mapError((e) => ioFailure({ path: d, reason: e.message })))) break
-          missing = d
-        }
-        return missing
-      })
-    const write = (target: string, text: string) =>
-      Effect.gen(function*() {
-        const previous = yield* readBytes(target)
-        const created = yield* firstMissingAncestor(dirnamePath(target))
-        undoSteps.push(
-          created !== null
-            ? fs.remove(created, { recursive: true })
-            : previous === null
-            ? fs.remove(target)
-            : fs.writeFile(target, previous)
-        )
-        if (created !== null) {
-          yield* fs.makeDirectory(dirnamePath(target), { recursive: true }).pipe(
-            Effect.mapError((e) => ioFailure({ path: target, reason: e.message }))
-          )
-        }
-        yield* writeAtomic(target, text).pipe(Effect.mapError(ioFailure))
-      })
-    const undo = Effect.gen(function*() {
-      if (startHead !== null) {
-        const now = yield* git.run(["rev-parse", "--verify", "-q", "HEAD"], { cwd: checkout, mode: "read" })
-        const moved = now.exitCode === 0 && now.stdout.trim() !== startHead
-        const staged = yield* git.run(["diff", "--cached", "--quiet"], { cwd: checkout, mode: "read" })
-        if (moved || staged.exitCode !== 0) yield* git.run(["reset", "-q", startHead], { cwd: checkout, mode: "write" })
-      }
-      for (const step of undoSteps.reverse()) yield* Effect.ignore(step)
-    }).pipe(Effect.ignore)
-    return { write, undo }
-  })
-
 /** The services record-analysis runs on. */
-export type RecordAnalysisRequirements = ResolveRequirements | FileLock | FileSystem.FileSystem | EventIds
+export type RecordAnalysisRequirements = ResolveForWriteRequirements | EventIds
+
+/** Everything record-analysis can fail with. */
+export type RecordAnalysisError = ResolveError | LockError | SurfaceError | GitError | IoError | ConfigError
 
 /**
  * §1.5: resolve (materialising the coordination worktree), preflight, protected-branch and HEAD
@@ -320,9 +186,8 @@ export type RecordAnalysisRequirements = ResolveRequirements | FileLock | FileSy
  * placement ref. Every refusal comes before the first write.
  */
 export const recordAnalysis = (
-  req: RecordAnalysisRequest,
-  options: PreflightOptions = {}
-): Effect.Effect<RecordAnalysisOutcome, SurfaceError | ContextError, RecordAnalysisRequirements> =>
+  req: RecordAnalysisRequest
+): Effect.Effect<RecordAnalysisOutcome, RecordAnalysisError, RecordAnalysisRequirements> =>
   Effect.gen(function*() {
     // 1. context, the placement checkout materialised
     const resolution = yield* resolveForWrite({ cwd: req.cwd, mission: req.mission, action: "analyze" })
@@ -338,43 +203,26 @@ export const recordAnalysis = (
     }
 
     // 2. preflight and divergence
-    const pre = yield* preflight(resolution, options)
+    const pre = yield* preflight(resolution)
     const checkout = pre.placementCheckout
     const primary = ctx.workspace.primary_root
-    const divergent = pre.divergence.divergent
-    if (divergent.length > 0 && !req.adopt) return yield* divergenceRefusal(ctx, checkout, pre.divergence)
-    if (pre.divergence.notAdoptable.length > 0) return yield* divergenceRefusal(ctx, checkout, pre.divergence)
+    const { divergent, notAdoptable } = pre.divergence
+    if ((divergent.length > 0 && !req.adopt) || notAdoptable.length > 0) {
+      return yield* divergenceRefusal(ctx, checkout, divergent, notAdoptable)
+    }
     const prefix = primaryMissionDirRel(ctx) + "/"
     const adoptions: Array<{ readonly path: string; readonly target: string; readonly text: string }> = []
     const notUtf8: Array<string> = []
     for (const path of divergent) {
       const bytes = yield* readBytes(joinPath(primary, path))
-      let text: string | null = null
-      try {
-        text = bytes === null ? null : strictUtf8.decode(bytes)
-      } catch {
-        text = null
-      }
-      if (text === null) notUtf8.push(path)
-      else adoptions.push({ path, target: joinPath(ctx.feature_dir, path.slice(prefix.length)), text })
+      const text = bytes === null ? Either.left(null) : textOf(path, bytes)
+      if (Either.isLeft(text)) notUtf8.push(path)
+      else adoptions.push({ path, target: joinPath(ctx.feature_dir, path.slice(prefix.length)), text: text.right })
     }
-    if (notUtf8.length > 0) {
-      return yield* divergenceRefusal(ctx, checkout, { ...pre.divergence, notAdoptable: notUtf8 })
-    }
+    if (notUtf8.length > 0) return yield* divergenceRefusal(ctx, checkout, divergent, notUtf8)
 
-    // 3. protected branch, and the placement checkout on the placement ref
-    if (!req.noCommit) {
-      const refusal = yield* protectedRefusal(dest)
-      if (refusal !== null) return yield* refusal
-      const head = yield* headRefOf(checkout)
-      if (head !== headsRef(dest.ref)) {
-        return yield* surfaceError(
-          "PLACEMENT_BRANCH_MISMATCH",
-          `Checkout ${checkout} is on ${head ?? "a detached HEAD"}, but this commit belongs on ${dest.ref}`,
-          { checkout, expected: headsRef(dest.ref), actual: head, placement_ref: dest }
-        )
-      }
-    }
+    // 3. the placement checkout on the placement ref, which is not protected
+    if (!req.noCommit) yield* checkCommitTarget(checkout, dest)
 
     // 4. the carrier
     const submission = yield* parseSubmission(req.text)
@@ -394,10 +242,11 @@ export const recordAnalysis = (
 
     // 6-7. adopt, hash, write, commit; undone if any of it fails
     const path = analysisReportPath(ctx)
-    const writes = yield* writeJournal(checkout)
+    const writes = yield* makeUndoJournal(resolution.statusTarget.scope, checkout)
     const phase = Effect.gen(function*() {
       for (const a of adoptions) yield* writes.write(a.target, a.text)
       if (adoptions.length > 0 && !req.noCommit) {
+        yield* writes.staging(adoptions.map((a) => relativeWithin(checkout, a.target)))
         yield* commitPaths({
           checkout,
           target: dest,
@@ -419,8 +268,10 @@ export const recordAnalysis = (
         body: submission.body
       })
       const existing = yield* readBytes(path)
-      const unchanged = existing !== null && sameReportButTime(Buffer.from(existing).toString("utf8"), text)
+      const existingText = existing === null ? null : Either.getOrNull(textOf(path, existing))
+      const unchanged = existingText !== null && sameReportButTime(existingText, text)
       if (!unchanged) yield* writes.write(path, text)
+      if (!req.noCommit) yield* writes.staging([relativeWithin(checkout, path)])
       const commit = req.noCommit
         ? { committed: false, sha: null }
         : yield* commitPaths({
@@ -453,5 +304,5 @@ export const recordAnalysis = (
 /** `analysis-status`: resolve without materialising anything, then check freshness. */
 export const analysisStatus = (
   req: Pick<ContextRequest, "cwd" | "mission">
-): Effect.Effect<Freshness, SurfaceError | ContextError, ResolveRequirements | FileSystem.FileSystem> =>
+): Effect.Effect<Freshness, ResolveError, ResolveRequirements> =>
   Effect.flatMap(resolve({ cwd: req.cwd, mission: req.mission, action: "analyze" }), checkAnalysisFreshness)

@@ -89,11 +89,17 @@ const materialized = (logText: string | null): string | null => {
   return snapshotBytes(snapshotOf(read.right, Either.getOrThrow(snapshotIdentity(META))))
 }
 
+/** The identity and mission id the resolver decodes from a meta.json object. */
+const metaFacts = (meta: Record<string, unknown>) => ({
+  identity: Either.getOrThrow(snapshotIdentity(meta)),
+  missionId: typeof meta.mission_id === "string" ? meta.mission_id : null
+})
+
 const validate = (logText: string | null, overrides: Partial<Parameters<typeof validateStatus>[0]> = {}) =>
   validateStatus({
     logText,
     statusJsonText: materialized(logText),
-    meta: META,
+    ...metaFacts(META),
     canonicalSlug: SLUG,
     ...overrides
   })
@@ -395,7 +401,7 @@ describe("validateStatus, §14.3 integrity findings", () => {
     const findings = withCode(validate(log(...rows)), "MISSION_ID_MISMATCH")
     assert.deepStrictEqual(findings.map((f) => [f.severity, f.line]), [["error", 2]])
     assert.include(findings[0].message, `differs from meta.json mission_id ${MISSION_ID}`)
-    const noMeta = withCode(validate(log(...rows), { meta: undefined }), "MISSION_ID_MISMATCH")
+    const noMeta = withCode(validate(log(...rows), { missionId: null }), "MISSION_ID_MISMATCH")
     assert.deepStrictEqual(noMeta.map((f) => f.line), [2])
     assert.include(noMeta[0].message, `mission_id ${MISSION_ID} of the first transition carrying one (line 1)`)
   })
@@ -573,7 +579,7 @@ describe("validateStatus over the spec-kitty corpus", () => {
       validateStatus({
         logText: read(mission, "status.events.jsonl"),
         statusJsonText: read(mission, "status.json"),
-        meta: JSON.parse(read(mission, "meta.json")!),
+        ...metaFacts(JSON.parse(read(mission, "meta.json")!)),
         canonicalSlug: mission
       })
     )

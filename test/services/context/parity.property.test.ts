@@ -11,19 +11,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Layer } from "effect"
 import * as nodeFs from "node:fs"
-import type { ContextError } from "../../../src/core/context/ContextError.js"
+import * as RepoWrite from "../../../src/services/ports/RepoWrite.js"
 import type { MissionExecutionContext } from "../../../src/core/context/ExecutionContext.js"
 import * as EventIds from "../../../src/services/ports/EventIds.js"
 import * as FileLock from "../../../src/services/ports/FileLock.js"
 import { Git } from "../../../src/services/ports/Git.js"
 import type { WorktreeEntry } from "../../../src/services/ports/Git.js"
-import * as GitMemory from "../../../src/services/ports/GitMemory.js"
+import * as GitMemory from "../../../src/services/ports/Git.js"
 import { MainLayer } from "../../../src/services/MainLayer.js"
 import * as MissionStatus from "../../../src/services/status/MissionStatus.js"
 import * as RepoFs from "../../../src/services/ports/RepoFs.js"
 import { resolveContext } from "../../../src/services/context/ResolveContext.js"
-import type { ContextRequest } from "../../../src/services/context/ResolveContext.js"
-import { kittyEnvFixed } from "../../../src/services/context/RootLocator.js"
+import type { ContextRequest, ResolveError } from "../../../src/services/context/ResolveContext.js"
+import { layerFixed as settingsFixed } from "../../../src/services/ports/Settings.js"
 import { commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, wpFile, writeFiles } from "../../support/repo.js"
 
 const SEED = Number(process.env.KITTYCTX_PARITY_SEED ?? 1_606_2026)
@@ -727,7 +727,14 @@ const oracle = (w: World, action: TestAction, wpExplicit: string | null): Expect
 // Resolving through the memory layers
 // ---------------------------------------------------------------------------------------------
 
-type Result = Either.Either<MissionExecutionContext, ContextError>
+type Result = Either.Either<MissionExecutionContext, ResolveError>
+
+/** A write port that fails the property if the resolution ever writes. */
+const noWrites = Layer.succeed(RepoWrite.RepoWrite, {
+  writeFile: (_scope, path) => Effect.die(new Error(`the resolution wrote ${path}`)),
+  makeDirectory: (_scope, path) => Effect.die(new Error(`the resolution created ${path}`)),
+  remove: (_scope, path) => Effect.die(new Error(`the resolution removed ${path}`))
+})
 
 interface Outcome {
   readonly result: Result
@@ -749,6 +756,8 @@ const spiedFs = (base: Layer.Layer<RepoFs.RepoFs>, reads: Array<readonly [string
       return RepoFs.RepoFs.of({
         kind: (path) => spy("kind", path, () => inner.kind(path)),
         readText: (path, options) => spy("readText", path, () => inner.readText(path, options)),
+        readBytes: (path, options) => spy("readBytes", path, () => inner.readBytes(path, options)),
+        signature: (path) => spy("signature", path, () => inner.signature(path)),
         entries: (path) => spy("entries", path, () => inner.entries(path)),
         realpath: (path) => spy("realpath", path, () => inner.realpath(path))
       })
@@ -766,9 +775,10 @@ const resolveInMemory = (
     const fsLayer = spiedFs(baseFs, reads)
     const gitMemory = GitMemory.makeMemory(gitWorld)
     const status = MissionStatus.layer.pipe(
-      Layer.provide(Layer.mergeAll(fsLayer, FileLock.layer, EventIds.layerFixed(0n)))
+      Layer.provide(Layer.mergeAll(fsLayer, noWrites, FileLock.layerMemory, EventIds.layerFixed(0n))),
+      Layer.provide(settingsFixed())
     )
-    const layer = Layer.mergeAll(fsLayer, gitMemory.layer, kittyEnvFixed(), status)
+    const layer = Layer.mergeAll(fsLayer, gitMemory.layer, settingsFixed(), status)
     return resolveContext(req).pipe(
       Effect.either,
       Effect.provide(layer),

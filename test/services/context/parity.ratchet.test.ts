@@ -9,13 +9,14 @@ import { Cause, Console, Effect, Either, Exit, Layer, ManagedRuntime, Option, Tr
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { run as runCliInProcess } from "../../../src/cli/Cli.js"
-import { Cwd } from "../../../src/cli/StatusCommands.js"
+import { Cwd } from "../../../src/cli/Options.js"
 import { readEventStream } from "../../../src/core/status/EventRow.js"
 import { ACTIONS, contextToJson } from "../../../src/core/context/ExecutionContext.js"
 import type { MissionExecutionContext, WorkPackageRef } from "../../../src/core/context/ExecutionContext.js"
 import type { TransitionRequest } from "../../../src/core/status/StatusEvent.js"
 import { foldTransitions } from "../../../src/core/status/StatusFold.js"
 import { MainLayer } from "../../../src/services/MainLayer.js"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { MissionStatus } from "../../../src/services/status/MissionStatus.js"
 import { RepoFs } from "../../../src/services/ports/RepoFs.js"
 import {
@@ -25,7 +26,7 @@ import {
   resolveStatusTarget
 } from "../../../src/services/context/ResolveContext.js"
 import type { ContextRequest, ResolveRequirements } from "../../../src/services/context/ResolveContext.js"
-import { kittyEnvFixed } from "../../../src/services/context/RootLocator.js"
+import { layerFixed as settingsFixed } from "../../../src/services/ports/Settings.js"
 import {
   buildF1,
   buildF1b,
@@ -45,7 +46,7 @@ import { git } from "../../support/repo.js"
 // ---------------------------------------------------------------------------------------------
 // Harness: one runtime with the live layers; fixtures removed afterwards.
 
-const runtime = ManagedRuntime.make(MainLayer)
+const runtime = ManagedRuntime.make(Layer.mergeAll(MainLayer, NodeContext.layer))
 const built: Array<Fixture> = []
 const keep = <F extends Fixture>(f: F): F => {
   built.push(f)
@@ -60,7 +61,7 @@ afterAll(async () => {
 type Provider = <A, E>(eff: Effect.Effect<A, E, ResolveRequirements>) => Effect.Effect<A, E, ResolveRequirements>
 
 /** The live layers, with `SPECIFY_REPO_ROOT` unset whatever the test process inherited (§16.4). */
-const live: Provider = (eff) => eff.pipe(Effect.provide(kittyEnvFixed()))
+const live: Provider = (eff) => eff.pipe(Effect.provide(settingsFixed()))
 
 /**
  * N-5: a root discovery that does not fold. It reports every `.git` entry as a directory, so the walk
@@ -75,7 +76,7 @@ const nonFoldingRepoFs = Layer.effect(
         path.basename(p) === ".git" ? Effect.map(inner.kind(p), (k) => (k === null ? null : "Directory")) : inner.kind(p)
     }))
 )
-const nonFolding: Provider = (eff) => eff.pipe(Effect.provide(nonFoldingRepoFs), Effect.provide(kittyEnvFixed()))
+const nonFolding: Provider = (eff) => eff.pipe(Effect.provide(nonFoldingRepoFs), Effect.provide(settingsFixed()))
 
 const run = <A, E>(eff: Effect.Effect<A, E, ResolveRequirements>, provider: Provider = live) =>
   runtime.runPromise(provider(eff))
@@ -395,6 +396,8 @@ const recordingRepoFs = (log: Array<string>) =>
       RepoFs.of({
         kind: (p) => Effect.zipRight(Effect.sync(() => log.push(`kind ${p}`)), inner.kind(p)),
         readText: (p, o) => Effect.zipRight(Effect.sync(() => log.push(`readText ${p}`)), inner.readText(p, o)),
+        readBytes: (p, o) => Effect.zipRight(Effect.sync(() => log.push(`readBytes ${p}`)), inner.readBytes(p, o)),
+        signature: (p) => Effect.zipRight(Effect.sync(() => log.push(`signature ${p}`)), inner.signature(p)),
         entries: (p) => Effect.zipRight(Effect.sync(() => log.push(`entries ${p}`)), inner.entries(p)),
         realpath: (p) => Effect.zipRight(Effect.sync(() => log.push(`realpath ${p}`)), inner.realpath(p))
       }))
@@ -402,7 +405,7 @@ const recordingRepoFs = (log: Array<string>) =>
 
 const readsOf = async (req: ContextRequest): Promise<{ outcome: Outcome; reads: Array<string> }> => {
   const reads: Array<string> = []
-  const recording: Provider = (eff) => eff.pipe(Effect.provide(recordingRepoFs(reads)), Effect.provide(kittyEnvFixed()))
+  const recording: Provider = (eff) => eff.pipe(Effect.provide(recordingRepoFs(reads)), Effect.provide(settingsFixed()))
   const outcome = await resolveOutcome(req, recording)
   return { outcome, reads }
 }
@@ -457,7 +460,7 @@ describe("F1 lanes: plain stale lane, sparse lane, no target_branch", () => {
   })
 
   it("R-ROOT-1: SPECIFY_REPO_ROOT pointing at a lane is folded like any CWD", async () => {
-    const viaEnv: Provider = (eff) => eff.pipe(Effect.provide(kittyEnvFixed(f.laneA)))
+    const viaEnv: Provider = (eff) => eff.pipe(Effect.provide(settingsFixed({ SPECIFY_REPO_ROOT: f.laneA })))
     const fromLaneEnv = await resolveOutcome({ cwd: f.laneB, mission: f.mission.slug, action: "implement" }, viaEnv)
     const fromPrimary = await resolveOutcome({ cwd: f.root, mission: f.mission.slug, action: "implement" })
     assert.strictEqual(canon(fromLaneEnv), canon(fromPrimary))

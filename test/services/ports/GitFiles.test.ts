@@ -1,21 +1,16 @@
-import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as EventIds from "../../../src/services/ports/EventIds.js"
-import * as FileLock from "../../../src/services/ports/FileLock.js"
-import * as Git from "../../../src/services/ports/Git.js"
-import { gitdirsOf, GIT_OP_MARKERS, gitOperationInProgress } from "../../../src/services/ports/GitOpGuard.js"
+import { GIT_OP_MARKERS, gitdirsOf, gitOperationInProgress } from "../../../src/services/ports/GitFiles.js"
 import * as MissionStatus from "../../../src/services/status/MissionStatus.js"
-import * as RepoFs from "../../../src/services/ports/RepoFs.js"
 import { resolveStatusTarget } from "../../../src/services/context/ResolveContext.js"
-import { kittyEnvFixed } from "../../../src/services/context/RootLocator.js"
+import { makeMainLayer } from "../../../src/services/MainLayer.js"
+import { layerFixed as settingsFixed } from "../../../src/services/ports/Settings.js"
 import { commitAll, git, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../../support/repo.js"
 
-const base = Layer.mergeAll(RepoFs.layer, Git.layer, FileLock.layer, EventIds.layerFixed(1_700_000_000_000_000n), kittyEnvFixed())
-  .pipe(Layer.provideMerge(NodeContext.layer))
-const live = MissionStatus.layer.pipe(Layer.provideMerge(base))
+const live = makeMainLayer({ eventIds: EventIds.layerFixed(1_700_000_000_000_000n), settings: settingsFixed() })
 const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(Effect.provide(effect, live) as Effect.Effect<A, E>)
 
 const withRepo = async (f: (root: string) => Promise<void>) => {

@@ -86,13 +86,37 @@ export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-co
 /** The trailing `lane-[a-z]` of a lane worktree name, if any. */
 export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
 
-/** spec-kitty's status lock: `<git-common-dir>/spec-kitty-locks/<slug>.status.lock`. */
-export const statusLockPath = (commonDir: string, slug: string): string =>
-  joinPath(commonDir, "spec-kitty-locks", `${slug}.status.lock`)
+/** What a lock protects: a mission's status (spec-kitty's lock), or a worktree path being created. */
+export type LockKey =
+  | { readonly _tag: "Status"; readonly slug: string }
+  | { readonly _tag: "Worktree"; readonly path: string }
 
-/** kittyctx's own lock files: `<git-common-dir>/kittyctx-locks/<name>.lock`. */
-export const kittyctxLockPath = (commonDir: string, name: string): string =>
-  joinPath(commonDir, "kittyctx-locks", `${name}.lock`)
+/** FNV-1a, 64 bits, over UTF-16 units: a short stable key for a path (lock names only). */
+const fnv1a64 = (text: string): string => {
+  let h = 0xcbf29ce484222325n
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i))
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return h.toString(16).padStart(16, "0")
+}
+
+/** The directory of spec-kitty's status locks, `<git-common-dir>/spec-kitty-locks`. */
+export const statusLockDir = (commonDir: string): string => joinPath(commonDir, "spec-kitty-locks")
+
+/**
+ * The one place lock paths are composed: spec-kitty's status lock
+ * `<git-common-dir>/spec-kitty-locks/<slug>.status.lock` (the same file spec-kitty locks, so the two tools
+ * exclude each other), and kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`.
+ */
+export const lockPathOf = (commonDir: string, key: LockKey): string => {
+  switch (key._tag) {
+    case "Status":
+      return joinPath(statusLockDir(commonDir), `${key.slug}.status.lock`)
+    case "Worktree":
+      return joinPath(commonDir, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+  }
+}
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)

@@ -5,7 +5,14 @@
  */
 import { dirnamePath, resolvePath } from "./Paths.js"
 
-const GITDIR_LINE = /^gitdir:\s*(\S.*)$/
+const GITDIR_LINE = /^gitdir:[ \t]*([^ \t][\s\S]*)$/
+
+/**
+ * A leading byte-order mark and ASCII white space at either end: git strips only these, and a path may
+ * end in U+00A0 or hold U+2028, which JavaScript's `trim` and `.` would eat.
+ */
+const ASCII_SPACE = /^[\ufeff \t\r\n\f\v]+|[ \t\r\n\f\v]+$/g
+const asciiTrim = (s: string): string => s.replace(ASCII_SPACE, "")
 
 /** The outcome of reading a `.git` file's text: the gitdir it names, or malformed. */
 export type PointerText = { readonly _tag: "Gitdir"; readonly gitdir: string } | { readonly _tag: "Malformed" }
@@ -15,15 +22,15 @@ export type PointerText = { readonly _tag: "Gitdir"; readonly gitdir: string } |
  * `gitdir: <path>`; a relative path is resolved against the directory holding the `.git` file.
  */
 export const parsePointerText = (text: string, gitFilePath: string): PointerText => {
-  const first = text.trim().split(/\r?\n/, 1)[0] ?? ""
+  const first = asciiTrim(text).split(/\r?\n/, 1)[0] ?? ""
   const m = GITDIR_LINE.exec(first)
   if (m === null) return { _tag: "Malformed" }
-  const value = m[1].trim()
+  const value = asciiTrim(m[1])
   return { _tag: "Gitdir", gitdir: resolvePath(dirnamePath(gitFilePath), value) }
 }
 
 /** Resolves the content of `<gitdir>/commondir` (relative values are relative to the gitdir). */
-export const resolveCommondir = (text: string, gitdir: string): string => resolvePath(gitdir, text.trim())
+export const resolveCommondir = (text: string, gitdir: string): string => resolvePath(gitdir, asciiTrim(text))
 
 /** The outcome of following a `.git` file (§5.1). */
 export type GitPointer =

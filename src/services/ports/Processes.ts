@@ -1,0 +1,127 @@
+/**
+ * The process table: the one place that reads a process's start time, the one liveness probe and the
+ * one kill path (docs/surfaces.md §0.5). A signal is sent only to a process the probe attributes to the
+ * recorded identity (same pid, same start time); a dead, reused or unknown pid is never signalled. The
+ * live layer reads `/proc`; the memory layer is a fake process table for tests.
+ */
+import { Context, Effect, Layer } from "effect"
+import * as nodeFs from "node:fs"
+import {
+  isPid,
+  livenessOf,
+  parseBootTime,
+  parseProcStartTicks,
+  parseProcState,
+  renderStartedAt
+} from "../../core/process/ProcessIdentity.js"
+import type { Liveness, ProcessIdentity, SignalOutcome } from "../../core/process/ProcessIdentity.js"
+
+/** The process-table port. */
+export class Processes extends Context.Tag("kittyctx/Processes")<Processes, {
+  /** The identity of a pid now (`started_at` null when unreadable). Never fails. */
+  readonly identity: (pid: number) => Effect.Effect<ProcessIdentity>
+  /** `dead`, `reused` (another start time), `unknown` (a start time is unknown), else `alive`. Never fails. */
+  readonly probe: (identity: ProcessIdentity) => Effect.Effect<Liveness>
+  /** Sends `signal` only when the probe says the recorded identity is alive. Never fails. */
+  readonly signal: (identity: ProcessIdentity, signal: NodeJS.Signals) => Effect.Effect<SignalOutcome>
+}>() {}
+
+// ---------------------------------------------------------------------------------------------
+// Live
+
+const readOrNull = (path: string): string | null => {
+  try {
+    return nodeFs.readFileSync(path, "utf8")
+  } catch {
+    return null
+  }
+}
+
+/** Whether a pid names a process: signal 0 (EPERM means it exists); a zombie has already exited. */
+const existsNow = (pid: number): boolean => {
+  if (!isPid(pid)) return false
+  try {
+    process.kill(pid, 0)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false
+  }
+  if (process.platform === "linux") {
+    const stat = readOrNull(`/proc/${pid}/stat`)
+    const state = stat === null ? null : parseProcState(stat)
+    if (state === "Z" || state === "X") return false
+  }
+  return true
+}
+
+const startedAtNow = (pid: number): string | null => {
+  if (!isPid(pid) || process.platform !== "linux") return null
+  const stat = readOrNull(`/proc/${pid}/stat`)
+  const procStat = readOrNull("/proc/stat")
+  if (stat === null || procStat === null) return null
+  const ticks = parseProcStartTicks(stat)
+  const boot = parseBootTime(procStat)
+  return ticks === null || boot === null ? null : renderStartedAt(boot, ticks)
+}
+
+const probeNow = (identity: ProcessIdentity): Liveness => {
+  const exists = existsNow(identity.pid)
+  return livenessOf(identity, { exists, started_at: exists ? startedAtNow(identity.pid) : null })
+}
+
+/** The live layer over `/proc` and `kill(2)`. */
+export const layer: Layer.Layer<Processes> = Layer.succeed(
+  Processes,
+  Processes.of({
+    identity: (pid) =>
+      Effect.sync(() => ({ pid, started_at: startedAtNow(pid) })).pipe(
+        Effect.catchAllDefect(() => Effect.succeed({ pid, started_at: null }))
+      ),
+    probe: (identity) => Effect.sync(() => probeNow(identity)).pipe(Effect.catchAllDefect(() => Effect.succeed<Liveness>("unknown"))),
+    signal: (identity, signal) =>
+      Effect.sync((): SignalOutcome => {
+        const liveness = probeNow(identity)
+        if (liveness === "dead") return { _tag: "Gone" }
+        if (liveness !== "alive") return { _tag: "NotAttributable", liveness }
+        try {
+          process.kill(identity.pid, signal)
+          return { _tag: "Signalled" }
+        } catch (e) {
+          return (e as NodeJS.ErrnoException).code === "ESRCH" ? { _tag: "Gone" } : { _tag: "NotAttributable", liveness }
+        }
+      }).pipe(Effect.catchAllDefect(() => Effect.succeed<SignalOutcome>({ _tag: "NotAttributable", liveness: "unknown" })))
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** A fake process table: pids to their start times; `signalled` records every signal sent. */
+export interface ProcessTable {
+  readonly processes: Map<number, string | null>
+  readonly signalled: Array<{ readonly pid: number; readonly signal: string }>
+}
+
+/** A `Processes` over a fake table (a signalled process leaves the table). */
+export const layerMemory = (table: ProcessTable): Layer.Layer<Processes> => {
+  const probe = (identity: ProcessIdentity): Liveness =>
+    livenessOf(identity, {
+      exists: table.processes.has(identity.pid),
+      started_at: table.processes.get(identity.pid) ?? null
+    })
+  return Layer.succeed(
+    Processes,
+    Processes.of({
+      identity: (pid) => Effect.sync(() => ({ pid, started_at: table.processes.get(pid) ?? null })),
+      probe: (identity) => Effect.sync(() => probe(identity)),
+      signal: (identity, signal) =>
+        Effect.sync((): SignalOutcome => {
+          const liveness = probe(identity)
+          if (liveness === "dead") return { _tag: "Gone" }
+          if (liveness !== "alive") return { _tag: "NotAttributable", liveness }
+          table.signalled.push({ pid: identity.pid, signal })
+          table.processes.delete(identity.pid)
+          return { _tag: "Signalled" }
+        })
+    })
+  )
+}

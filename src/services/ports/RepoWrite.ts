@@ -1,0 +1,280 @@
+/**
+ * The write port: the only way kittyctx changes a file. Every write names the scope it must stay in
+ * (the repository's work tree and its git dir, or the runtime root), and the target's real location,
+ * with every parent's symbolic links resolved, must lie inside one of the scope's roots
+ * (`PATH_OUTSIDE_REPOSITORY` otherwise). Files are replaced atomically: a temp file in the same
+ * directory, fsync, rename, fsync of the directory; a symbolic link is never written through. Failures
+ * name their cause (`DISK_FULL`, `READ_ONLY_FILESYSTEM`, `WRITE_FAILED` with the errno). The memory layer
+ * writes a `MemoryFs`.
+ */
+import { Context, Effect, Layer } from "effect"
+import { randomBytes } from "node:crypto"
+import * as nodeFs from "node:fs"
+import { basenamePath, dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
+import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import type { WriteVerb } from "../../core/repo/RepoError.js"
+import type { MemoryFs } from "./MemoryFs.js"
+import { Processes } from "./Processes.js"
+import type { FileSignature } from "./RepoFs.js"
+
+/** Where writes may land: absolute roots (their realpaths are compared). */
+export interface WriteScope {
+  readonly roots: ReadonlyArray<string>
+}
+
+/** The scope of one repository: its primary work tree and its git common dir. */
+export const repositoryScope = (primaryRoot: string, commonDir: string): WriteScope => ({
+  roots: [...new Set([primaryRoot, commonDir])]
+})
+
+/** How a file is replaced. */
+export interface WriteOptions {
+  /** The file mode of a new file (an existing file keeps its mode unless this is given). */
+  readonly mode?: number
+  /**
+   * Replace only if the target still has this size and mtime (`null`: only if it is still absent);
+   * otherwise nothing is written and the result is `false`.
+   */
+  readonly expect?: FileSignature | null
+}
+
+/** The write port. */
+export class RepoWrite extends Context.Tag("kittyctx/RepoWrite")<RepoWrite, {
+  /** Atomically replaces `path` with `data`; `false` when `expect` no longer holds. */
+  readonly writeFile: (
+    scope: WriteScope,
+    path: string,
+    data: string | Uint8Array,
+    options?: WriteOptions
+  ) => Effect.Effect<boolean, IoError>
+  /** Creates a directory and its missing parents. */
+  readonly makeDirectory: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
+  /** Removes a file, or a directory with everything below it; absent is fine. */
+  readonly remove: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
+}>() {}
+
+/** The temp-file name of an atomic write: `.<name>.<pid>.<hex>.tmp`, beside the target. */
+export const tempNameOf = (name: string, pid: number, hex: string): string => `.${name}.${pid}.${hex}.tmp`
+
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/
+
+/** The pid that wrote an atomic writer's temp file, or null for any other name. */
+export const tempWriterPid = (name: string): number | null => {
+  const m = TEMP_NAME.exec(name)
+  return m === null ? null : Number(m[2])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live
+
+const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
+
+const realRootsOf = (scope: WriteScope): Array<string> =>
+  scope.roots.map((r) => {
+    try {
+      return nodeFs.realpathSync.native(r)
+    } catch {
+      return normalizePath(r)
+    }
+  })
+
+/** The realpath of the deepest existing ancestor of `path` (inclusive) and the missing tail below it. */
+const existingAncestor = (path: string): { readonly real: string; readonly missing: ReadonlyArray<string> } => {
+  const missing: Array<string> = []
+  let dir = normalizePath(path)
+  while (true) {
+    try {
+      return { real: nodeFs.realpathSync.native(dir), missing: missing.reverse() }
+    } catch (e) {
+      const errno = errnoOf(e)
+      if (errno !== "ENOENT") throw IoErrors.writeFailed(path, errno)
+      const parent = dirnamePath(dir)
+      if (parent === dir) throw IoErrors.writeFailed(path, errno)
+      missing.push(basenamePath(dir))
+      dir = parent
+    }
+  }
+}
+
+/** Checks that the parent of `path` (after resolving every link) lies in the scope; returns that real parent. */
+const containedParent = (scope: WriteScope, path: string, verb: WriteVerb): string => {
+  const roots = realRootsOf(scope)
+  const parent = dirnamePath(normalizePath(path))
+  const { missing, real } = existingAncestor(parent)
+  const realParent = joinPath(real, ...missing)
+  if (!roots.some((root) => isWithin(root, realParent))) {
+    throw IoErrors.outside(path, joinPath(realParent, basenamePath(path)), scope.roots, verb)
+  }
+  return realParent
+}
+
+const attempt = <A>(path: string, verb: WriteVerb, body: () => A): Effect.Effect<A, IoError> =>
+  Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.writeFailed(path, errnoOf(e), verb)) })
+
+const fsyncDir = (dir: string) => {
+  const fd = nodeFs.openSync(dir, nodeFs.constants.O_RDONLY)
+  try {
+    nodeFs.fsyncSync(fd)
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
+
+/** Temp files of this writer's form for `name` in `dir`, with the pid that wrote each. */
+const tempFilesOf = (dir: string, name: string): Array<{ readonly path: string; readonly pid: number }> => {
+  let names: Array<string>
+  try {
+    names = nodeFs.readdirSync(dir)
+  } catch {
+    return []
+  }
+  const out: Array<{ readonly path: string; readonly pid: number }> = []
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n)
+    if (m !== null && m[1] === name && Number(m[2]) !== process.pid) out.push({ path: joinPath(dir, n), pid: Number(m[2]) })
+  }
+  return out
+}
+
+const sameSignature = (a: FileSignature | null, b: nodeFs.BigIntStats | undefined): boolean =>
+  a === null ? b === undefined : b !== undefined && a.size === Number(b.size) && a.mtimeNs === b.mtimeNs
+
+const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Array, options: WriteOptions): boolean => {
+  const dir = containedParent(scope, path, "write")
+  const name = basenamePath(path)
+  const target = joinPath(dir, name)
+  const current = nodeFs.lstatSync(target, { bigint: true, throwIfNoEntry: false })
+  if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
+  if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
+  if (options.expect !== undefined && !sameSignature(options.expect, current)) return false
+  const mode = options.mode ?? (current === undefined ? 0o644 : Number(current.mode) & 0o777)
+  const tmp = joinPath(dir, tempNameOf(name, process.pid, randomBytes(6).toString("hex")))
+  let renamed = false
+  try {
+    const fd = nodeFs.openSync(tmp, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL, mode)
+    try {
+      nodeFs.writeFileSync(fd, data)
+      nodeFs.fchmodSync(fd, mode)
+      nodeFs.fsyncSync(fd)
+    } finally {
+      nodeFs.closeSync(fd)
+    }
+    if (options.expect !== undefined && !sameSignature(options.expect, nodeFs.lstatSync(target, { bigint: true, throwIfNoEntry: false }))) {
+      return false
+    }
+    nodeFs.renameSync(tmp, target)
+    renamed = true
+    fsyncDir(dir)
+  } finally {
+    if (!renamed) nodeFs.rmSync(tmp, { force: true })
+  }
+  return true
+}
+
+const makeDirectorySync = (scope: WriteScope, path: string): void => {
+  const roots = realRootsOf(scope)
+  const { missing, real } = existingAncestor(path)
+  const realPath = joinPath(real, ...missing)
+  if (!roots.some((root) => isWithin(root, realPath))) throw IoErrors.outside(path, realPath, scope.roots, "create")
+  let dir = real
+  for (const part of missing) {
+    dir = joinPath(dir, part)
+    try {
+      nodeFs.mkdirSync(dir)
+    } catch (e) {
+      if (errnoOf(e) !== "EEXIST") throw IoErrors.writeFailed(path, errnoOf(e), "create")
+      if (!nodeFs.lstatSync(dir).isDirectory()) throw IoErrors.notRegular(dir, "non-directory")
+    }
+  }
+}
+
+const removeSync = (scope: WriteScope, path: string): void => {
+  const dir = containedParent(scope, path, "remove")
+  nodeFs.rmSync(joinPath(dir, basenamePath(path)), { recursive: true, force: true })
+}
+
+/**
+ * The live layer over Node's `fs`. After each write it removes the temp files a crashed writer left
+ * beside the same target (their pid no longer names a process, by the one liveness probe).
+ */
+export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
+  RepoWrite,
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const sweepOrphans = (path: string) =>
+      Effect.forEach(
+        tempFilesOf(dirnamePath(path), basenamePath(path)),
+        (t) =>
+          Effect.flatMap(processes.probe({ pid: t.pid, started_at: null }), (liveness) =>
+            liveness === "dead" ? Effect.sync(() => nodeFs.rmSync(t.path, { force: true })) : Effect.void),
+        { discard: true }
+      ).pipe(Effect.catchAllDefect(() => Effect.void))
+    return RepoWrite.of({
+      writeFile: (scope, path, data, options) =>
+        attempt(path, "write", () => writeFileSync(scope, path, data, options ?? {})).pipe(
+          Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
+        ),
+      makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
+      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path))
+    })
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** A `RepoWrite` over a `MemoryFs`, with the same containment and symlink rules as the live layer. */
+export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoWrite> => {
+  const realOf = (p: string): string => mem.lookup(p, true)?.path ?? normalizePath(p)
+  const parentIn = (scope: WriteScope, path: string, verb: WriteVerb): string => {
+    const roots = scope.roots.map(realOf)
+    let dir = dirnamePath(normalizePath(path))
+    const missing: Array<string> = []
+    while (mem.lookup(dir, true)?.node == null) {
+      missing.unshift(basenamePath(dir))
+      dir = dirnamePath(dir)
+    }
+    const found = mem.lookup(dir, true)!
+    if (found.node?._tag !== "Dir") throw IoErrors.writeFailed(path, "ENOTDIR", verb)
+    const realParent = joinPath(found.path, ...missing)
+    if (!roots.some((root) => isWithin(root, realParent))) {
+      throw IoErrors.outside(path, joinPath(realParent, basenamePath(path)), scope.roots, verb)
+    }
+    return realParent
+  }
+  const run = <A>(path: string, verb: WriteVerb, body: () => A) =>
+    Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.writeFailed(path, "EIO", verb)) })
+  return Layer.succeed(
+    RepoWrite,
+    RepoWrite.of({
+      writeFile: (scope, path, data, options) =>
+        run(path, "write", () => {
+          const dir = parentIn(scope, path, "write")
+          if (mem.nodes.get(dir)?._tag !== "Dir") throw IoErrors.writeFailed(path, "ENOENT")
+          const target = joinPath(dir, basenamePath(path))
+          const current = mem.nodes.get(target)
+          if (current?._tag === "Symlink") throw IoErrors.symlinkRefused(path)
+          if (current !== undefined && current._tag !== "File") throw IoErrors.notRegular(path, "directory or special file")
+          const expect = options?.expect
+          if (expect !== undefined) {
+            const same = expect === null
+              ? current === undefined
+              : current !== undefined && current.bytes.length === expect.size && current.mtimeNs === expect.mtimeNs
+            if (!same) return false
+          }
+          mem.putFile(target, data, options?.mode ?? (current?._tag === "File" ? current.mode : 0o644))
+          return true
+        }),
+      makeDirectory: (scope, path) =>
+        run(path, "create", () => {
+          const parent = parentIn(scope, joinPath(path, "x"), "create")
+          mem.mkdirp(parent)
+        }),
+      remove: (scope, path) =>
+        run(path, "remove", () => {
+          const dir = parentIn(scope, path, "remove")
+          mem.removeTree(joinPath(dir, basenamePath(path)))
+        })
+    })
+  )
+}
