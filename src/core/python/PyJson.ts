@@ -1,4 +1,8 @@
 /** A parsed JSON value. Numbers are JS numbers, except where the lossless parser keeps a lexeme. */
+
+/** A JSON object (a plain mapping): not null, not an array. */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
 export type JsonValue =
   | null
   | boolean

@@ -10,7 +10,7 @@ import { encodePretty, JsonNumber, pyFloatRepr } from "../python/PyJson.js"
 import type { JsonValue } from "../python/PyJson.js"
 import { snapshotBytes, weightedProgress } from "./Snapshot.js"
 import type { Snapshot } from "./Snapshot.js"
-import { compareCodePoints } from "./StatusFold.js"
+import { compareCodePoints } from "../repo/Text.js"
 
 /** The derived file names, in write order. */
 export const DERIVED_FILES = [SNAPSHOT_FILE, "board-summary.json", "progress.json", "lifecycle.json"] as const

@@ -7,8 +7,8 @@
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { forEachLogLine } from "../python/PyJson.js"
-import { pyRepr } from "../python/PyRepr.js"
+import { forEachLogLine, isJsonObject } from "../python/PyJson.js"
+import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
 const NullableString = Schema.NullOr(Schema.String)
@@ -85,7 +85,7 @@ export const TransitionSchema = Schema.Struct({
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/
 const PyScalar = Schema.Unknown.pipe(
-  Schema.filter((v) => v !== undefined && pyStr(v) !== undefined, { message: () => "expected a string or scalar" })
+  Schema.filter((v) => v !== undefined && scalarText(v) !== undefined, { message: () => "expected a string or scalar" })
 )
 const NonEmptyOptionalString = Schema.optional(NullableString)
 
@@ -210,24 +210,20 @@ const RETRO_TYPES: ReadonlySet<string> = new Set([
   "RetrospectiveSkipped"
 ])
 
-const pyStr = (value: unknown): string | undefined => {
-  if (typeof value === "string") return value
-  if (value === null) return "None"
-  if (value === true) return "True"
-  if (value === false) return "False"
-  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value)
-  return undefined
-}
+/** Python's `str()` of a string or scalar (null, a boolean, a safe integer); undefined for anything else. */
+const scalarText = (value: unknown): string | undefined =>
+  typeof value === "string" || value === null || typeof value === "boolean" ||
+    (typeof value === "number" && Number.isSafeInteger(value))
+    ? pyStr(value)
+    : undefined
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v)
 
 const isNullableString = (v: unknown): boolean => v === null || typeof v === "string"
 const optNullableString = (v: unknown): boolean => v === undefined || v === null || typeof v === "string"
 
 const isActor = (v: unknown): v is Actor => {
   if (typeof v === "string") return true
-  if (!isPlainObject(v)) return false
+  if (!isJsonObject(v)) return false
   let n = 0
   for (const k in v) {
     if (k !== "role" && k !== "profile" && k !== "tool" && k !== "model") return false
@@ -242,16 +238,16 @@ const isStringArray = (v: unknown): v is ReadonlyArray<string> =>
 
 const isEvidence = (v: unknown): boolean => {
   if (isFalsyJson(v)) return true
-  if (!isPlainObject(v)) return false
+  if (!isJsonObject(v)) return false
   const review = v.review
-  if (!isPlainObject(review)) return false
+  if (!isJsonObject(review)) return false
   if (typeof review.reviewer !== "string" || typeof review.verdict !== "string" || typeof review.reference !== "string") {
     return false
   }
   if (v.repos !== undefined) {
     if (!Array.isArray(v.repos)) return false
     for (const r of v.repos) {
-      if (!isPlainObject(r)) return false
+      if (!isJsonObject(r)) return false
       if (typeof r.repo !== "string" || typeof r.branch !== "string" || typeof r.commit !== "string") return false
       if (r.files_touched !== undefined && !isStringArray(r.files_touched)) return false
     }
@@ -259,7 +255,7 @@ const isEvidence = (v: unknown): boolean => {
   if (v.verification !== undefined) {
     if (!Array.isArray(v.verification)) return false
     for (const r of v.verification) {
-      if (!isPlainObject(r)) return false
+      if (!isJsonObject(r)) return false
       if (typeof r.command !== "string" || typeof r.result !== "string" || typeof r.summary !== "string") return false
     }
   }
@@ -268,7 +264,7 @@ const isEvidence = (v: unknown): boolean => {
 
 const isReviewResultField = (v: unknown): boolean => {
   if (isFalsyJson(v)) return true
-  if (!isPlainObject(v)) return false
+  if (!isJsonObject(v)) return false
   return typeof v.reviewer === "string" && typeof v.verdict === "string" && typeof v.reference === "string" &&
     optNullableString(v.feedback_path)
 }
@@ -288,7 +284,7 @@ export const isTransitionShape = (o: Record<string, unknown>): boolean =>
   optNullableString(o.review_ref) &&
   (o.evidence === undefined || isEvidence(o.evidence)) &&
   (o.review_result === undefined || isReviewResultField(o.review_result)) &&
-  (o.policy_metadata === undefined || o.policy_metadata === null || isPlainObject(o.policy_metadata))
+  (o.policy_metadata === undefined || o.policy_metadata === null || isJsonObject(o.policy_metadata))
 
 /** The string-valued runtime slots an annotation delta may set. */
 export const DELTA_STRING_KEYS = [
@@ -303,13 +299,13 @@ export const DELTA_STRING_KEYS = [
 ] as const
 
 const isDeltaShape = (d: unknown): d is Record<string, unknown> => {
-  if (!isPlainObject(d)) return false
+  if (!isJsonObject(d)) return false
   const pid = d.shell_pid
   if (pid !== undefined && pid !== null && !(typeof pid === "number" && Number.isSafeInteger(pid))) return false
   for (const k of DELTA_STRING_KEYS) if (!optNullableString(d[k])) return false
   const st = d.subtasks
   if (st !== undefined && st !== null) {
-    if (!isPlainObject(st)) return false
+    if (!isJsonObject(st)) return false
     for (const k in st) if (!isLane(st[k])) return false
   }
   if (!optNullableString(d.note)) return false
@@ -319,9 +315,9 @@ const isDeltaShape = (d: unknown): d is Record<string, unknown> => {
   }
   const rv = d.review
   if (rv !== undefined && rv !== null) {
-    if (!isPlainObject(rv)) return false
+    if (!isJsonObject(rv)) return false
     for (const k of ["at", "actor", "wp_id", "reason"] as const) {
-      if (!(k in rv) || pyStr(rv[k]) === undefined) return false
+      if (!(k in rv) || scalarText(rv[k]) === undefined) return false
     }
   }
   const rel = d.release_runtime_claim
@@ -352,13 +348,13 @@ const decodeDelta = (d: Record<string, unknown>): AnnotationDelta => {
     const v = d[k]
     if (typeof v === "string" && v !== "") out[k] = v
   }
-  if (isPlainObject(d.subtasks)) out.subtasks = d.subtasks
+  if (isJsonObject(d.subtasks)) out.subtasks = d.subtasks
   if (typeof d.note === "string") out.note = d.note
   if (Array.isArray(d.tracker_refs)) out.tracker_refs = d.tracker_refs
   if (Array.isArray(d.tracker_refs_replace)) out.tracker_refs_replace = d.tracker_refs_replace
-  if (isPlainObject(d.review)) {
+  if (isJsonObject(d.review)) {
     const r = d.review
-    out.review = { at: pyStr(r.at)!, actor: pyStr(r.actor)!, wp_id: pyStr(r.wp_id)!, reason: pyStr(r.reason)! }
+    out.review = { at: scalarText(r.at)!, actor: scalarText(r.actor)!, wp_id: scalarText(r.wp_id)!, reason: scalarText(r.reason)! }
   }
   if (d.release_runtime_claim === true) out.release_runtime_claim = true
   return out as AnnotationDelta
@@ -366,7 +362,7 @@ const decodeDelta = (d: Record<string, unknown>): AnnotationDelta => {
 
 const hasUnsafeNumber = (o: Record<string, unknown>): boolean => {
   const pm = o.policy_metadata
-  if (isPlainObject(pm) && typeof pm.shell_pid === "number" && !Number.isSafeInteger(pm.shell_pid)) {
+  if (isJsonObject(pm) && typeof pm.shell_pid === "number" && !Number.isSafeInteger(pm.shell_pid)) {
     return Number.isInteger(pm.shell_pid)
   }
   return false
@@ -374,7 +370,7 @@ const hasUnsafeNumber = (o: Record<string, unknown>): boolean => {
 
 /** Classifies and decodes one parsed line (§3.1 steps 2-5). */
 export const classifyRow = (value: unknown, line: number, text?: string): Either.Either<EventRow, RowError> => {
-  if (!isPlainObject(value)) {
+  if (!isJsonObject(value)) {
     return Either.left({ line, message: `Invalid event structure on line ${line}: expected JSON object` })
   }
   const kind = value.kind
@@ -428,7 +424,7 @@ export const classifyRow = (value: unknown, line: number, text?: string): Either
       value.force as boolean,
       (value.review_ref as string | null | undefined) ?? null,
       isFalsyJson(rr) ? null : (rr as unknown as ReviewResult),
-      isPlainObject(value.policy_metadata) ? value.policy_metadata : null,
+      isJsonObject(value.policy_metadata) ? value.policy_metadata : null,
       typeof slug === "string" && slug !== "" ? slug : typeof legacy === "string" ? legacy : "",
       typeof value.mission_id === "string" ? value.mission_id : null,
       text ?? value

@@ -7,9 +7,10 @@ import type { EnvelopeRow, EventStream } from "./EventRow.js"
 import { LANE_WEIGHTS } from "./Lane.js"
 import type { Lane } from "./Lane.js"
 import { fromIsoFormat } from "../python/IsoTime.js"
-import { encodePretty } from "../python/PyJson.js"
+import { encodePretty, isJsonObject } from "../python/PyJson.js"
 import type { JsonValue } from "../python/PyJson.js"
-import { compareCodePoints, compareSortKey, reduce } from "./StatusFold.js"
+import { compareCodePoints } from "../repo/Text.js"
+import { compareSortKey, reduce } from "./StatusFold.js"
 import type { Reduction } from "./StatusFold.js"
 
 /** Identity fields of the snapshot taken from `meta.json`. */
@@ -25,13 +26,11 @@ export interface IdentityError {
   readonly reason: string
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v)
 
 /** §8.2: identity from a parsed `meta.json` (`undefined` = file absent). */
 export const snapshotIdentity = (meta: unknown): Either.Either<SnapshotIdentity, IdentityError> => {
   if (meta === undefined) return Either.right({ mission_number: null, mission_type: "" })
-  if (!isPlainObject(meta)) return Either.left({ field: "document", reason: "not a JSON object" })
+  if (!isJsonObject(meta)) return Either.left({ field: "document", reason: "not a JSON object" })
   const type = meta.mission_type
   const mission_type = typeof type === "string" ? type.trim() : ""
   const raw = meta.mission_number
@@ -65,11 +64,11 @@ export const reduceRetrospective = (envelopes: ReadonlyArray<EnvelopeRow>): Reco
   })
   const sorted = [...events].sort((a, b) => compareSortKey(key(a), key(b)))
   const payloadOf = (r: Readonly<Record<string, unknown>>): Record<string, unknown> =>
-    isPlainObject(r.payload) ? r.payload : {}
+    isJsonObject(r.payload) ? r.payload : {}
   const requested = sorted.filter((r) => r.event_name === "retrospective.requested")
   const lastRequested = requested[requested.length - 1]
   const modeData = lastRequested === undefined ? undefined : payloadOf(lastRequested).mode
-  const mode = isPlainObject(modeData) ? (modeData as JsonValue) : null
+  const mode = isJsonObject(modeData) ? (modeData as JsonValue) : null
   const terminal = sorted.filter((r) =>
     r.event_name === "retrospective.completed" || r.event_name === "retrospective.skipped" ||
     r.event_name === "retrospective.failed"

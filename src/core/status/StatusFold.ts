@@ -1,6 +1,7 @@
 /**
  * The reducer (status-model spec §7): `evolve` over the event log. Pure: no I/O, no clock.
  */
+import { compareCodePoints } from "../repo/Text.js"
 import { DISPLAY_LANES } from "./Lane.js"
 import type { DisplayLane, Lane } from "./Lane.js"
 import { DELTA_STRING_KEYS } from "./EventRow.js"
@@ -24,22 +25,6 @@ export interface Reduction {
   readonly last_event_id: string | null
   readonly work_packages: Readonly<Record<string, WpState>>
   readonly summary: Readonly<Record<DisplayLane, number>>
-}
-
-/** Code-point order of two strings (JS `<` compares UTF-16 code units, which differs for astral text). */
-export const compareCodePoints = (a: string, b: string): number => {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i)
-    const y = b.charCodeAt(i)
-    if (x !== y) {
-      const xs = x >= 0xd800 && x <= 0xdfff
-      const ys = y >= 0xd800 && y <= 0xdfff
-      if (xs !== ys) return xs ? 1 : -1
-      return x - y
-    }
-  }
-  return a.length - b.length
 }
 
 /** A row's sort key. */

@@ -5,15 +5,16 @@
  */
 import { Either } from "effect"
 import { classifyRow, readEventStream } from "./EventRow.js"
-import { pyRepr } from "../python/PyRepr.js"
+import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { EventStream, RowError, TransitionRow } from "./EventRow.js"
 import { isDisplayLane } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { encodeLine, parseLossless, splitLogLines } from "../python/PyJson.js"
+import { encodeLine, parseLossless, splitLogLines, isJsonObject } from "../python/PyJson.js"
 import type { JsonValue } from "../python/PyJson.js"
 import { snapshotOf } from "./Snapshot.js"
 import type { SnapshotIdentity } from "./Snapshot.js"
-import { compareCodePoints, compareSortKey, dedupeAndSort, isRollback } from "./StatusFold.js"
+import { compareCodePoints } from "../repo/Text.js"
+import { compareSortKey, dedupeAndSort, isRollback } from "./StatusFold.js"
 import { hasEdge } from "./Transition.js"
 import { compareInstants, fromIsoFormat, isValidIso8601 } from "../python/IsoTime.js"
 import type { IsoInstant } from "../python/IsoTime.js"
@@ -52,8 +53,6 @@ const make = (severity: Finding["severity"], code: string, message: string, wher
   return out
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v)
 
 // Python truthiness of a JSON value.
 const truthy = (v: unknown): boolean => {
@@ -63,15 +62,6 @@ const truthy = (v: unknown): boolean => {
   return true
 }
 
-// Python `str(value)` of a JSON value, as an f-string renders it.
-const pyStr = (v: unknown): string => {
-  if (typeof v === "string") return v
-  if (v === null || v === undefined) return "None"
-  if (v === true) return "True"
-  if (v === false) return "False"
-  if (typeof v === "number") return String(v)
-  return JSON.stringify(v)
-}
 
 // Python `type(value).__name__` of a JSON value.
 const pyTypeName = (v: unknown): string => {
@@ -172,13 +162,13 @@ const doneEvidenceFindings = (transitions: ReadonlyArray<TransitionRow>, out: Ar
       error("done without evidence (not forced)")
       continue
     }
-    if (!isPlainObject(evidence)) {
+    if (!isJsonObject(evidence)) {
       error("done evidence is not a dict")
       continue
     }
     const review = evidence.review
     if (!truthy(review)) error("done evidence missing review section")
-    else if (!isPlainObject(review)) error("done evidence review is not a dict")
+    else if (!isJsonObject(review)) error("done evidence review is not a dict")
     else {
       if (!truthy(review.reviewer)) error("done evidence missing reviewer identity")
       if (!truthy(review.verdict)) error("done evidence missing verdict")
@@ -206,13 +196,13 @@ const driftFindings = (input: ValidateInput, stream: EventStream, out: Array<Fin
     drift(`status.json is not valid JSON: ${parsed.ok ? "unparseable" : parsed.message}`)
     return
   }
-  if (!isPlainObject(disk)) {
+  if (!isJsonObject(disk)) {
     drift("status.json is not a JSON object")
     return
   }
   const expected = snapshotOf(stream, input.identity)
   const expectedWps = expected.work_packages as Readonly<Record<string, Readonly<Record<string, unknown>>>>
-  const diskWps: Readonly<Record<string, unknown>> = isPlainObject(disk.work_packages) ? disk.work_packages : {}
+  const diskWps: Readonly<Record<string, unknown>> = isJsonObject(disk.work_packages) ? disk.work_packages : {}
   const ids = [...new Set([...Object.keys(diskWps), ...Object.keys(expectedWps)])].sort(compareCodePoints)
   for (const wp of ids) {
     const onDisk = Object.hasOwn(diskWps, wp) ? diskWps[wp] : undefined
@@ -222,7 +212,7 @@ const driftFindings = (input: ValidateInput, stream: EventStream, out: Array<Fin
     } else if (wanted === undefined) {
       drift(`${wp} in status.json but not in reducer output`, wp)
     } else {
-      const diskLane = isPlainObject(onDisk) ? onDisk.lane : undefined
+      const diskLane = isJsonObject(onDisk) ? onDisk.lane : undefined
       if (diskLane !== wanted.lane) {
         drift(`${wp} lane=${pyStr(diskLane)} in status.json but reducer says lane=${pyStr(wanted.lane)}`, wp)
       } else if (canonical(onDisk) !== canonical(wanted)) {
@@ -344,7 +334,7 @@ const fromText = (text: string): RawLog => {
     } catch {
       continue
     }
-    if (!isPlainObject(value)) continue
+    if (!isJsonObject(value)) continue
     const classified = classifyRow(value, line)
     if (Either.isRight(classified)) {
       const row = classified.right

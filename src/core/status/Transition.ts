@@ -2,6 +2,7 @@
  * The pure transition FSM of the work-package status model: the 29 edges, guards G1–G9 and the
  * force rule, with spec-kitty's exact reason strings (status-model spec §5, §16 D7).
  */
+import { isJsonObject } from "../python/PyJson.js"
 import { Either } from "effect"
 import { isLane, type Lane, resolveLaneAlias } from "./Lane.js"
 
@@ -204,12 +205,10 @@ export const validateTransition = (
   return failure === null ? Either.right({ from: resolvedFrom, to: resolvedTo }) : Either.left(failure)
 }
 
-const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** §5.5: checks an evidence object from user input; Left is the verbatim message "Moving to done requires evidence with review.reviewer review.verdict, and review.reference". Right is the typed DoneEvidence. */
 export const parseDoneEvidence = (value: unknown): Either.Either<DoneEvidence, string> => {
-  if (!isRecord(value) || !isRecord(value.review)) return Either.left(MALFORMED_EVIDENCE)
+  if (!isJsonObject(value) || !isJsonObject(value.review)) return Either.left(MALFORMED_EVIDENCE)
   const { reference, reviewer, verdict } = value.review
   // spec-kitty tests truthiness (and a whitespace-only reference); kittyctx also requires strings, to type the result.
   if (typeof reviewer !== "string" || typeof verdict !== "string" || typeof reference !== "string") {

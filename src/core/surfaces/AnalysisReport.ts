@@ -4,6 +4,8 @@
  * match spec-kitty's), and the freshness comparison. Reading, hashing and writing live in
  * services/RecordAnalysis.
  */
+import { isJsonObject } from "../python/PyJson.js"
+import { decodeUtf8 } from "../repo/Text.js"
 import { Either } from "effect"
 import YAML from "yaml"
 import type { ArtifactKind } from "../context/ExecutionContext.js"
@@ -83,7 +85,6 @@ const carrierInvalid = (detail: string) =>
 export const verdictOf = (findings: ReadonlyArray<Finding>): "ready" | "blocked" =>
   findings.some((f) => f.severity === "critical" || f.severity === "high") ? "blocked" : "ready"
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 const isScalar = (v: unknown): v is Scalar =>
   v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean"
 
@@ -106,7 +107,7 @@ const validateFindings = (raw: unknown): Either.Either<ReadonlyArray<Finding>, S
   if (!Array.isArray(raw)) return Either.left(carrierInvalid("findings must be a list"))
   const out: Array<Finding> = []
   for (const [i, entry] of raw.entries()) {
-    if (!isRecord(entry)) return Either.left(carrierInvalid(`findings[${i}] must be a mapping`))
+    if (!isJsonObject(entry)) return Either.left(carrierInvalid(`findings[${i}] must be a mapping`))
     const severity = entry.severity
     if (typeof severity !== "string" || !(SEVERITIES as ReadonlyArray<string>).includes(severity)) {
       return Either.left(
@@ -137,7 +138,7 @@ const tallyOf = (findings: ReadonlyArray<Finding>): Record<Severity, number> => 
 }
 
 const validateCounts = (raw: unknown, tally: Record<Severity, number>): Either.Either<IssueCounts, SurfaceError> => {
-  if (!isRecord(raw)) return Either.left(carrierInvalid("counts must be a mapping of every severity to its count"))
+  if (!isJsonObject(raw)) return Either.left(carrierInvalid("counts must be a mapping of every severity to its count"))
   const unknown = Object.keys(raw).filter((k) => !(SEVERITIES as ReadonlyArray<string>).includes(k))
   if (unknown.length > 0) return Either.left(carrierInvalid(`counts has unknown keys ${unknown.join(", ")}`))
   for (const s of SEVERITIES) {
@@ -170,7 +171,7 @@ export const parseSubmission = (text: string): Either.Either<ParsedSubmission, S
         }
         doc = null
       }
-      if (isRecord(doc) && doc.schema === FINDINGS_SCHEMA) {
+      if (isJsonObject(doc) && doc.schema === FINDINGS_SCHEMA) {
         const findings = yield* validateFindings(doc.findings)
         const issue_counts = yield* validateCounts(doc.counts, tallyOf(findings))
         const verdict = verdictOf(findings)
@@ -284,7 +285,7 @@ export const parseReportFrontmatter = (text: string): Either.Either<Record<strin
   } catch (e) {
     return Either.left(firstLine((e as Error).message))
   }
-  return isRecord(doc) ? Either.right(doc) : Either.left("frontmatter is not a mapping")
+  return isJsonObject(doc) ? Either.right(doc) : Either.left("frontmatter is not a mapping")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,20 +303,14 @@ export const universalNewlines = (text: string): string => text.replace(/\r\n?/g
 export const normalizeTasksText = (text: string): string =>
   text.replace(CHECKBOX, "$1[ ]").replace(PIPE_STATUS_CELL, "|$1[ ]$2")
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-
 /**
  * The bytes whose sha256 is `tasks.md`'s hash: decoded as UTF-8 (a BOM kept), read with universal
  * newlines, normalised, re-encoded. Bytes that are not UTF-8 are hashed as they are.
  */
 export const tasksHashBytes = (bytes: Uint8Array): Uint8Array => {
-  let text: string
-  try {
-    text = strictUtf8.decode(bytes)
-  } catch {
-    return bytes
-  }
-  return new TextEncoder().encode(normalizeTasksText(universalNewlines(text)))
+  const text = decodeUtf8(bytes)
+  if (Either.isLeft(text)) return bytes
+  return new TextEncoder().encode(normalizeTasksText(universalNewlines(text.right)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +344,7 @@ const notOk = (path: string, reason: string, extra: Partial<Freshness> = {}): Fr
 
 const savedSha = (saved: Record<string, unknown>, key: InputKey): string | null => {
   const entry = saved[key]
-  if (!isRecord(entry)) return null
+  if (!isJsonObject(entry)) return null
   const v = entry.sha256
   return v === undefined || v === null ? null : String(v)
 }
@@ -371,7 +366,7 @@ export const freshnessOf = (input: {
   if (fm.schema === FINDINGS_SCHEMA) return notOk(path, "carrier_format_not_wrapped")
   if (fm.artifact_type !== ANALYSIS_REPORT_ARTIFACT_TYPE) return notOk(path, "invalid_analysis_report_artifact_type")
   const saved = fm.input_artifacts
-  if (!isRecord(saved)) return notOk(path, "invalid_analysis_report_frontmatter: missing required key input_artifacts")
+  if (!isJsonObject(saved)) return notOk(path, "invalid_analysis_report_frontmatter: missing required key input_artifacts")
   const mismatches: Partial<Record<InputKey, Mismatch>> = {}
   for (const key of INPUT_KEYS) {
     const s = savedSha(saved, key)

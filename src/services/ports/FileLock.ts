@@ -164,7 +164,8 @@ export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.e
       withExclusive: (lock) => (effect) =>
         reentrant(lock.path, effect, (inner) =>
           Effect.flatMap(settings.lockTimeoutMs, (timeoutMs) =>
-            Effect.acquireUseRelease(acquire(lock, timeoutMs), () => inner, release)))
+            // the wait itself may be interrupted (a cancelled command stops waiting at once)
+            Effect.acquireUseRelease(Effect.interruptible(acquire(lock, timeoutMs)), () => inner, release)))
     })
   })
 )
@@ -197,7 +198,7 @@ export const layerMemory: Layer.Layer<FileLock, never, Settings> = Layer.effect(
                 onTimeout: () => new LockTimeout({ path: lock.path, timeoutMs, holder: null })
               })
             )
-            return Effect.acquireUseRelease(take, () => inner, () => sem.release(1))
+            return Effect.acquireUseRelease(Effect.interruptible(take), () => inner, () => sem.release(1))
           }))
     })
   })
