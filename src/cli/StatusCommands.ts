@@ -11,6 +11,7 @@ import type { TransitionRequest } from "../core/status/StatusEvent.js"
 import { statusError } from "../core/status/StatusError.js"
 import type { Actor, ReviewResult } from "../core/status/Transition.js"
 import { MissionStatus } from "../services/status/MissionStatus.js"
+import { StatusReader } from "../services/status/StatusReader.js"
 import { resolveStatusTarget } from "../services/context/ResolveContext.js"
 import { emitTransition } from "../services/surfaces/StatusWrites.js"
 import { featureDirOption as featureDir, jsonOption as json, missionOption as mission, missionRequest } from "./Options.js"
@@ -69,7 +70,7 @@ const show = Command.make(
       json,
       Effect.gen(function*() {
         const t = yield* target(mission, featureDir)
-        const status = yield* MissionStatus
+        const status = yield* StatusReader
         const snapshot = yield* status.snapshot(t, Option.getOrUndefined(Option.map(at, timePoint)))
         yield* json ? printRaw(snapshotBytes(snapshot)) : Console.log(renderBoard(snapshot))
       })
@@ -218,7 +219,7 @@ const validate = Command.make("validate", { mission, featureDir, json }, ({ feat
     json,
     Effect.gen(function*() {
       const t = yield* target(mission, featureDir)
-      const status = yield* MissionStatus
+      const status = yield* StatusReader
       const findings = yield* status.validate(t)
       const errors = findings.filter((f) => f.severity === "error")
       const warnings = findings.filter((f) => f.severity === "warning")

@@ -13,6 +13,7 @@ import * as RepoFs from "./ports/RepoFs.js"
 import * as RepoWrite from "./ports/RepoWrite.js"
 import * as Settings from "./ports/Settings.js"
 import * as MissionStatus from "./status/MissionStatus.js"
+import * as StatusReader from "./status/StatusReader.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
 
 const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))
@@ -28,13 +29,15 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
   const base = Layer.mergeAll(
     RepoFs.layer,
     Git.layer.pipe(Layer.provide(platform)),
+    Git.readerLayer.pipe(Layer.provide(platform)),
     options.eventIds ?? EventIds.layer,
     Processes.layer,
     options.settings ?? Settings.layer
   )
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))
-  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer).pipe(Layer.provideMerge(locks))
+  const reader = StatusReader.layer.pipe(Layer.provideMerge(locks))
+  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer).pipe(Layer.provideMerge(reader))
 }
 
 /** Every live service kittyctx needs. */

@@ -12,7 +12,7 @@ import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import { Git } from "../ports/Git.js"
+import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { repositoryScope } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
@@ -32,9 +32,9 @@ export const worktreeState = (
   root: string,
   path: string,
   branch: string
-): Effect.Effect<WorktreeState, GitError, Git | RepoFs> =>
+): Effect.Effect<WorktreeState, GitError, GitReader | RepoFs> =>
   Effect.gen(function*() {
-    const git = yield* Git
+    const git = yield* GitReader
     const fs = yield* RepoFs
     const entry = (yield* git.worktreeList(root)).find((e) => e.path === path)
     if (entry !== undefined && !entry.prunable) {
@@ -62,9 +62,9 @@ export interface WorktreePlan<E> {
   /** The branch (short name) the worktree must have checked out. */
   readonly branch: string
   /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
-  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git>
+  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
-  readonly finish?: Effect.Effect<void, E | GitError, Git>
+  readonly finish?: Effect.Effect<void, E | GitError, Git | GitReader>
   readonly onBranchMismatch: (expected: string, actual: string) => E
   readonly onHusk: () => E
   readonly onAddFailed: (exitCode: number, stderr: string) => E
@@ -85,7 +85,7 @@ export interface WorktreeOutcome {
  */
 export const ensureWorktree = <E>(
   plan: WorktreePlan<E>
-): Effect.Effect<WorktreeOutcome, E | GitError | IoError | ConfigError, Git | FileLock | RepoFs> =>
+): Effect.Effect<WorktreeOutcome, E | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* Git
     const locks = yield* FileLock
@@ -148,7 +148,7 @@ export interface CoordPlan {
 export const ensureCoordWorkspace = (
   ctx: MissionExecutionContext,
   location: RepoLocation
-): Effect.Effect<string | null, ContextError | GitError | IoError | ConfigError, Git | FileLock | RepoFs> => {
+): Effect.Effect<string | null, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> => {
   const path = ctx.workspace.coord_worktree
   const branch = ctx.branch_ref.coordination_branch
   if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
@@ -166,7 +166,7 @@ export const ensureCoordWorkspace = (
 /** §12 for a planned coordination worktree, under its path-keyed lock. */
 export const ensureCoordWorktreeAt = (
   plan: CoordPlan
-): Effect.Effect<string, ContextError | GitError | IoError | ConfigError, Git | FileLock | RepoFs> =>
+): Effect.Effect<string, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const { branch, path } = plan
     const root = plan.primaryRoot
@@ -175,7 +175,7 @@ export const ensureCoordWorktreeAt = (
       commonDir: plan.commonDir,
       path,
       branch,
-      prepare: Effect.flatMap(Git, (git) => git.refs(root)).pipe(
+      prepare: Effect.flatMap(GitReader, (git) => git.refs(root)).pipe(
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
             ? Effect.succeed([path, branch])

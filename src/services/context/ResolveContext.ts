@@ -44,14 +44,15 @@ import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { foldTransitions } from "../../core/status/StatusFold.js"
 import { parseFrontmatter, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import type { FileLock, LockError } from "../ports/FileLock.js"
-import { Git } from "../ports/Git.js"
+import type { Git } from "../ports/Git.js"
+import { GitReader } from "../ports/Git.js"
 import { headOf, parseGitPointer } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import { repositoryScope } from "../ports/RepoWrite.js"
 import type { Settings } from "../ports/Settings.js"
-import { MissionStatus } from "../status/MissionStatus.js"
-import type { StatusTarget } from "../status/MissionStatus.js"
+import { StatusReader } from "../status/StatusReader.js"
+import type { StatusTarget } from "../status/StatusReader.js"
 import { ensureCoordWorktreeAt } from "./CoordWorkspace.js"
 import type { CoordPlan } from "./CoordWorkspace.js"
 import { discoverPrimaryRoot } from "./RootLocator.js"
@@ -90,13 +91,13 @@ export interface Resolution {
 }
 
 /** The services a read-only resolution reads through. */
-export type ResolveRequirements = RepoFs | Git | Settings | MissionStatus
+export type ResolveRequirements = RepoFs | GitReader | Settings | StatusReader
 
 /** Everything a resolution can fail with. */
 export type ResolveError = ContextError | GitError | IoError
 
 /** The services `resolveForWrite` adds: it may create the coordination worktree under its lock. */
-export type ResolveForWriteRequirements = ResolveRequirements | FileLock | RepoWrite
+export type ResolveForWriteRequirements = ResolveRequirements | Git | FileLock | RepoWrite
 
 /** The full resolution (docs/execution-context.md §4 steps 1-10); `hook` runs before the coordination probe. */
 const resolveWith = <E2, R2>(
@@ -105,7 +106,7 @@ const resolveWith = <E2, R2>(
 ): Effect.Effect<Resolution, ResolveError | E2, ResolveRequirements | R2> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
-    const git = yield* Git
+    const git = yield* GitReader
     const provenance: Array<Provenance> = []
     const note = (p: Provenance) => provenance.push(p)
 
@@ -257,7 +258,7 @@ const resolveWith = <E2, R2>(
       if (req.wp_id !== undefined && req.wp_id !== "") {
         wpId = yield* normalizeWpId(req.wp_id, action)
       } else {
-        const status = yield* MissionStatus
+        const status = yield* StatusReader
         const stream = yield* status.stream(statusTarget).pipe(
           Effect.mapError((e) =>
             ContextErrors.canonicalStatusUnreadable(
@@ -387,7 +388,7 @@ export const resolveStatusTarget = (req: ContextRequest) => Effect.map(resolve({
 export const classifyCheckout = (cwd: string) =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
-    const git = yield* Git
+    const git = yield* GitReader
     const location = yield* discoverPrimaryRoot(cwd)
     const real = (yield* fs.realpath(cwd)) ?? cwd
     const registry = yield* git.worktreeList(location.primaryRoot)

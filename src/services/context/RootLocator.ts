@@ -9,7 +9,7 @@ import type { ContextError } from "../../core/context/ContextError.js"
 import { kittifyDir, missionsRoot, WORKTREES_DIR } from "../../core/repo/Naming.js"
 import { basenamePath, dirnamePath, joinPath } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
-import { Git } from "../ports/Git.js"
+import { GitReader } from "../ports/Git.js"
 import { parseGitPointer, walkUpDotGit } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
@@ -42,10 +42,10 @@ export const mainRootOf = (
   commonDir: string,
   start: string,
   worktreeRoot?: string
-): Effect.Effect<string, ContextError | GitError | IoError, Git | RepoFs> =>
+): Effect.Effect<string, ContextError | GitError | IoError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     if (basenamePath(commonDir) === ".git") return dirnamePath(commonDir)
-    const git = yield* Git
+    const git = yield* GitReader
     const fs = yield* RepoFs
     const main = yield* git.mainWorktreeOf(commonDir)
     if (main !== null && !main.bare) {
@@ -69,7 +69,7 @@ const kittyMarkers = (root: string) =>
 /** §5.2: folds any CWD (primary, worktree, subdirectory) to the primary root and the common dir. */
 export const discoverPrimaryRoot = (
   cwd: string
-): Effect.Effect<RepoLocation, ContextError | GitError | IoError, RepoFs | Git | Settings> =>
+): Effect.Effect<RepoLocation, ContextError | GitError | IoError, RepoFs | GitReader | Settings> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const settings = yield* Settings

@@ -1,8 +1,9 @@
 /**
- * The git port. `runGit` is the one function that spawns git (docs/surfaces.md §0.4), with the
- * environment built by `gitEnv`; the `Git` port exposes the operations the resolver and the write
- * surfaces need, with failures as `GitError`. `layerMemory` answers from fixed facts and counts its calls
- * (each stands for one subprocess of the live layer).
+ * The git ports. `runGit` is the one function that spawns git (docs/surfaces.md §0.4), with the
+ * environment built by `gitEnv`. `GitReader` is what readers (the resolver, the dashboard, sync) may do:
+ * refs, the registry, read-only subcommands; `Git` is the writers' port. Failures are `GitError`.
+ * `layerMemory` is a reader answering from fixed facts that counts its calls (each stands for one
+ * subprocess of the live layer).
  */
 import { Command, CommandExecutor } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Stream, String as Str } from "effect"
@@ -115,12 +116,37 @@ export const parseWorktreeList = (text: string): ReadonlyArray<WorktreeEntry> =>
   return entries
 }
 
-/** The git operations kittyctx needs. */
-export class Git extends Context.Tag("kittyctx/Git")<Git, {
-  /** Runs git in `cwd`; a non-zero exit is returned, not failed. */
-  readonly run: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
-  /** Runs git in `cwd`; a non-zero exit is `GIT_COMMAND_FAILED`. */
-  readonly checked: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+/** The git subcommands a reader may run: none of them changes refs, the index or a work tree. */
+export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set([
+  "rev-parse",
+  "status",
+  "diff",
+  "ls-tree",
+  "cat-file",
+  "grep",
+  "for-each-ref",
+  "show",
+  "log",
+  "merge-base",
+  "worktree list"
+])
+
+/** The subcommand of an argument list (`worktree list` for the registry), skipping leading global options. */
+export const subcommandOf = (args: ReadonlyArray<string>): string => {
+  const i = args.findIndex((a) => !a.startsWith("-"))
+  if (i < 0) return ""
+  return args[i] === "worktree" ? `worktree ${args[i + 1] ?? ""}` : args[i]
+}
+
+/**
+ * Reading git: refs, the worktree registry and read-only subcommands, always with
+ * `GIT_OPTIONAL_LOCKS=0`. A program that requires only this port cannot change a repository through git.
+ */
+export class GitReader extends Context.Tag("kittyctx/GitReader")<GitReader, {
+  /** Runs a read-only subcommand (`READ_SUBCOMMANDS`) in `cwd`; a non-zero exit is returned, not failed. */
+  readonly read: (args: ReadonlyArray<string>, cwd: string) => Effect.Effect<GitResult, GitError>
+  /** The same; a non-zero exit is `GIT_COMMAND_FAILED`. */
+  readonly readChecked: (args: ReadonlyArray<string>, cwd: string) => Effect.Effect<GitResult, GitError>
   /** Every ref under refs/heads and refs/remotes, and the target of refs/remotes/origin/HEAD: one subprocess. */
   readonly refs: (root: string) => Effect.Effect<RefFacts, GitError>
   /** The worktree registry. */
@@ -129,42 +155,72 @@ export class Git extends Context.Tag("kittyctx/Git")<Git, {
   readonly mainWorktreeOf: (commonDir: string) => Effect.Effect<WorktreeEntry | null, GitError>
 }>() {}
 
-/** The live layer: every call is one git subprocess through `runGit`. */
+/** Writing git: any subcommand, for the write surfaces (commits, worktrees, branches, resets). */
+export class Git extends Context.Tag("kittyctx/Git")<Git, {
+  /** Runs git in `cwd`; a non-zero exit is returned, not failed. */
+  readonly run: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+  /** Runs git in `cwd`; a non-zero exit is `GIT_COMMAND_FAILED`. */
+  readonly checked: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+}>() {}
+
+const notReadOnly = (args: ReadonlyArray<string>) =>
+  GitErrors.commandFailed(args, null, `'${subcommandOf(args)}' is not a read-only git subcommand`)
+
+const makeReader = (
+  run: (args: ReadonlyArray<string>, options: GitRunOptions) => Effect.Effect<GitResult, GitError>
+): Context.Tag.Service<GitReader> => {
+  const read = (args: ReadonlyArray<string>, cwd: string) =>
+    READ_SUBCOMMANDS.has(subcommandOf(args)) ? run(args, { cwd, mode: "read" }) : Effect.fail(notReadOnly(args))
+  const readChecked = (args: ReadonlyArray<string>, cwd: string) =>
+    read(args, cwd).pipe(
+      Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
+    )
+  return GitReader.of({
+    read,
+    readChecked,
+    refs: (root) =>
+      readChecked(["for-each-ref", "--format=%(refname)%00%(symref)", "refs/heads", "refs/remotes"], root).pipe(
+        Effect.map((r) => parseRefList(r.stdout))
+      ),
+    worktreeList: (root) =>
+      read(["worktree", "list", "--porcelain"], root).pipe(
+        Effect.flatMap((r) =>
+          r.exitCode === 0
+            ? Effect.succeed(parseWorktreeList(r.stdout))
+            : Effect.fail(GitErrors.registryUnavailable(root, r.stderr))
+        )
+      ),
+    mainWorktreeOf: (commonDir) =>
+      readChecked([`--git-dir=${commonDir}`, "worktree", "list", "--porcelain"], commonDir).pipe(
+        Effect.map((r) => {
+          const first = parseWorktreeList(r.stdout)[0]
+          return first === undefined ? null : { ...first, path: resolvePath(commonDir, first.path) }
+        })
+      )
+  })
+}
+
+const spawner = Effect.map(CommandExecutor.CommandExecutor, (executor) =>
+  (args: ReadonlyArray<string>, options: GitRunOptions) =>
+    runGit(args, options).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor)))
+
+/** The live reader: every call is one git subprocess through `runGit`, in read mode. */
+export const readerLayer: Layer.Layer<GitReader, never, CommandExecutor.CommandExecutor> = Layer.effect(
+  GitReader,
+  Effect.map(spawner, makeReader)
+)
+
+/** The live writer: every call is one git subprocess through `runGit`. */
 export const layer: Layer.Layer<Git, never, CommandExecutor.CommandExecutor> = Layer.effect(
   Git,
-  Effect.gen(function*() {
-    const executor = yield* CommandExecutor.CommandExecutor
-    const run = (args: ReadonlyArray<string>, options: GitRunOptions) =>
-      runGit(args, options).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor))
-    const checked = (args: ReadonlyArray<string>, options: GitRunOptions) =>
-      run(args, options).pipe(
-        Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
-      )
-    return Git.of({
+  Effect.map(spawner, (run) =>
+    Git.of({
       run,
-      checked,
-      refs: (root) =>
-        checked(["for-each-ref", "--format=%(refname)%00%(symref)", "refs/heads", "refs/remotes"], {
-          cwd: root,
-          mode: "read"
-        }).pipe(Effect.map((r) => parseRefList(r.stdout))),
-      worktreeList: (root) =>
-        run(["worktree", "list", "--porcelain"], { cwd: root, mode: "read" }).pipe(
-          Effect.flatMap((r) =>
-            r.exitCode === 0
-              ? Effect.succeed(parseWorktreeList(r.stdout))
-              : Effect.fail(GitErrors.registryUnavailable(root, r.stderr))
-          )
-        ),
-      mainWorktreeOf: (commonDir) =>
-        checked([`--git-dir=${commonDir}`, "worktree", "list", "--porcelain"], { cwd: commonDir, mode: "read" }).pipe(
-          Effect.map((r) => {
-            const first = parseWorktreeList(r.stdout)[0]
-            return first === undefined ? null : { ...first, path: resolvePath(commonDir, first.path) }
-          })
+      checked: (args, options) =>
+        run(args, options).pipe(
+          Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
         )
-    })
-  })
+    }))
 )
 
 // ---------------------------------------------------------------------------------------------
@@ -182,16 +238,16 @@ export interface GitWorld {
   readonly mainWorktree?: WorktreeEntry | null
 }
 
-/** A counted memory `Git`: the layer, and the calls made through it. */
+/** A counted memory `GitReader`: the layer, and the calls made through it. */
 export interface GitMemory {
-  readonly layer: Layer.Layer<Git>
+  readonly layer: Layer.Layer<GitReader>
   /** How many port calls were made so far (each one would be a git subprocess in the live layer). */
   readonly calls: () => number
   /** The calls in order, as `<method> <argument>`. */
   readonly log: () => ReadonlyArray<string>
 }
 
-/** Builds a counted in-memory `Git` over fixed facts; build one per property run. */
+/** Builds a counted in-memory `GitReader` over fixed facts; build one per property run. */
 export const makeMemory = (world: GitWorld): GitMemory => {
   const calls: Array<string> = []
   const refs = { refs: [...world.refs], originHead: world.originHead }
@@ -205,10 +261,10 @@ export const makeMemory = (world: GitWorld): GitMemory => {
   const run = (args: ReadonlyArray<string>) =>
     counted(`run ${args.join(" ")}`, Effect.fail(GitErrors.commandFailed(args, null, "the in-memory Git layer runs no commands")))
   const layer = Layer.succeed(
-    Git,
-    Git.of({
-      run,
-      checked: run,
+    GitReader,
+    GitReader.of({
+      read: run,
+      readChecked: run,
       refs: (root) => counted(`refs ${root}`, Effect.succeed(refs)),
       worktreeList: (root) => counted(`worktreeList ${root}`, Effect.succeed(worktrees)),
       mainWorktreeOf: (commonDir) => counted(`mainWorktreeOf ${commonDir}`, Effect.succeed(main))
@@ -217,5 +273,5 @@ export const makeMemory = (world: GitWorld): GitMemory => {
   return { layer, calls: () => calls.length, log: () => [...calls] }
 }
 
-/** The in-memory `Git` layer over fixed facts (use `makeMemory` to also read the call count). */
-export const layerMemory = (world: GitWorld): Layer.Layer<Git> => makeMemory(world).layer
+/** The in-memory `GitReader` layer over fixed facts (use `makeMemory` to also read the call count). */
+export const layerMemory = (world: GitWorld): Layer.Layer<GitReader> => makeMemory(world).layer

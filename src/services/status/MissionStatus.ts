@@ -3,55 +3,27 @@
  * and `status.json`. Reads are lock-free snapshots; every write holds the mission's status lock.
  */
 import { Context, Effect, Either, Layer } from "effect"
-import type { ConfigError } from "../../core/config/ConfigError.js"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
-import { readEventStream } from "../../core/status/EventRow.js"
 import type { EventStream } from "../../core/status/EventRow.js"
 import type { Lane } from "../../core/status/Lane.js"
-import { derivedDir, EVENTS_FILE, SNAPSHOT_FILE } from "../../core/repo/Naming.js"
+import { derivedDir } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
-import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
-import { snapshotBytes, snapshotOf, streamUpTo } from "../../core/status/Snapshot.js"
-import type { Snapshot, SnapshotIdentity, TimePoint } from "../../core/status/Snapshot.js"
+import { snapshotBytes, snapshotOf } from "../../core/status/Snapshot.js"
+import type { Snapshot } from "../../core/status/Snapshot.js"
 import { decideTransition, needsRoster } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { statusError, StatusError } from "../../core/status/StatusError.js"
-import { validateStatus } from "../../core/status/StatusValidate.js"
-import type { Finding } from "../../core/status/StatusValidate.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import type { LockSpec } from "../ports/FileLock.js"
 import { gitOperationInProgress } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
-import type { WriteScope } from "../ports/RepoWrite.js"
-
-/** Where one mission's status lives, as resolved by the execution context (built only by the resolver). */
-export interface StatusTarget {
-  /** The canonical mission name (directory name): written into rows, keys the lock. */
-  readonly missionSlug: string
-  /** `meta.json` `mission_id`, written into rows; null for legacy missions. */
-  readonly missionId: string | null
-  /** The snapshot identity decoded from `meta.json` by the resolver. */
-  readonly identity: SnapshotIdentity
-  /** The status surface: `status_read_dir === status_write_dir`. */
-  readonly statusDir: string
-  /** The WP prompt directory (prompt source). */
-  readonly tasksDir: string
-  /** spec-kitty's status lock of the mission. */
-  readonly lock: LockSpec
-  /** Where the facade's writes may land: the repository's work tree and git dir. */
-  readonly scope: WriteScope
-  /** Used for the inferred `workspace_context` of an emit, and for the derived views. */
-  readonly workspaceRoot: string
-}
-
-/** Everything the facade can fail with. */
-export type StatusFailure = StatusError | IoError | GitError | ConfigError
+import { logPathOf, snapshotPathOf, StatusReader } from "./StatusReader.js"
+import type { StatusFailure, StatusTarget } from "./StatusReader.js"
 
 /** The result of one emit. */
 export interface TransitionOutcome {
@@ -79,18 +51,8 @@ export interface RefreshOutcome {
   readonly blockedBy: string | null
 }
 
-/** The two files of a status surface (the facade's own, e.g. for a commit that must contain them). */
-export const statusFiles = (target: StatusTarget): ReadonlyArray<string> => [
-  joinPath(target.statusDir, EVENTS_FILE),
-  joinPath(target.statusDir, SNAPSHOT_FILE)
-]
-
-/** The status facade port. */
+/** The write side of the status facade: the only code that writes the log and `status.json`. */
 export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<MissionStatus, {
-  /** The parsed log (strict reader). */
-  readonly stream: (target: StatusTarget) => Effect.Effect<EventStream, StatusFailure>
-  /** The snapshot `materialize` would write (optionally replayed up to a point); never writes. */
-  readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusFailure>
   /** One validated transition: lock, decide, atomic append, read back, materialize. */
   readonly transition: (target: StatusTarget, request: TransitionRequest) => Effect.Effect<TransitionOutcome, StatusFailure>
   /**
@@ -105,48 +67,25 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
-  /** spec-kitty's checks plus kittyctx's integrity checks. */
-  readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusFailure>
 }>() {}
 
 
 const MAX_APPEND_ATTEMPTS = 5
 
-/** The largest event log read into memory at once (a JavaScript string's limit is about 512 MiB). */
-const MAX_LOG_BYTES = 500 * 1024 * 1024
-
 /** The live facade over the real file system, the flock primitive and the event clock. */
-export const layer: Layer.Layer<MissionStatus, never, RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(
+export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(
   MissionStatus,
   Effect.gen(function*() {
+    const reader = yield* StatusReader
     const repoFs = yield* RepoFs
     const repoWrite = yield* RepoWrite
     const locks = yield* FileLock
     const ids = yield* EventIds
 
-    const logPath = (t: StatusTarget) => joinPath(t.statusDir, EVENTS_FILE)
-    const snapshotPath = (t: StatusTarget) => joinPath(t.statusDir, SNAPSHOT_FILE)
-
-    const readLogText = (t: StatusTarget) => repoFs.readText(logPath(t), { noFollow: true, maxBytes: MAX_LOG_BYTES })
-    const readSnapshotText = (t: StatusTarget) => repoFs.readText(snapshotPath(t), { noFollow: true })
-
-    const parseStream = (t: StatusTarget, text: string | null) =>
-      Either.mapLeft(readEventStream(text ?? ""), (e) =>
-        statusError("STATUS_LOG_INVALID", e.message, { path: logPath(t), line: e.line }))
-
-    const stream = (t: StatusTarget) => Effect.flatMap(readLogText(t), (text) => parseStream(t, text))
-
-    const snapshot = (t: StatusTarget, at?: TimePoint) =>
-      Effect.gen(function*() {
-        let s = yield* stream(t)
-        if (at !== undefined) {
-          s = yield* Either.mapLeft(streamUpTo(s, at), (e) =>
-            statusError("AT_POINT_NOT_FOUND", `Cannot replay to ${at._tag === "EventId" ? at.eventId : at.input}: ${e.detail}`, {
-              reason: e.reason
-            }))
-        }
-        return snapshotOf(s, t.identity)
-      })
+    const logPath = logPathOf
+    const snapshotPath = snapshotPathOf
+    const stream = (t: StatusTarget) => reader.stream(t)
+    const snapshot = (t: StatusTarget) => reader.snapshot(t)
 
     const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusFailure, R> =>
       locks.withExclusive(t.lock)(effect).pipe(
@@ -258,8 +197,8 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | RepoWrite | FileL
         const path = logPath(t)
         const missionId = t.missionId
         const before = yield* repoFs.signature(path)
-        const text = yield* readLogText(t)
-        const current = yield* parseStream(t, text)
+        const text = yield* reader.logText(t)
+        const current = yield* reader.stream(t, text)
         const roster = needsRoster(current, request) ? yield* loadRoster(t, request.wpId) : null
         const stamp = yield* ids.next
         const decision = yield* decideTransition(current, request, {
@@ -341,24 +280,15 @@ export const layer: Layer.Layer<MissionStatus, never, RepoFs | RepoWrite | FileL
         })
       )
 
-    const validate = (t: StatusTarget) =>
-      Effect.gen(function*() {
-        const logText = yield* readLogText(t)
-        const statusJsonText = yield* readSnapshotText(t)
-        return validateStatus({ logText, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
-      })
-
     return MissionStatus.of({
-      stream,
-      snapshot,
       transition,
       materialize: (t, options) =>
         withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
       materializeIfStale,
-      withLock,
-      validate
+      withLock
     })
   })
 )
 
 export { StatusError }
+export type { StatusFailure, StatusTarget } from "./StatusReader.js"

@@ -12,7 +12,7 @@ import { parsePorcelainZ } from "../../core/surfaces/Placement.js"
 import type { StatusEntry } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
-import { Git } from "../ports/Git.js"
+import { Git, GitReader } from "../ports/Git.js"
 import type { RepoFs } from "../ports/RepoFs.js"
 import type { Settings } from "../ports/Settings.js"
 import { checkCommitTarget } from "./WriteGuards.js"
@@ -38,18 +38,18 @@ export interface CommitOutcome {
 export const dirtyEntries = (
   checkout: string,
   pathspec?: string
-): Effect.Effect<ReadonlyArray<StatusEntry>, GitError, Git> =>
+): Effect.Effect<ReadonlyArray<StatusEntry>, GitError, GitReader> =>
   Effect.gen(function*() {
-    const git = yield* Git
+    const git = yield* GitReader
     const args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ...(pathspec === undefined ? [] : [pathspec])]
-    const r = yield* git.checked(args, { cwd: checkout, mode: "read" })
+    const r = yield* git.readChecked(args, checkout)
     return parsePorcelainZ(r.stdout)
   })
 
 /** Checks the target ref, then stages and commits exactly `paths`; no commit when nothing changed. */
 export const commitPaths = (
   req: CommitRequest
-): Effect.Effect<CommitOutcome, SurfaceError | GitError | IoError | ConfigError, Git | RepoFs | Settings> =>
+): Effect.Effect<CommitOutcome, SurfaceError | GitError | IoError | ConfigError, Git | GitReader | RepoFs | Settings> =>
   Effect.gen(function*() {
     const git = yield* Git
     const staging = req.paths.filter((p) => p.split("/").includes(WORKTREES_DIR))
@@ -62,7 +62,7 @@ export const commitPaths = (
     if (req.paths.length === 0) return { committed: false, sha: null }
     const opts = { cwd: req.checkout, mode: "write" } as const
     yield* git.checked(["add", "-A", "--", ...req.paths], opts)
-    const diff = yield* git.run(["diff", "--cached", "--quiet", "--", ...req.paths], { cwd: req.checkout, mode: "read" })
+    const diff = yield* (yield* GitReader).read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
     if (diff.exitCode === 0) return { committed: false, sha: null }
     yield* git.checked(["commit", "-q", "-m", req.message, "--", ...req.paths], opts)
     const sha = yield* git.checked(["rev-parse", "--verify", "HEAD"], opts)

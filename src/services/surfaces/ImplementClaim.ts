@@ -39,7 +39,8 @@ import type { LockError } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { MissionStatus } from "../status/MissionStatus.js"
-import type { StatusFailure } from "../status/MissionStatus.js"
+import { StatusReader } from "../status/StatusReader.js"
+import type { StatusFailure } from "../status/StatusReader.js"
 import { allocateLaneWorktree, checkLaneWorkspace, lanePlanOf } from "./LaneWorktree.js"
 import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
 import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
@@ -106,7 +107,7 @@ export type ClaimError =
   | ConfigError
 
 /** The services a claim runs on. */
-export type ClaimRequirements = ResolveForWriteRequirements | ClaimGates | Processes
+export type ClaimRequirements = ResolveForWriteRequirements | MissionStatus | ClaimGates | Processes
 
 const readText = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readText(path))
 
@@ -142,7 +143,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
     return yield* status.withLock(
       target,
       Effect.gen(function*() {
-        const stream = yield* status.stream(target)
+        const stream = yield* (yield* StatusReader).stream(target)
         const folded = foldTransitions(stream.transitions)
         const laneOf = (id: string) => folded.states.get(id)?.lane
         const lanePlan = lanePlanOf(r)

@@ -15,7 +15,7 @@ import { ensureWorktree, worktreeState } from "../context/CoordWorkspace.js"
 import type { WorktreeOutcome } from "../context/CoordWorkspace.js"
 import type { Resolution } from "../context/ResolveContext.js"
 import type { FileLock } from "../ports/FileLock.js"
-import { Git } from "../ports/Git.js"
+import { Git, GitReader } from "../ports/Git.js"
 import type { RepoFs } from "../ports/RepoFs.js"
 
 /** Where the claimed WP is worked on, and whether a worktree must be allocated for it. */
@@ -62,7 +62,7 @@ const laneOccupied = (path: string) =>
 export const checkLaneWorkspace = (
   ctx: MissionExecutionContext,
   plan: LanePlan
-): Effect.Effect<void, SurfaceError | GitError, Git | RepoFs> =>
+): Effect.Effect<void, SurfaceError | GitError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     if (!plan.allocate) return
     const state = yield* worktreeState(ctx.workspace.primary_root, plan.workspace, plan.branch)
@@ -84,11 +84,12 @@ const startRefOf = (refs: ReadonlyArray<string>, name: string): string | null =>
 export const allocateLaneWorktree = (
   r: Resolution,
   plan: LanePlan
-): Effect.Effect<WorktreeOutcome, SurfaceError | GitError | IoError | ConfigError, Git | FileLock | RepoFs> =>
+): Effect.Effect<WorktreeOutcome, SurfaceError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const ctx = r.context
     if (!plan.allocate || plan.parent === null) return { path: plan.workspace, created: false }
     const git = yield* Git
+    const reader = yield* GitReader
     const root = ctx.workspace.primary_root
     const path = plan.workspace
     const parent = plan.parent
@@ -99,7 +100,7 @@ export const allocateLaneWorktree = (
     let newBranch = false
 
     const prepare = Effect.gen(function*() {
-      const refs = (yield* git.refs(root)).refs
+      const refs = (yield* reader.refs(root)).refs
       if (branchExistsIn(refs, plan.branch)) return [...noCheckout, "--", path, plan.branch]
       let start = startRefOf(refs, parent)
       if (start === null) {
@@ -109,7 +110,7 @@ export const allocateLaneWorktree = (
           return yield* GitErrors.commandFailed(["branch", "--", parent, target], null, `target branch ${target} does not exist`)
         }
         const created = yield* git.run(["branch", "--", parent, base], { cwd: root, mode: "write" })
-        if (created.exitCode !== 0 && !branchExistsIn((yield* git.refs(root)).refs, parent)) {
+        if (created.exitCode !== 0 && !branchExistsIn((yield* reader.refs(root)).refs, parent)) {
           return yield* GitErrors.commandFailed(["branch", "--", parent, base], created.exitCode, created.stderr)
         }
         start = headsRef(parent)

@@ -35,7 +35,7 @@ import {
 } from "../../core/occurrence/OccurrenceMap.js"
 import type { GateResult, OccurrenceError, OccurrenceMap, ValidationReport } from "../../core/occurrence/OccurrenceMap.js"
 import type { Resolution } from "../context/ResolveContext.js"
-import { Git } from "../ports/Git.js"
+import { GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 
 /** `<feature_dir>/occurrence_map.yaml`: the map is a placement-checkout mission file. */
@@ -118,7 +118,7 @@ export const ownMissionDirs = (ctx: MissionExecutionContext): ReadonlyArray<stri
 }
 
 const git = (ctx: MissionExecutionContext, args: ReadonlyArray<string>) =>
-  Effect.flatMap(Git, (g) => g.checked(args, { cwd: ctx.workspace.primary_root, mode: "read" })).pipe(
+  Effect.flatMap(GitReader, (g) => g.readChecked(args, ctx.workspace.primary_root)).pipe(
     Effect.map((r) => r.stdout)
   )
 
@@ -177,14 +177,14 @@ const filesMentioning = (
   head: string,
   paths: ReadonlyArray<string>,
   map: OccurrenceMap
-): Effect.Effect<ReadonlySet<string>, GitError, Git> =>
+): Effect.Effect<ReadonlySet<string>, GitError, GitReader> =>
   Effect.gen(function*() {
     const found = new Set<string>()
     const patterns = [...new Set(map.moves.flatMap(literalSources))].flatMap((s) => ["-e", s])
     for (let i = 0; i < paths.length; i += PATHSPEC_CHUNK) {
       const chunk = paths.slice(i, i + PATHSPEC_CHUNK)
       const args = ["--literal-pathspecs", "grep", "-l", "-z", "-F", ...patterns, head, "--", ...chunk]
-      const r = yield* Effect.flatMap(Git, (g) => g.run(args, { cwd: ctx.workspace.primary_root, mode: "read" }))
+      const r = yield* Effect.flatMap(GitReader, (g) => g.read(args, ctx.workspace.primary_root))
       if (r.exitCode === 1 && r.stderr === "") continue
       if (r.exitCode !== 0) return yield* GitErrors.commandFailed(args, r.exitCode, r.stderr)
       for (const hit of splitNul(r.stdout)) found.add(hit.slice(hit.indexOf(":") + 1))
@@ -198,7 +198,7 @@ const integrityFindings = (
   head: string,
   changed: ReadonlyArray<string>,
   ownDirs: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<IntegrityFinding>, GitError, Git> =>
+): Effect.Effect<ReadonlyArray<IntegrityFinding>, GitError, GitReader> =>
   Effect.gen(function*() {
     if (map.moves.length === 0) return []
     const tree = parseTree(yield* git(ctx, ["ls-tree", "-r", "-l", "-z", "--full-tree", head]))
@@ -229,7 +229,7 @@ const integrityFindings = (
 export const checkDiff = (
   r: Resolution,
   options: CheckDiffOptions = {}
-): Effect.Effect<CheckDiffOutcome, ContextError | GitError | IoError | OccurrenceError, RepoFs | Git> =>
+): Effect.Effect<CheckDiffOutcome, ContextError | GitError | IoError | OccurrenceError, RepoFs | GitReader> =>
   Effect.gen(function*() {
     const ctx = r.context
     const map = yield* loadMissionMap(ctx)

@@ -15,7 +15,7 @@ import type { StatusEntry } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { Resolution } from "../context/ResolveContext.js"
-import type { Git } from "../ports/Git.js"
+import type { Git, GitReader } from "../ports/Git.js"
 import { RepoFs, textOf } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import type { Settings } from "../ports/Settings.js"
@@ -61,7 +61,7 @@ export const planPlanningCommit = (
   r: Resolution,
   wpId: string,
   mode: PlanningMode
-): Effect.Effect<PlanningPlan, PlanningError, Git | RepoFs | Settings> =>
+): Effect.Effect<PlanningPlan, PlanningError, GitReader | RepoFs | Settings> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const ctx = r.context
@@ -137,7 +137,7 @@ export const commitPlanning = (
   r: Resolution,
   plan: PlanningPlan,
   wpId: string
-): Effect.Effect<string | null, PlanningError, Git | RepoFs | RepoWrite | Settings> =>
+): Effect.Effect<string | null, PlanningError, Git | GitReader | RepoFs | RepoWrite | Settings> =>
   Effect.gen(function*() {
     if (plan.paths.length === 0) return null
     const ctx = r.context

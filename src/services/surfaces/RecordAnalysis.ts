@@ -30,7 +30,7 @@ import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { EventIds } from "../ports/EventIds.js"
 import type { LockError } from "../ports/FileLock.js"
-import type { Git } from "../ports/Git.js"
+import type { GitReader } from "../ports/Git.js"
 import { RepoFs, textOf } from "../ports/RepoFs.js"
 import { resolve, resolveForWrite } from "../context/ResolveContext.js"
 import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements, ResolveRequirements } from "../context/ResolveContext.js"
@@ -128,7 +128,7 @@ const noDivergence: Divergence = { harmless: [], blocking: [], divergent: [], no
  */
 export const preflight = (
   resolution: Resolution
-): Effect.Effect<Preflight, SurfaceError | GitError | IoError, Git | RepoFs> =>
+): Effect.Effect<Preflight, SurfaceError | GitError | IoError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     const ctx = resolution.context
     const primary = ctx.workspace.primary_root

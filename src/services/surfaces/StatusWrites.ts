@@ -12,8 +12,10 @@ import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { LockError } from "../ports/FileLock.js"
 import { resolveForWrite } from "../context/ResolveContext.js"
 import type { ContextRequest, ResolveError, ResolveForWriteRequirements } from "../context/ResolveContext.js"
-import { MissionStatus, statusFiles } from "../status/MissionStatus.js"
-import type { StatusFailure, StatusTarget, TransitionOutcome } from "../status/MissionStatus.js"
+import { MissionStatus } from "../status/MissionStatus.js"
+import type { TransitionOutcome } from "../status/MissionStatus.js"
+import { statusFiles } from "../status/StatusReader.js"
+import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
 import { commitPaths } from "./CommitPath.js"
 import type { CommitOutcome } from "./CommitPath.js"
 import { checkCommitTarget } from "./WriteGuards.js"
@@ -32,7 +34,7 @@ export type EmitError = StatusFailure | ResolveError | LockError | SurfaceError 
 export const emitTransition = (
   req: ContextRequest,
   request: TransitionRequest
-): Effect.Effect<EmitOutcome, EmitError, ResolveForWriteRequirements> =>
+): Effect.Effect<EmitOutcome, EmitError, ResolveForWriteRequirements | MissionStatus> =>
   Effect.gen(function*() {
     const r = yield* resolveForWrite({ ...req, action: "status" })
     const target = r.statusTarget

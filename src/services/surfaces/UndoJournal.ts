@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { dirnamePath } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
-import { Git } from "../ports/Git.js"
+import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
 import type { WriteScope } from "../ports/RepoWrite.js"
@@ -27,12 +27,13 @@ export interface UndoJournal {
 export const makeUndoJournal = (
   scope: WriteScope,
   checkout: string
-): Effect.Effect<UndoJournal, GitError, Git | RepoFs | RepoWrite> =>
+): Effect.Effect<UndoJournal, GitError, Git | GitReader | RepoFs | RepoWrite> =>
   Effect.gen(function*() {
     const git = yield* Git
+    const reader = yield* GitReader
     const fs = yield* RepoFs
     const write = yield* RepoWrite
-    const head = yield* git.run(["rev-parse", "--verify", "-q", "HEAD"], { cwd: checkout, mode: "read" })
+    const head = yield* reader.read(["rev-parse", "--verify", "-q", "HEAD"], checkout)
     const startHead = head.exitCode === 0 ? head.stdout.trim() : null
     const steps: Array<Effect.Effect<void, unknown>> = []
     const staged = new Set<string>()
@@ -65,7 +66,7 @@ export const makeUndoJournal = (
       staging: (paths) => Effect.sync(() => paths.forEach((p) => staged.add(p))),
       undo: Effect.gen(function*() {
         if (startHead !== null) {
-          const now = yield* git.run(["rev-parse", "--verify", "-q", "HEAD"], { cwd: checkout, mode: "read" })
+          const now = yield* reader.read(["rev-parse", "--verify", "-q", "HEAD"], checkout)
           if (now.exitCode === 0 && now.stdout.trim() !== startHead) {
             yield* git.run(["reset", "-q", "--soft", startHead], { cwd: checkout, mode: "write" })
           }

@@ -16,7 +16,7 @@ import { entryPaths, isProtected, placementDivergence, RESIDUE_RULES } from "../
 import type { Divergence, ResidueRule } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
-import type { Git } from "../ports/Git.js"
+import type { GitReader } from "../ports/Git.js"
 import { gitOperationInProgress, headRefOf } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
@@ -102,7 +102,7 @@ export interface PrimaryDivergence extends Divergence {
 export const primaryDivergence = (
   ctx: MissionExecutionContext,
   options: { readonly missionOnly: boolean; readonly placementDirty: ReadonlySet<string> }
-): Effect.Effect<PrimaryDivergence, GitError | IoError, Git | RepoFs> =>
+): Effect.Effect<PrimaryDivergence, GitError | IoError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     const fs = yield* RepoFs
     const policy = yield* DivergencePolicy

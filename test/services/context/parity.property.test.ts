@@ -11,15 +11,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Layer } from "effect"
 import * as nodeFs from "node:fs"
-import * as RepoWrite from "../../../src/services/ports/RepoWrite.js"
 import type { MissionExecutionContext } from "../../../src/core/context/ExecutionContext.js"
-import * as EventIds from "../../../src/services/ports/EventIds.js"
-import * as FileLock from "../../../src/services/ports/FileLock.js"
-import { Git } from "../../../src/services/ports/Git.js"
+import { GitReader } from "../../../src/services/ports/Git.js"
 import type { WorktreeEntry } from "../../../src/services/ports/Git.js"
 import * as GitMemory from "../../../src/services/ports/Git.js"
 import { MainLayer } from "../../../src/services/MainLayer.js"
-import * as MissionStatus from "../../../src/services/status/MissionStatus.js"
+import * as StatusReader from "../../../src/services/status/StatusReader.js"
 import * as RepoFs from "../../../src/services/ports/RepoFs.js"
 import { resolveContext } from "../../../src/services/context/ResolveContext.js"
 import type { ContextRequest, ResolveError } from "../../../src/services/context/ResolveContext.js"
@@ -729,12 +726,6 @@ const oracle = (w: World, action: TestAction, wpExplicit: string | null): Expect
 
 type Result = Either.Either<MissionExecutionContext, ResolveError>
 
-/** A write port that fails the property if the resolution ever writes. */
-const noWrites = Layer.succeed(RepoWrite.RepoWrite, {
-  writeFile: (_scope, path) => Effect.die(new Error(`the resolution wrote ${path}`)),
-  makeDirectory: (_scope, path) => Effect.die(new Error(`the resolution created ${path}`)),
-  remove: (_scope, path) => Effect.die(new Error(`the resolution removed ${path}`))
-})
 
 interface Outcome {
   readonly result: Result
@@ -774,10 +765,8 @@ const resolveInMemory = (
     const reads: Array<readonly [string, string]> = []
     const fsLayer = spiedFs(baseFs, reads)
     const gitMemory = GitMemory.makeMemory(gitWorld)
-    const status = MissionStatus.layer.pipe(
-      Layer.provide(Layer.mergeAll(fsLayer, noWrites, FileLock.layerMemory, EventIds.layerFixed(0n))),
-      Layer.provide(settingsFixed())
-    )
+    // the resolver's requirements hold no writer: its status reads go through the read side alone
+    const status = StatusReader.layer.pipe(Layer.provide(fsLayer))
     const layer = Layer.mergeAll(fsLayer, gitMemory.layer, settingsFixed(), status)
     return resolveContext(req).pipe(
       Effect.either,
@@ -1158,7 +1147,7 @@ const conform = (w: World, tmp: string) =>
     const realRoot = `${tmp}/w${w.p.n}/repo`
     writeRealWorld(w, realRoot, isolatedEnv(tmp))
     // the memory world's git facts are the real repository's facts
-    const facts = yield* Effect.flatMap(Git, (g) => g.refs(realRoot))
+    const facts = yield* Effect.flatMap(GitReader, (g) => g.refs(realRoot))
     assert.deepStrictEqual(
       { refs: [...facts.refs].sort(), originHead: facts.originHead },
       { refs: [...w.refs], originHead: w.originHead },

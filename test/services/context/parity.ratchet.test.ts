@@ -17,6 +17,7 @@ import type { TransitionRequest } from "../../../src/core/status/StatusEvent.js"
 import { foldTransitions } from "../../../src/core/status/StatusFold.js"
 import { MainLayer } from "../../../src/services/MainLayer.js"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import { StatusReader } from "../../../src/services/status/StatusReader.js"
 import { MissionStatus } from "../../../src/services/status/MissionStatus.js"
 import { RepoFs } from "../../../src/services/ports/RepoFs.js"
 import {
@@ -47,6 +48,8 @@ import { git } from "../../support/repo.js"
 // Harness: one runtime with the live layers; fixtures removed afterwards.
 
 const runtime = ManagedRuntime.make(Layer.mergeAll(MainLayer, NodeContext.layer))
+/** What the live runtime provides. */
+type LiveServices = Layer.Layer.Success<typeof MainLayer>
 const built: Array<Fixture> = []
 const keep = <F extends Fixture>(f: F): F => {
   built.push(f)
@@ -58,7 +61,7 @@ afterAll(async () => {
 })
 
 /** How a program gets its services beyond the runtime's live layers. */
-type Provider = <A, E>(eff: Effect.Effect<A, E, ResolveRequirements>) => Effect.Effect<A, E, ResolveRequirements>
+type Provider = <A, E>(eff: Effect.Effect<A, E, LiveServices>) => Effect.Effect<A, E, LiveServices>
 
 /** The live layers, with `SPECIFY_REPO_ROOT` unset whatever the test process inherited (§16.4). */
 const live: Provider = (eff) => eff.pipe(Effect.provide(settingsFixed()))
@@ -78,7 +81,7 @@ const nonFoldingRepoFs = Layer.effect(
 )
 const nonFolding: Provider = (eff) => eff.pipe(Effect.provide(nonFoldingRepoFs), Effect.provide(settingsFixed()))
 
-const run = <A, E>(eff: Effect.Effect<A, E, ResolveRequirements>, provider: Provider = live) =>
+const run = <A, E>(eff: Effect.Effect<A, E, LiveServices>, provider: Provider = live) =>
   runtime.runPromise(provider(eff))
 
 /** A result as the ratchet compares it: the context without `current_cwd`, or the code and details. */
@@ -722,7 +725,7 @@ const emitFrom = (cwd: string, mission: string, wp: string) =>
 const snapshotFrom = (cwd: string, mission: string) =>
   run(Effect.gen(function*() {
     const target = yield* resolveStatusTarget({ cwd, mission })
-    const status = yield* MissionStatus
+    const status = yield* StatusReader
     return yield* status.snapshot(target)
   }))
 

@@ -40,12 +40,12 @@ const buildRepo = (): Facts => {
 }
 
 /** Registers the git-port contract for one implementation built over the repository's facts. */
-export const gitContract = (name: string, layerOf: (facts: Facts) => Layer.Layer<Git.Git>) =>
+export const gitContract = (name: string, layerOf: (facts: Facts) => Layer.Layer<Git.GitReader>) =>
   describe(`Git contract: ${name}`, () => {
     it.effect("refs, registry and main worktree match the repository's facts", () => {
       const facts = buildRepo()
       return Effect.gen(function*() {
-        const g = yield* Git.Git
+        const g = yield* Git.GitReader
         const refs = yield* g.refs(facts.root)
         assert.deepStrictEqual([...refs.refs].sort(), [...facts.world.refs].sort())
         assert.strictEqual(refs.originHead, facts.world.originHead)
@@ -58,10 +58,19 @@ export const gitContract = (name: string, layerOf: (facts: Facts) => Layer.Layer
     })
   })
 
-gitContract("live", () => Git.layer.pipe(Layer.provide(NodeContext.layer)))
+gitContract("live", () => Git.readerLayer.pipe(Layer.provide(NodeContext.layer)))
 gitContract("memory", (facts) => Git.layerMemory(facts.world))
 
 describe("Git: commands (live) and their absence (memory)", () => {
+  it.effect("the reader refuses any subcommand that can change a repository, before spawning git", () =>
+    Effect.gen(function*() {
+      const g = yield* Git.GitReader
+      for (const args of [["commit", "-m", "x"], ["reset", "--hard"], ["worktree", "add", "x"], ["branch", "-D", "main"], ["-c", "x=y", "push"]]) {
+        const e = yield* Effect.either(g.read(args, "/nonexistent"))
+        assert.isTrue(Either.isLeft(e) && e.left.code === "GIT_COMMAND_FAILED" && /not a read-only git subcommand/.test(e.left.message), args.join(" "))
+      }
+    }).pipe(Effect.provide(Git.readerLayer.pipe(Layer.provide(NodeContext.layer)))))
+
   it.effect("checked fails with GIT_COMMAND_FAILED and the exit code; run returns it", () => {
     const facts = buildRepo()
     return Effect.gen(function*() {
@@ -80,9 +89,9 @@ describe("Git: commands (live) and their absence (memory)", () => {
   it.effect("the memory layer runs nothing and counts every call", () =>
     Effect.gen(function*() {
       const memory = Git.makeMemory({ refs: [], originHead: null, worktrees: [] })
-      const e = yield* Effect.either(Effect.flatMap(Git.Git, (g) => g.run(["status"], { cwd: "/", mode: "read" })).pipe(Effect.provide(memory.layer)))
+      const e = yield* Effect.either(Effect.flatMap(Git.GitReader, (g) => g.read(["status"], "/")).pipe(Effect.provide(memory.layer)))
       assert.isTrue(Either.isLeft(e))
-      yield* Effect.flatMap(Git.Git, (g) => g.refs("/r")).pipe(Effect.provide(memory.layer))
+      yield* Effect.flatMap(Git.GitReader, (g) => g.refs("/r")).pipe(Effect.provide(memory.layer))
       assert.deepStrictEqual(memory.log(), ["run status", "refs /r"])
     }))
 })
