@@ -246,6 +246,34 @@ const RARE_BREAKS = ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
 const hasRareLineBreak = (text: string): boolean => RARE_BREAKS.some((c) => text.includes(c))
 const lineBreakAll = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g
 
+/**
+ * True when the JSON text nests arrays and objects more than `limit` levels deep (brackets inside strings
+ * do not count). A text shorter than `limit` characters cannot, and is not scanned.
+ */
+export const nestsDeeperThan = (text: string, limit: number): boolean => {
+  if (text.length <= limit) return false
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
+}
+
+/** `text[start, end)` stripped of Python whitespace (`str.strip()`). */
+export const stripPy = (text: string, start: number, end: number): string => {
+  while (start < end && isPySpace(text.charCodeAt(start))) start++
+  while (end > start && isPySpace(text.charCodeAt(end - 1))) end--
+  return end > start ? text.slice(start, end) : ""
+}
+
 const visitStripped = (
   text: string,
   start: number,

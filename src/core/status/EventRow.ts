@@ -7,7 +7,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { forEachLogLine, isJsonObject } from "../python/PyJson.js"
+import { forEachLogLine, isJsonObject, nestsDeeperThan } from "../python/PyJson.js"
 import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
@@ -464,13 +464,26 @@ class TransitionRecord implements TransitionRow {
   }
 }
 
-/** Parses one stripped, non-blank line (§3.1 step 1). */
+/**
+ * The deepest nesting a row may have. Real rows nest four levels; every walker of a parsed row (the
+ * encoders, the sanitiser, the validator) recurses, so a deeper row is refused right after parsing
+ * instead of overflowing the stack (spec-kitty's Python parser stops near 1,000 levels).
+ */
+export const MAX_ROW_DEPTH = 256
+
+/** Parses one stripped, non-blank line (§3.1 step 1), refusing rows nested beyond `MAX_ROW_DEPTH`. */
 export const parseLine = (text: string, line: number): Either.Either<EventRow, RowError> => {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (e) {
     return Either.left({ line, message: `Invalid JSON on line ${line}: ${(e as Error).message}` })
+  }
+  if (nestsDeeperThan(text, MAX_ROW_DEPTH)) {
+    return Either.left({
+      line,
+      message: `Invalid event structure on line ${line}: nested more than ${MAX_ROW_DEPTH} levels deep`
+    })
   }
   return classifyRow(value, line, text)
 }

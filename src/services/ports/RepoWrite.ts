@@ -36,6 +36,11 @@ export interface WriteOptions {
    * otherwise nothing is written and the result is `false`.
    */
   readonly expect?: FileSignature | null
+  /**
+   * False for a cache that is checked before use (the fold checkpoint): no fsync of the file and its
+   * directory; the replacement is still atomic. Default true.
+   */
+  readonly durable?: boolean
 }
 
 /** Where an append landed, and the file after it. */
@@ -180,7 +185,7 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
     try {
       nodeFs.writeFileSync(fd, data)
       nodeFs.fchmodSync(fd, mode)
-      nodeFs.fsyncSync(fd)
+      if (options.durable !== false) nodeFs.fsyncSync(fd)
     } finally {
       nodeFs.closeSync(fd)
     }
@@ -189,7 +194,7 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
     }
     nodeFs.renameSync(tmp, target)
     renamed = true
-    fsyncDir(dir)
+    if (options.durable !== false) fsyncDir(dir)
   } finally {
     if (!renamed) nodeFs.rmSync(tmp, { force: true })
   }

@@ -17,6 +17,7 @@ import type { Liveness } from "../../core/process/ProcessIdentity.js"
 import { missionDir, missionFile } from "../../core/repo/Naming.js"
 import { isWithin, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
+import { foldViewOf } from "../../core/status/IncrementalFold.js"
 import { decideTransition } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { foldTransitions, reduce } from "../../core/status/StatusFold.js"
@@ -279,7 +280,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
           implementationEvidencePresent: null,
           policyMetadata: { agent: req.agent, shell_pid: shellPid, shell_pid_created_at: identity.started_at }
         }
-        yield* decideTransition(stream, request, {
+        yield* decideTransition(foldViewOf(stream), request, {
           missionSlug: slug,
           missionId: null,
           eventId: "0".repeat(26),
