@@ -44,7 +44,9 @@ interface CheckpointHeader {
   readonly size: number
   readonly offset: number
   readonly line: number
-  /** sha256 of each `BLOCK_BYTES` block of `[0, offset)` (the last one partial). */
+  /** The block size of `blocks` (`BLOCK_BYTES` unless a test chose another). */
+  readonly blockBytes: number
+  /** sha256 of each block of `[0, offset)` (the last one partial). */
   readonly blocks: ReadonlyArray<string>
   readonly fold: SavedFold
 }
@@ -55,18 +57,18 @@ class BlockHasher {
   #current: Hash = createHash("sha256")
   #filled = 0
 
-  constructor(blocks: ReadonlyArray<string> = []) {
+  constructor(readonly blockBytes: number, blocks: ReadonlyArray<string> = []) {
     this.blocks = [...blocks]
   }
 
   update(bytes: Uint8Array): void {
     let at = 0
     while (at < bytes.length) {
-      const n = Math.min(BLOCK_BYTES - this.#filled, bytes.length - at)
+      const n = Math.min(this.blockBytes - this.#filled, bytes.length - at)
       this.#current.update(bytes.subarray(at, at + n))
       this.#filled += n
       at += n
-      if (this.#filled === BLOCK_BYTES) {
+      if (this.#filled === this.blockBytes) {
         this.blocks.push(this.#current.digest("hex"))
         this.#current = createHash("sha256")
         this.#filled = 0
@@ -134,7 +136,7 @@ const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
 
 /** Re-hashes `[0, offset)` of the log and compares every block (after the log was replaced or changed). */
 const prefixMatches = (fs: RepoFs["Type"], t: StatusTarget, header: CheckpointHeader) => {
-  const hasher = new BlockHasher()
+  const hasher = new BlockHasher(header.blockBytes)
   return Effect.map(
     fs.readChunks(logPathOf(t), { noFollow: true, from: 0, to: header.offset }, (chunk) => hasher.update(chunk)),
     (sig) => sig !== null && sig.size >= header.offset && sameBlocks(hasher.digests(), header.blocks)
@@ -143,7 +145,7 @@ const prefixMatches = (fs: RepoFs["Type"], t: StatusTarget, header: CheckpointHe
 
 const sameBlocks = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
 
-const lastBlockStart = (offset: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / BLOCK_BYTES) * BLOCK_BYTES)
+const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / block) * block)
 
 /**
  * The checkpoint, when it still describes the log: the same file unchanged since it was saved (identity,
@@ -156,11 +158,11 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
     const loaded = yield* loadCheckpoint(fs, t)
     if (loaded === null) return null
     const { header, ids } = loaded
-    if (sig.size < header.offset) return null
-    const start = lastBlockStart(header.offset)
+    if (sig.size < header.offset || !(header.blockBytes > 0)) return null
+    const start = lastBlockStart(header.offset, header.blockBytes)
     const last = yield* readRange(fs, logPathOf(t), { noFollow: true, from: start, to: header.offset })
     if (last === null || last.bytes.length !== header.offset - start) return null
-    const hasher = new BlockHasher(header.blocks.slice(0, start / BLOCK_BYTES))
+    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes))
     hasher.update(last.bytes)
     if (!sameBlocks(hasher.digests(), header.blocks)) return null
     const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
@@ -237,7 +239,7 @@ const foldSorted = (fs: RepoFs["Type"], t: StatusTarget, options: FoldOptions) =
       return true
     }
     const lines = new LogLines()
-    const hasher = options.hash ? new BlockHasher() : null
+    const hasher = options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null
     let failure: ScanFailure | "stopped" | null = null
     const sig = yield* fs.readChunks(logPathOf(t), { noFollow: true }, (chunk) => {
       failure = feed(lines, chunk, collect, hasher)
@@ -263,6 +265,8 @@ export interface FoldOptions {
   readonly hash: boolean
   /** An unterminated last line: folded (readers), or left unparsed for the writer to complete or remove. */
   readonly tail: "fold" | "leave"
+  /** The block size of a new checkpoint's hashes (tests use small blocks); default `BLOCK_BYTES`. */
+  readonly blockBytes?: number
 }
 
 /**
@@ -283,14 +287,14 @@ export const foldLog = (
         source: "full",
         signature: null,
         lines: new LogLines(),
-        hasher: options.hash ? new BlockHasher() : null,
+        hasher: options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null,
         tailFolded: false
       }
     }
     const cp = before.isSymlink ? null : yield* usableCheckpoint(fs, t, before)
     const fold = cp === null ? IncrementalFold.empty() : IncrementalFold.resume(cp.header.fold, cp.ids)
     const lines = cp === null ? new LogLines() : new LogLines(cp.header.offset, cp.header.line)
-    const hasher = options.hash ? (cp?.hasher ?? new BlockHasher()) : null
+    const hasher = options.hash ? (cp?.hasher ?? new BlockHasher(options.blockBytes ?? BLOCK_BYTES)) : null
     const step = (row: EventRow) => fold.step(row)
     let failure: ScanFailure | "stopped" | null = null
     const sig = yield* fs.readChunks(path, { noFollow: true, from: lines.offset }, (chunk) => {
@@ -342,6 +346,7 @@ export const saveCheckpoint = (
       size: after.size,
       offset: state.lines.offset,
       line: state.lines.line,
+      blockBytes: state.hasher.blockBytes,
       blocks: state.hasher.digests(),
       fold: saved.fold
     }
