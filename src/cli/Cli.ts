@@ -7,6 +7,7 @@ import { implementCommand } from "./ImplementCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
+import { VERSION } from "./Version.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
@@ -14,8 +15,7 @@ const root = Command.make("kittyctx").pipe(
   Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand])
 )
 
-/** The version printed by `--version`. */
-export const VERSION = "0.1.0"
+export { VERSION } from "./Version.js"
 
 /** Runs the CLI on an argv (`["node", "kittyctx", ...args]`). */
 export const run = Command.run(root, { name: "kittyctx", version: VERSION })

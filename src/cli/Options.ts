@@ -3,11 +3,8 @@
  * (`--mission`, `--feature-dir`, `--json`).
  */
 import { Options } from "@effect/cli"
-import { Context, Effect, Option } from "effect"
-import { basenamePath, resolvePath } from "../core/repo/Paths.js"
 
-/** The directory the command runs from (the process CWD in the binary; fixed in tests). */
-export class Cwd extends Context.Tag("kittyctx/Cwd")<Cwd, string>() {}
+export { Cwd, missionRequest } from "./Invocation.js"
 
 /** `--mission <handle>` (alias `--feature`). */
 export const missionOption = Options.text("mission").pipe(
@@ -24,17 +21,3 @@ export const featureDirOption = Options.text("feature-dir").pipe(
 
 /** `--json`: exactly one JSON object on stdout. */
 export const jsonOption = Options.boolean("json").pipe(Options.withDescription("Print one JSON object on stdout"))
-
-/** The resolver request of `--mission` / `--feature-dir` from the command's directory. */
-export const missionRequest = (
-  mission: Option.Option<string>,
-  featureDir: Option.Option<string> = Option.none()
-): Effect.Effect<{ readonly cwd: string; readonly mission: string | undefined }, never, Cwd> =>
-  Effect.map(Cwd, (cwd) =>
-    Option.match(featureDir, {
-      onNone: () => ({ cwd, mission: Option.getOrUndefined(mission) }),
-      onSome: (d) => {
-        const abs = resolvePath(cwd, d)
-        return { cwd: abs, mission: basenamePath(abs) }
-      }
-    }))
