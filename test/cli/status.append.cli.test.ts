@@ -16,6 +16,11 @@
  * interoperation test passes on main as well (it guards the new append path and the checkpoint).
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
+import { readEventStream } from "../../src/core/status/EventRow.js"
+import { encodeLine } from "../../src/core/python/PyJson.js"
+import type { JsonValue } from "../../src/core/python/PyJson.js"
+import { snapshotBytes, snapshotOf } from "../../src/core/status/Snapshot.js"
 import { spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
@@ -168,6 +173,42 @@ describe("appends that are appends", () => {
     assert.match(calls, /status\.events\.jsonl", O_WRONLY\|O_APPEND\|O_NONBLOCK\|O_NOFOLLOW/, "the log is opened for appending, without following a link")
     assert.isFalse(fs.existsSync(orphan), "the orphan status.json temp file is gone")
     assert.deepStrictEqual(fs.readdirSync(r.dir).filter((n) => n.endsWith(".tmp")), [])
+  })
+})
+
+describe("logs larger than one read", () => {
+  it("a 4 MB log folds like the whole-text reader, with and without the checkpoint", { timeout: 120_000 }, () => {
+    const r = setup(["WP01", "WP02", "WP03"])
+    const base = fs.readFileSync(r.log, "utf8").split("\n")[0]
+    const lanes = ["claimed", "in_progress", "for_review", "blocked", "planned"]
+    const rows: Array<string> = []
+    for (let i = 0; i < 9000; i++) {
+      const row = JSON.parse(base)
+      row.event_id = `01JZ1${String(i).padStart(21, "0")}`
+      row.at = `2026-02-01T00:00:00.${String(i).padStart(6, "0")}+00:00`
+      row.wp_id = `WP0${1 + (i % 3)}`
+      row.from_lane = "planned"
+      row.to_lane = lanes[i % lanes.length]
+      row.force = true
+      row.reason = `move ${i} ` + "x".repeat(i % 300)
+      rows.push(encodeLine(row as JsonValue))
+    }
+    fs.appendFileSync(r.log, rows.join("\n") + "\n")
+    const text = fs.readFileSync(r.log, "utf8")
+    assert.isAbove(text.length, 4 * 1024 * 1024)
+    const expected = snapshotBytes(snapshotOf(Either.getOrThrow(readEventStream(text)), { mission_number: null, mission_type: "software-dev" }))
+    const cold = run(r, ["status", "show", "--json"])
+    assert.strictEqual(cold.code, 0, cold.stderr)
+    assert.strictEqual(cold.stdout, expected)
+    assert.strictEqual(run(r, ["status", "materialize", "--json"]).code, 0)
+    const warm = run(r, ["status", "show", "--json"])
+    assert.strictEqual(warm.stdout, expected, "from the checkpoint")
+    const c = emit(r, "WP01", "blocked", ["--force", "--reason", "big"])
+    assert.strictEqual(c.code, 0, c.stdout + c.stderr)
+    const after = fs.readFileSync(r.log, "utf8")
+    const again = snapshotBytes(snapshotOf(Either.getOrThrow(readEventStream(after)), { mission_number: null, mission_type: "software-dev" }))
+    assert.strictEqual(run(r, ["status", "show", "--json"]).stdout, again)
+    assert.strictEqual(fs.readFileSync(r.statusJson, "utf8"), again)
   })
 })
 

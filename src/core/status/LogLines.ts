@@ -71,7 +71,7 @@ export class LogLines {
     return this.#stopped
   }
 
-  /** Visits the lines the chunk completes; a fault or a stop ends the scan. */
+  /** Visits the lines the chunk completes; a fault or a stop ends the scan. The chunk is not kept. */
   push(chunk: Uint8Array, visit: LineVisitor): LineFault | null {
     if (this.#stopped) return null
     const last = lastNewline(chunk)
@@ -81,7 +81,8 @@ export class LogLines {
     }
     const head = chunk.subarray(0, last + 1)
     const region = this.#carry.length === 0 ? head : concat(this.#carry, head)
-    this.#carry = chunk.slice(last + 1)
+    // a copy: the chunk may be a view of a buffer the reader fills again (and Buffer#slice does not copy)
+    this.#carry = new Uint8Array(chunk.subarray(last + 1))
     return this.#region(region, visit, true)
   }
 

@@ -91,7 +91,8 @@ export const readRange = (
 ): Effect.Effect<{ readonly bytes: Uint8Array; readonly signature: FileSignature } | null, IoError> =>
   Effect.suspend(() => {
     const parts: Array<Uint8Array> = []
-    return Effect.map(fs.readChunks(path, options, (chunk) => void parts.push(chunk.slice())), (signature) => {
+    // copies: a chunk is a view of a buffer the next read fills again (and Buffer#slice does not copy)
+    return Effect.map(fs.readChunks(path, options, (chunk) => void parts.push(new Uint8Array(chunk))), (signature) => {
       if (signature === null) return null
       const total = parts.reduce((n, p) => n + p.length, 0)
       const bytes = new Uint8Array(total)

@@ -24,9 +24,13 @@ const linesOf = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
   const lines = new LogLines()
   const visit = (n: number, t: string) => (seen.push([n, t]), true)
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+  // like the live reader: every chunk is a view of one buffer that the next read overwrites
+  const shared = Buffer.alloc(bytes.length + 1)
   let from = 0
   for (const p of [...points, bytes.length]) {
-    const fault = lines.push(bytes.subarray(from, p), visit)
+    shared.set(bytes.subarray(from, p))
+    const fault = lines.push(shared.subarray(0, p - from), visit)
+    shared.fill(0x7e)
     if (fault !== null) return { seen, fault }
     from = p
   }
