@@ -4,7 +4,7 @@
 // largest log against the read + JSON.parse floor (both whole processes); peak RSS of each. The logs are
 // generated once per run from the corpus's mix of rows, in time order, into the bench's temp dir.
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { BARE, CLI, CORPUS, env, interleaved, makeRepo, maxRssKb, median, ratio, row, spread, work } from "./harness.mjs"
 
@@ -13,10 +13,10 @@ export const title = "History length: show and emit with and without a fold chec
 const SLUG = "big-mission-01KB1G00"
 const SIZES = (process.env.KITTYCTX_BENCH_SIZES ?? "100,10000,100000,1000000").split(",").map(Number)
 
-/** The corpus's rows with unique ids, in time order, `n` of them. */
+/** The corpus's rows with unique ids, in time order, `n` of them (each source row encoded once). */
 const generate = async (n) => {
   const lib = await import(resolve("dist/index.mjs"))
-  const source = []
+  const templates = []
   for (const m of readdirSync(CORPUS)) {
     let text
     try {
@@ -24,29 +24,55 @@ const generate = async (n) => {
     } catch {
       continue
     }
-    for (const l of text.split("\n")) if (l.trim() !== "") source.push(JSON.parse(l))
+    for (const l of text.split("\n")) {
+      if (l.trim() === "") continue
+      const o = JSON.parse(l)
+      const at = typeof o.at === "string" ? o.at : null
+      if (typeof o.event_id === "string") o.event_id = "@@ID@@"
+      if (at !== null) o.at = "@@AT@@"
+      if (o.wp_id !== undefined && o.kind !== "annotation") o.mission_slug = SLUG
+      // notes accumulate in the snapshot with every lap of the corpus; without them the snapshot stays the
+      // size of a real mission's, and the table measures the cost of the history, not of a growing board
+      if (o.kind === "annotation" && o.delta !== null && typeof o.delta === "object") delete o.delta.note
+      templates.push({ line: lib.encodeLine(o), atRest: at?.slice(7) ?? null, stamp: o.timestamp ?? "" })
+    }
   }
-  const keyed = []
+  const keyed = new Array(n)
   for (let i = 0; i < n; i++) {
-    const o = structuredClone(source[i % source.length])
-    if (typeof o.event_id === "string") o.event_id = `01KB${String(i).padStart(22, "0")}`
-    if (o.wp_id !== undefined && o.kind !== "annotation") o.mission_slug = SLUG
-    // spread the corpus's timestamps over distinct seconds per lap, so laps stay in time order
-    if (typeof o.at === "string") o.at = `2025-${String(1 + Math.floor(i / source.length) % 12).padStart(2, "0")}` + o.at.slice(7)
-    const line = lib.encodeLine(o)
-    keyed.push([`${o.at ?? o.timestamp ?? ""}\u0000${o.event_id ?? ""}`, line])
+    const t = templates[i % templates.length]
+    const id = `01KB${String(i).padStart(22, "0")}`
+    // spread the laps over months, so every lap stays in time order after the previous one
+    const at = t.atRest === null ? null : `2025-${String(1 + (Math.floor(i / templates.length) % 12)).padStart(2, "0")}${t.atRest}`
+    keyed[i] = [`${at ?? t.stamp}\u0000${id}`, t.line.replace("@@ID@@", id).replace("@@AT@@", at)]
   }
   keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   return keyed.map(([, l]) => l)
 }
 
+/** Writes lines with their newlines, in batches (a big log is longer than a JavaScript string can be). */
+const writeLines = (path, lines) => {
+  const fd = openSync(path, "w")
+  for (let i = 0; i < lines.length; i += 10_000) writeSync(fd, lines.slice(i, i + 10_000).join("\n") + "\n")
+  closeSync(fd)
+}
+
+// the floor: read the file in 1 MiB chunks and JSON.parse every line (a log over 512 MiB does not fit one string)
 const FLOOR = `
-const { readFileSync } = require("node:fs")
-const text = readFileSync(process.argv[1], "utf8")
-let start = 0, n = 0
-for (;;) { const i = text.indexOf("\\n", start); if (i < 0) break; JSON.parse(text.slice(start, i)); start = i + 1; n++ }
+const { openSync, readSync } = require("node:fs")
+const fd = openSync(process.argv[1], "r")
+const buf = Buffer.alloc(1 << 20)
+let carry = "", n = 0, got
+while ((got = readSync(fd, buf, 0, buf.length, null)) > 0) {
+  const text = carry + buf.toString("utf8", 0, got)
+  let start = 0
+  for (;;) { const i = text.indexOf("\\n", start); if (i < 0) break; JSON.parse(text.slice(start, i)); start = i + 1; n++ }
+  carry = text.slice(start)
+}
 if (n === 0) process.exit(1)
 `
+
+/** Writes the bench logs only (for a look at them): `node scripts/bench/40-history.mjs <dir> <n>`. */
+export const writeLog = async (path, n) => writeLines(path, await generate(n))
 
 export const run = async () => {
   const t0 = Date.now()
@@ -60,7 +86,7 @@ export const run = async () => {
     writeFileSync(join(dir, "meta.json"), JSON.stringify({ mission_id: "01KB1G00000000000000000000", mission_type: "software-dev" }))
     writeFileSync(join(dir, "tasks", "WP01-bench.md"), "---\nwork_package_id: WP01\nsubtasks: []\n---\n")
     const log = join(dir, "status.events.jsonl")
-    writeFileSync(log, lines.slice(0, n).join("\n") + "\n")
+    writeLines(log, lines.slice(0, n))
     const checkpoints = join(repo, ".git", "kittyctx")
     const show = [CLI, "status", "show", "--mission", SLUG, "--json"]
     const rounds = n >= 1_000_000 ? 3 : 5

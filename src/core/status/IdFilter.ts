@@ -5,6 +5,7 @@
  * the log; a "perhaps" sends the reader back to the full fold (docs/status-model.md §7.7). Pure.
  */
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 const BITS_PER_ID = 10
 const HASHES = 7
 const FIRST_CAPACITY = 1024
@@ -123,8 +124,15 @@ export class IdFilter {
       const words = view.getUint32(at + 8, true)
       at += 12
       if (words === 0 || at + words * 4 > bytes.length) return null
-      const bits = new Uint32Array(words)
-      for (let i = 0; i < words; i++, at += 4) bits[i] = view.getUint32(at, true)
+      let bits: Uint32Array
+      if (LITTLE_ENDIAN) {
+        // an aligned copy of the words, read as they lie
+        bits = new Uint32Array(bytes.slice(at, at + words * 4).buffer)
+        at += words * 4
+      } else {
+        bits = new Uint32Array(words)
+        for (let i = 0; i < words; i++, at += 4) bits[i] = view.getUint32(at, true)
+      }
       layers.push({ capacity, count, bits })
     }
     return layers.length === 0 || at !== bytes.length ? null : new IdFilter(layers)

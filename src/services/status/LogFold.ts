@@ -30,7 +30,9 @@ import type { StatusTarget } from "./StatusReader.js"
 
 /** The checkpoint hashes the log in blocks of this size, so an append re-hashes only the last block. */
 export const BLOCK_BYTES = 1024 * 1024
-const CHECKPOINT_VERSION = 1
+const CHECKPOINT_VERSION = 2
+/** The bytes before the offset that a reader re-hashes when the log looks unchanged. */
+const TAIL_BYTES = 4096
 /** A checkpoint larger than this is not read (it is a cache: the full fold is the answer then). */
 const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
 
@@ -48,6 +50,8 @@ interface CheckpointHeader {
   readonly blockBytes: number
   /** sha256 of each block of `[0, offset)` (the last one partial). */
   readonly blocks: ReadonlyArray<string>
+  /** sha256 of the last `TAIL_BYTES` before `offset` (what a reader checks when the file is unchanged). */
+  readonly tail: string
   readonly fold: SavedFold
 }
 
@@ -61,7 +65,23 @@ class BlockHasher {
     this.blocks = [...blocks]
   }
 
+  #recent: Uint8Array = new Uint8Array(0)
+
+  /** Keeps the last `TAIL_BYTES` seen (for the tail hash) without hashing them into a block. */
+  remember(bytes: Uint8Array): void {
+    const joined = new Uint8Array(this.#recent.length + bytes.length)
+    joined.set(this.#recent, 0)
+    joined.set(bytes, this.#recent.length)
+    this.#recent = joined.subarray(Math.max(0, joined.length - TAIL_BYTES))
+  }
+
+  /** sha256 of the last `TAIL_BYTES` fed. */
+  tail(): string {
+    return sha256(this.#recent)
+  }
+
   update(bytes: Uint8Array): void {
+    this.remember(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))
     let at = 0
     while (at < bytes.length) {
       const n = Math.min(this.blockBytes - this.#filled, bytes.length - at)
@@ -147,26 +167,36 @@ const sameBlocks = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.len
 
 const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / block) * block)
 
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
 /**
  * The checkpoint, when it still describes the log: the same file unchanged since it was saved (identity,
- * change time, size) with the same last block, or a log whose first `offset` bytes hash to the recorded
- * blocks (the log was replaced by a rename, or appended to by another writer). Also returns the hasher
- * positioned at `offset` (writers continue hashing from there).
+ * change time, size) with the same last bytes, or a log whose first `offset` bytes hash to the recorded
+ * blocks (the log was replaced by a rename, or appended to by another writer). With `hash`, also returns
+ * the hasher positioned at `offset` (writers continue hashing from there; they re-hash the last block).
  */
-const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignature) =>
+const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignature, hash: boolean) =>
   Effect.gen(function*() {
     const loaded = yield* loadCheckpoint(fs, t)
     if (loaded === null) return null
     const { header, ids } = loaded
     if (sig.size < header.offset || !(header.blockBytes > 0)) return null
-    const start = lastBlockStart(header.offset, header.blockBytes)
-    const last = yield* readRange(fs, logPathOf(t), { noFollow: true, from: start, to: header.offset })
-    if (last === null || last.bytes.length !== header.offset - start) return null
-    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes))
-    hasher.update(last.bytes)
-    if (!sameBlocks(hasher.digests(), header.blocks)) return null
     const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
       sig.size === header.size
+    if (unchanged && !hash) {
+      const from = Math.max(0, header.offset - TAIL_BYTES)
+      const tail = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
+      if (tail === null || tail.bytes.length !== header.offset - from || sha256(tail.bytes) !== header.tail) return null
+      return { header, ids, hasher: null, source: "checkpoint" as const }
+    }
+    const start = lastBlockStart(header.offset, header.blockBytes)
+    const from = Math.min(start, Math.max(0, header.offset - TAIL_BYTES))
+    const last = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
+    if (last === null || last.bytes.length !== header.offset - from) return null
+    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes))
+    hasher.remember(last.bytes.subarray(0, start - from))
+    hasher.update(last.bytes.subarray(start - from))
+    if (!sameBlocks(hasher.digests(), header.blocks)) return null
     if (!unchanged && !(yield* prefixMatches(fs, t, header))) return null
     return { header, ids, hasher, source: unchanged ? "checkpoint" as const : "checkpoint-rehashed" as const }
   }).pipe(Effect.catchAllDefect(() => Effect.succeed(null)))
@@ -291,7 +321,7 @@ export const foldLog = (
         tailFolded: false
       }
     }
-    const cp = before.isSymlink ? null : yield* usableCheckpoint(fs, t, before)
+    const cp = before.isSymlink ? null : yield* usableCheckpoint(fs, t, before, options.hash)
     const fold = cp === null ? IncrementalFold.empty() : IncrementalFold.resume(cp.header.fold, cp.ids)
     const lines = cp === null ? new LogLines() : new LogLines(cp.header.offset, cp.header.line)
     const hasher = options.hash ? (cp?.hasher ?? new BlockHasher(options.blockBytes ?? BLOCK_BYTES)) : null
@@ -348,6 +378,7 @@ export const saveCheckpoint = (
       line: state.lines.line,
       blockBytes: state.hasher.blockBytes,
       blocks: state.hasher.digests(),
+      tail: state.hasher.tail(),
       fold: saved.fold
     }
     const head = new TextEncoder().encode(JSON.stringify(header) + "\n")
