@@ -126,8 +126,8 @@ export class IdFilter {
       if (words === 0 || at + words * 4 > bytes.length) return null
       let bits: Uint32Array
       if (LITTLE_ENDIAN) {
-        // an aligned copy of the words, read as they lie
-        bits = new Uint32Array(bytes.slice(at, at + words * 4).buffer)
+        // an aligned copy of the words, read as they lie (Uint8Array#slice: a Buffer's slice would not copy)
+        bits = new Uint32Array(Uint8Array.prototype.slice.call(bytes, at, at + words * 4).buffer)
         at += words * 4
       } else {
         bits = new Uint32Array(words)

@@ -15,6 +15,10 @@ import * as RepoWrite from "../../../src/services/ports/RepoWrite.js"
 import { foldLog, saveCheckpoint, snapshotOfFold } from "../../../src/services/status/LogFold.js"
 import type { FoldSource } from "../../../src/services/status/LogFold.js"
 import type { StatusTarget } from "../../../src/services/status/StatusReader.js"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Processes from "../../../src/services/ports/Processes.js"
 import { corpusMissions } from "../../support/corpus.js"
 
 const ROOT = "/mem/repo"
@@ -178,6 +182,45 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
 
   it("the runs above went through every way of reaching a fold", () => {
     assert.deepStrictEqual([...seenSources].sort(), ["checkpoint", "checkpoint-rehashed", "full", "full-sorted"])
+  })
+
+  it("live layers: the checkpoint a writer saves is the one a reader uses", () => {
+    const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "kittyctx-cp-")))
+    const dir = path.join(base, "kitty-specs", "m-01KTEST00")
+    fs.mkdirSync(dir, { recursive: true })
+    fs.mkdirSync(path.join(base, ".git"))
+    const log = path.join(dir, "status.events.jsonl")
+    // more than one read and one block: a few MB of rows
+    const lines = sortLines(POOL).slice(0, 400)
+    let text = ""
+    for (let lap = 0; text.length < 3 * 1024 * 1024; lap++) text += lines.map((l) => l.replace(/"event_id": "[^"]*"/, `"event_id": "01KX${String(lap).padStart(6, "0")}${keyOf(l).event_id.slice(-16)}"`).replace(/"at": "(\d{4})/, `"at": "${3000 + lap}`) + "\n").join("")
+    fs.writeFileSync(log, text)
+    const live: StatusTarget = {
+      ...target,
+      statusDir: dir,
+      tasksDir: path.join(dir, "tasks"),
+      scope: { roots: [base] },
+      workspaceRoot: base,
+      gitCommonDir: path.join(base, ".git")
+    }
+    const program = Effect.gen(function*() {
+      const rfs = yield* RepoFs.RepoFs
+      const write = yield* RepoWrite.RepoWrite
+      const expected = snapshotBytes(snapshotOf(Either.getOrThrow(readEventStream(text)), live.identity))
+      const cold = yield* foldLog(rfs, live, { hash: true, tail: "leave" })
+      assert.include(["full", "full-sorted"], cold.source)
+      yield* saveCheckpoint(write, live, { fold: cold.fold, lines: cold.lines, hasher: cold.hasher! }, cold.signature!)
+      const warm = yield* foldLog(rfs, live, { hash: false, tail: "fold" })
+      assert.strictEqual(warm.source, "checkpoint")
+      assert.strictEqual(snapshotBytes(snapshotOfFold(warm.fold, live)), expected)
+      const writer = yield* foldLog(rfs, live, { hash: true, tail: "leave" })
+      assert.strictEqual(writer.source, "checkpoint", "a writer re-hashes the last block and goes on from the checkpoint")
+    })
+    try {
+      Effect.runSync(Effect.provide(program, Layer.mergeAll(RepoFs.layer, RepoWrite.layer.pipe(Layer.provide(Processes.layer)))))
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true })
+    }
   })
 
   it("the checkpoint is used when it holds, re-verified after a rename, dropped after a rewrite", () => {
