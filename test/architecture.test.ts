@@ -1,9 +1,10 @@
 /**
- * Static checks over src/ (execution-context spec §16.7, R-NAME-1, R-ROOT-5, R-ARCH-1, STYLE.md
+ * Static checks over src/ (docs/execution-context.md §16.7, R-NAME-1, R-ROOT-5, R-ARCH-1, STYLE.md
  * layout): one definition of each resolver building block, the naming literals only in the grammar
  * module, the event log only through the status facade, a pure core, downward imports, and git
  * spawned only by the Git service. Each check is a pure function over source texts (parsed with the
  * TypeScript compiler), and each is shown to fail on a synthetic violation.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"

@@ -2,7 +2,7 @@
  * git's own files, read directly (docs/execution-context.md §5.1): the one `.git` walk-up, the one
  * pointer parser (`.git` file → gitdir → `commondir`), the one reader of a checkout's `HEAD`, and the
  * git-operation detector (docs/status-model.md §9.3). All over `RepoFs`, so they run on real trees and on
- * memory ones; none of them spawns git.
+ * memory ones; none of them spawns git. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect, Option } from "effect"
 import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"

@@ -5,7 +5,7 @@
  * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
  * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
  * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
- * `core/surfaces/ImplementRules`; this module orchestrates them.
+ * `core/surfaces/ImplementRules`; this module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"

@@ -1,8 +1,9 @@
 /**
- * `mission record-analysis` and analysis-report freshness (surfaces spec §1.4-§1.6): the dirty-tree
+ * `mission record-analysis` and analysis-report freshness (docs/surfaces.md §1.4-§1.6): the dirty-tree
  * preflight with coordination-residue classification and placement divergence, `--adopt`, the report
  * write and its commit on the placement ref, and `checkAnalysisFreshness`, the implement gate's check.
  * Every path comes from the resolved context; every commit goes through `commitPaths`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
 import { createHash } from "node:crypto"

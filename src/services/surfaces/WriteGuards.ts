@@ -2,7 +2,7 @@
  * The checks every write surface makes before it writes, one module each job (docs/surfaces.md §0.3,
  * §1.6, §3.1): the commit-target check (the checkout's HEAD is the target ref, and the ref is not
  * protected unless the operator allows it), the git-operation refusal, and the placement divergence of
- * the primary checkout's dirty mission files.
+ * the primary checkout's dirty mission files. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
