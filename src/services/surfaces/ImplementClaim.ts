@@ -47,7 +47,8 @@ import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
 import type { PlanningMode } from "./PlanningCommit.js"
 import { checkAnalysisFreshness } from "./RecordAnalysis.js"
 import { emitTransition } from "./StatusWrites.js"
-import { checkCommitTarget, refuseDuringGitOp } from "./WriteGuards.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
+import { checkCommitTarget } from "./WriteGuards.js"
 
 /** One claim: the WP, who claims it, and from which shell. */
 export interface ClaimRequest {
@@ -260,7 +261,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
         const dest = ctx.branch_ref.destination_ref
         const coordRoot = ctx.workspace.coord_worktree
         if (dest.kind === "coordination" && coordRoot !== null) yield* checkCommitTarget(coordRoot, dest)
-        yield* refuseDuringGitOp([planning.checkout, primary], "implement")
+        yield* refuseDuringGitOp([planning.checkout, primary], "finish or abort it, then re-run implement")
 
         // 8 (checks). the transition itself, decided on the current log
         const identity = yield* Effect.flatMap(Processes, (p) => p.identity(shellPid))

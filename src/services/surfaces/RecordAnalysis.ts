@@ -37,7 +37,8 @@ import { resolve, resolveForWrite } from "../context/ResolveContext.js"
 import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements, ResolveRequirements } from "../context/ResolveContext.js"
 import { commitPaths, dirtyEntries } from "./CommitPath.js"
 import { makeUndoJournal } from "./UndoJournal.js"
-import { checkCommitTarget, dirtyRefusal, divergenceRefusal, primaryDivergence, refuseDuringGitOp } from "./WriteGuards.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
+import { checkCommitTarget, dirtyRefusal, divergenceRefusal, primaryDivergence } from "./WriteGuards.js"
 
 const readBytes = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readBytes(path))
 
@@ -134,7 +135,7 @@ export const preflight = (
     const ctx = resolution.context
     const primary = ctx.workspace.primary_root
     const checkout = placementCheckoutOf(ctx)
-    yield* refuseDuringGitOp([checkout, primary], "record-analysis")
+    yield* refuseDuringGitOp([checkout, primary], "finish or abort it, then re-run record-analysis")
     const placementDirty = (yield* dirtyEntries(checkout)).flatMap(entryPaths)
     if (placementDirty.length > 0) {
       return yield* dirtyRefusal(checkout, placementDirty, "record analysis report", "record-analysis")
