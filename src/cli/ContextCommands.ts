@@ -7,7 +7,7 @@ import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/Exe
 import { resolvePath } from "../core/repo/Paths.js"
 import { classifyCheckout, resolve, resolveContext, resolveForWrite, resolveStatusSurface } from "../services/context/ResolveContext.js"
 import { request, resolveProgram, table } from "./ContextPrograms.js"
-import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
+import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 const action = Options.text("action").pipe(
@@ -88,7 +88,7 @@ const classifyCommand = Command.make("classify", { cwd: cwdOption, json }, (o) =
   handle(
     o.json,
     Effect.gen(function*() {
-      const base = yield* Cwd
+      const base = yield* currentDirectory
       const checkout = yield* classifyCheckout(Option.match(o.cwd, { onNone: () => base, onSome: (d) => resolvePath(base, d) }))
       yield* o.json
         ? printJson({ ok: true, checkout })

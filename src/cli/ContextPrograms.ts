@@ -7,7 +7,7 @@ import { contextToJson } from "../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../core/context/ExecutionContext.js"
 import { resolvePath } from "../core/repo/Paths.js"
 import { resolve } from "../services/context/ResolveContext.js"
-import { Cwd } from "./Invocation.js"
+import { currentDirectory } from "./Invocation.js"
 import { handle, printJson } from "./Output.js"
 
 /** The options every context command takes. */
@@ -19,7 +19,7 @@ export interface ContextOptions {
 }
 
 export const request = (o: ContextOptions) =>
-  Effect.map(Cwd, (cwd) => ({
+  Effect.map(currentDirectory, (cwd) => ({
     cwd: Option.match(o.cwd, { onNone: () => cwd, onSome: (d) => resolvePath(cwd, d) }),
     mission: Option.getOrUndefined(o.mission),
     action: o.action,

@@ -4,7 +4,7 @@
  */
 import { Options } from "@effect/cli"
 
-export { Cwd, missionRequest } from "./Invocation.js"
+export { currentDirectory, Cwd, missionRequest } from "./Invocation.js"
 
 /** `--mission <handle>` (alias `--feature`). */
 export const missionOption = Options.text("mission").pipe(

@@ -5,30 +5,14 @@
  * never load the command-line parser; everything else loads the full command tree on demand.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Layer } from "effect"
 import { fastProgram } from "./FastPath.js"
 import { Cwd } from "./Invocation.js"
-import { CliExit, DEFECT_EXIT } from "./Output.js"
+import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
 import { VERSION } from "./Version.js"
 
-/** A usage error of the full parser (exit 2). */
-class UsageExit {
-  readonly _tag = "UsageExit"
-}
-
-const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
-  if (Exit.isSuccess(exit)) return 0
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "Some") {
-    const e = failure.value
-    if (e instanceof CliExit) return e.code
-    if (e instanceof UsageExit) return 2
-  }
-  return DEFECT_EXIT
-}
-
-/** The current directory; a deleted one is reported plainly instead of as a stack trace. */
-const currentDirectory = (): string | null => {
+/** The current directory, or null when it was deleted. */
+const processDirectory = (): string | null => {
   try {
     return process.cwd()
   } catch {
@@ -40,45 +24,27 @@ const reportDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(
     Effect.tapErrorCause((cause) => {
       const failure = Cause.failureOption(cause)
-      if (failure._tag === "Some" && (failure.value instanceof CliExit || failure.value instanceof UsageExit)) {
-        return Effect.void
-      }
+      if (failure._tag === "Some" && (failure.value instanceof CliExit || isUsageError(failure.value))) return Effect.void
       return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
     })
   )
 
 /** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */
-const fullCli = (cwd: string) =>
-  Effect.gen(function*() {
-    const [{ run }, { ValidationError }, NodeContext, { MainLayer }] = yield* Effect.promise(() =>
-      Promise.all([
-        import("./Cli.js"),
-        import("@effect/cli"),
-        import("@effect/platform-node/NodeContext"),
-        import("../services/MainLayer.js")
-      ])
-    )
-    return yield* run(process.argv).pipe(
-      Effect.catchIf(ValidationError.isValidationError, () => Effect.fail(new UsageExit())),
-      Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
-    )
-  })
+const fullCli = Effect.gen(function*() {
+  const [{ run }, NodeContext, { MainLayer }] = yield* Effect.promise(() =>
+    Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext"), import("../services/MainLayer.js")])
+  )
+  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer)))
+})
 
-const main = (): Effect.Effect<void, unknown> => {
+const main = (): Effect.Effect<void, unknown, Cwd> => {
   const argv = process.argv.slice(2)
   if (argv.length === 1 && argv[0] === "--version") return Console.log(VERSION)
-  const cwd = currentDirectory()
-  if (cwd === null) {
-    return Effect.zipRight(
-      Console.error("error[CWD_UNAVAILABLE]: the current directory no longer exists; cd into a repository and retry"),
-      Effect.fail(new CliExit({ code: 1 }))
-    )
-  }
-  const fast = fastProgram(argv)
-  return reportDefects(fast !== null ? Effect.provideService(fast, Cwd, cwd) : fullCli(cwd))
+  return reportDefects(fastProgram(argv) ?? fullCli)
 }
 
-NodeRuntime.runMain(main(), {
+// a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
+NodeRuntime.runMain(Effect.provideService(main(), Cwd, processDirectory()), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   // Set the code and let the process end by itself: a process.exit on a non-zero code would drop

@@ -5,12 +5,13 @@
  * `started` stays false and the launcher loads the full command tree instead.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit } from "effect"
+import { Cause, Console, Effect } from "effect"
 import { fastProgram } from "./FastPath.js"
 import { Cwd } from "./Invocation.js"
-import { CliExit, DEFECT_EXIT } from "./Output.js"
+import { CliExit, exitCodeOf } from "./Output.js"
 
-const currentDirectory = (): string | null => {
+/** The current directory, or null when it was deleted (the command then reports CWD_UNAVAILABLE). */
+const processDirectory = (): string | null => {
   try {
     return process.cwd()
   } catch {
@@ -18,15 +19,14 @@ const currentDirectory = (): string | null => {
   }
 }
 
-const cwd = currentDirectory()
-const program = cwd === null ? null : fastProgram(process.argv.slice(2))
+const program = fastProgram(process.argv.slice(2))
 
 /** True when this bundle runs the command (the launcher must not load the full one). */
 export const started = program !== null
 
-if (program !== null && cwd !== null) {
+if (program !== null) {
   NodeRuntime.runMain(
-    Effect.provideService(program, Cwd, cwd).pipe(
+    Effect.provideService(program, Cwd, processDirectory()).pipe(
       Effect.tapErrorCause((cause) => {
         const failure = Cause.failureOption(cause)
         return failure._tag === "Some" && failure.value instanceof CliExit
@@ -38,12 +38,7 @@ if (program !== null && cwd !== null) {
       disableErrorReporting: true,
       disablePrettyLogger: true,
       teardown: (exit, onExit) => {
-        const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : null
-        process.exitCode = Exit.isSuccess(exit)
-          ? 0
-          : failure?._tag === "Some" && failure.value instanceof CliExit
-          ? failure.value.code
-          : DEFECT_EXIT
+        process.exitCode = exitCodeOf(exit)
         onExit(0)
       }
     }

@@ -1,8 +1,9 @@
 /**
  * Rows of `status.events.jsonl`: classification (transition, annotation, envelope) and strict
- * decoding (status-model spec §3). The Schemas below are the definition of a valid row; a hand-written
+ * decoding (docs/status-model.md §3). The Schemas below are the definition of a valid row; a hand-written
  * check that accepts exactly the same rows runs first on the hot path, and the Schema runs only to
  * explain a rejected row (a property test keeps the two in agreement).
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
@@ -479,7 +480,8 @@ export const parseLine = (text: string, line: number): Either.Either<EventRow, R
   } catch (e) {
     return Either.left({ line, message: `Invalid JSON on line ${line}: ${(e as Error).message}` })
   }
-  if (nestsDeeperThan(text, MAX_ROW_DEPTH)) {
+  // a text shorter than twice the limit cannot nest deeper than it: most rows skip the walk
+  if (text.length > 2 * MAX_ROW_DEPTH && nestsDeeperThan(value, MAX_ROW_DEPTH)) {
     return Either.left({
       line,
       message: `Invalid event structure on line ${line}: nested more than ${MAX_ROW_DEPTH} levels deep`

@@ -81,6 +81,11 @@ export class RepoWrite extends Context.Tag("kittyctx/RepoWrite")<RepoWrite, {
   readonly makeDirectory: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
   /** Removes a file, or a directory with everything below it; absent is fine. */
   readonly remove: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
+  /**
+   * Checks, without writing, that every path could be written: its real parent inside the scope and
+   * no link or non-regular file at the path. Lets a surface refuse before its first write.
+   */
+  readonly check: (scope: WriteScope, paths: ReadonlyArray<string>) => Effect.Effect<void, IoError>
 }>() {}
 
 /** The temp-file name of an atomic write: `.<name>.<pid>.<hex>.tmp`, beside the target. */
@@ -250,10 +255,22 @@ const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, 
   const { created, dir, fd, st } = openForChange(scope, path, "append", nodeFs.constants.O_APPEND, mode)
   try {
     const offset = Number(st.size)
-    // one write(2) of the whole line; a short write (a full disk) continues where it stopped
+    // one write(2) of the whole line; a short write continues where it stopped
     let done = 0
-    while (done < bytes.length) done += nodeFs.writeSync(fd, bytes, done, bytes.length - done)
-    nodeFs.fsyncSync(fd)
+    try {
+      while (done < bytes.length) done += nodeFs.writeSync(fd, bytes, done, bytes.length - done)
+      nodeFs.fsyncSync(fd)
+    } catch (e) {
+      // a full disk after part of the line: take back the bytes this call wrote, so no torn line stays
+      if (done > 0) {
+        try {
+          nodeFs.ftruncateSync(fd, offset)
+        } catch {
+          // the next append finds the torn line and removes it
+        }
+      }
+      throw e
+    }
     const after = signatureOf(nodeFs.fstatSync(fd, { bigint: true }))
     if (created) fsyncDir(dir)
     return { offset: Math.max(offset, after.size - bytes.length), after }
@@ -291,6 +308,13 @@ const makeDirectorySync = (scope: WriteScope, path: string): void => {
   }
 }
 
+const checkSync = (scope: WriteScope, path: string): void => {
+  const dir = containedParent(scope, path, "write")
+  const current = nodeFs.lstatSync(joinPath(dir, basenamePath(path)), { throwIfNoEntry: false })
+  if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
+  if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
+}
+
 const removeSync = (scope: WriteScope, path: string): void => {
   const dir = containedParent(scope, path, "remove")
   nodeFs.rmSync(joinPath(dir, basenamePath(path)), { recursive: true, force: true })
@@ -320,7 +344,8 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
       append: (scope, path, data, options) => attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644)),
       truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
       makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
-      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path))
+      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
+      check: (scope, paths) => Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, p)), { discard: true })
     })
   })
 )
@@ -422,7 +447,15 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoWrite> => {
         run(path, "remove", () => {
           const dir = parentIn(scope, path, "remove")
           mem.removeTree(joinPath(dir, basenamePath(path)))
-        })
+        }),
+      check: (scope, paths) =>
+        Effect.forEach(paths, (path) =>
+          run(path, "write", () => {
+            const dir = parentIn(scope, path, "write")
+            const current = mem.nodes.get(joinPath(dir, basenamePath(path)))
+            if (current?._tag === "Symlink") throw IoErrors.symlinkRefused(path)
+            if (current !== undefined && current._tag !== "File") throw IoErrors.notRegular(path, "directory or special file")
+          }), { discard: true })
     })
   )
 }

@@ -8,7 +8,7 @@ import type { FoldView, IncrementalFold } from "../../core/status/IncrementalFol
 import type { Lane } from "../../core/status/Lane.js"
 import { derivedDir } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
-import { GitErrors, IoErrors } from "../../core/repo/RepoError.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
 import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
 import { snapshotBytes } from "../../core/status/Snapshot.js"
@@ -19,7 +19,7 @@ import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import { gitOperationInProgress } from "../ports/GitFiles.js"
+import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
 import { readRange, RepoFs } from "../ports/RepoFs.js"
 import type { FileSignature } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
@@ -161,21 +161,30 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           Effect.catchAll(() => Effect.void)
         )
 
+    /**
+     * Every file a status write may touch (the log, status.json, the derived views), checked before the
+     * first byte is written: a link, a FIFO or a location outside the repository refuses the whole write.
+     */
+    const checkTargets = (t: StatusTarget) =>
+      repoWrite.check(t.scope, [
+        logPath(t),
+        snapshotPath(t),
+        ...DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+      ])
+
     /** Under the lock: folds the log, writes the snapshot and the checkpoint. */
     const materializeLocked = (t: StatusTarget) =>
       Effect.gen(function*() {
+        yield* checkTargets(t)
         const lf = yield* foldLog(repoFs, t, { hash: true, tail: "fold" })
         yield* keepCheckpoint(t, lf, lf.signature)
         return yield* writeSnapshot(t, lf.fold)
       })
 
-    const refuseDuringGitOp = (t: StatusTarget) =>
-      Effect.flatMap(gitOp(t), (marker) =>
-        marker === null
-          ? Effect.void
-          : Effect.fail(
-            GitErrors.operationInProgress(t.statusDir, marker, "status.json is not rewritten until it finishes (or pass --force)")
-          ))
+    const refuseWhileRewriting = (t: StatusTarget) =>
+      refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(
+        Effect.provideService(RepoFs, repoFs)
+      )
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
@@ -226,17 +235,6 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return roster.right
       })
 
-    /** `status.json` must be a file we can replace (or absent) before anything is appended (a FIFO never blocks an emit). */
-    const checkSnapshotWritable = (t: StatusTarget) =>
-      Effect.gen(function*() {
-        const path = snapshotPath(t)
-        const sig = yield* repoFs.signature(path)
-        if (sig === null) return
-        if (sig.isSymlink) return yield* IoErrors.symlinkRefused(path)
-        const kind = yield* repoFs.kind(path)
-        if (kind !== "File") return yield* IoErrors.notRegular(path, kind === "Directory" ? "directory" : "FIFO or special file")
-      })
-
     /**
      * Completes or removes an unterminated last line under the lock: whole rows someone wrote without
      * their newline get it (an append, never a rewrite); a torn line an interrupted append left (it does not
@@ -282,14 +280,17 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       t: StatusTarget,
       build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
     ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
-      withLock(
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           const repaired = yield* repairTail(t, yield* foldLog(repoFs, t, { hash: true, tail: "leave" }))
           let lf = repaired.lf
           const row = yield* build(lf.fold.view())
           if (row === null) return null
-          yield* checkSnapshotWritable(t)
+          // again under the lock, before the append: status.json must be replaceable, so an emit never
+          // appends and then fails (or blocks) writing it
+          yield* checkTargets(t)
           const path = logPath(t)
           const line = new TextEncoder().encode(encodeLine(row) + "\n")
           const out = yield* repoWrite.append(t.scope, path, line)
@@ -305,10 +306,11 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)
           return { row, fold: lf.fold, warnings: repaired.warnings }
         })
-      )
+      ))
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
-      withLock(
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           let noop: { readonly from: Lane; readonly to: Lane } | null = null
@@ -352,13 +354,16 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           )
           return { event: appended.row, from: d.from, to: d.to, statusEventsPath: logPath(t), warnings }
         })
-      )
+      ))
 
     return MissionStatus.of({
       transition,
       appendRow,
       materialize: (t, options) =>
-        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
+        Effect.zipRight(
+          checkTargets(t),
+          withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseWhileRewriting(t), materializeLocked(t)))
+        ),
       materializeIfStale,
       withLock
     })
