@@ -4,8 +4,9 @@
  * `str.splitlines()` boundaries, each line stripped, numbered from 1 counting blank lines. Memory stays
  * bounded by the chunk and the longest line, so a log of any size can be read. Pure.
  */
+import { Either } from "effect"
 import { stripPy } from "../python/PyJson.js"
-import { utf8FaultOf } from "../repo/Text.js"
+import { decodeUtf8, utf8FaultOf } from "../repo/Text.js"
 
 /** A line that is not UTF-8: its number and the absolute offset of the first bad byte. */
 export interface LineFault {
@@ -17,7 +18,6 @@ export interface LineFault {
 /** Visits one stripped, non-blank line; returns false to stop. */
 export type LineVisitor = (line: number, text: string) => boolean
 
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 // splitlines() boundaries other than "\n" ("\r\n" is one boundary)
 const RARE_BREAK = /[\r\v\f\x1c-\x1e\x85\u2028\u2029]/
 const RARE_BREAKS = /[\r\v\f\x1c-\x1e\x85\u2028\u2029]/g
@@ -96,12 +96,9 @@ export class LogLines {
 
   /** Decodes and visits a run of whole lines (`terminated`: it ends with "\n"). */
   #region(bytes: Uint8Array, visit: LineVisitor, terminated: boolean): LineFault | null {
-    let text: string
-    try {
-      text = strict.decode(bytes)
-    } catch {
-      return this.#faulty(bytes, visit)
-    }
+    const decoded = decodeUtf8(bytes)
+    if (Either.isLeft(decoded)) return this.#faulty(bytes, visit)
+    const text = decoded.right
     const rare = RARE_BREAK.test(text)
     let start = 0
     while (start < text.length && !this.#stopped) {

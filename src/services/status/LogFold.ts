@@ -10,6 +10,7 @@ import { createHash } from "node:crypto"
 import type { Hash } from "node:crypto"
 import type { IoError } from "../../core/repo/RepoError.js"
 import { IoErrors } from "../../core/repo/RepoError.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
 import { parseLine } from "../../core/status/EventRow.js"
 import type { AnnotationRow, EnvelopeRow, EventRow, EventStream, RowError, TransitionRow } from "../../core/status/EventRow.js"
 import { IdFilter } from "../../core/status/IdFilter.js"
@@ -136,7 +137,6 @@ const rowError = (t: StatusTarget, e: LogRowError): StatusError =>
 const failureOf = (t: StatusTarget, f: ScanFailure): StatusError | IoError =>
   f._tag === "Row" ? rowError(t, f.error) : IoErrors.notUtf8(logPathOf(t), f.fault.line, f.fault.byteOffset)
 
-const decoder = new TextDecoder()
 
 /** Reads a checkpoint; any problem (absent, unreadable, another version, another log) is "no checkpoint". */
 const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
@@ -145,7 +145,9 @@ const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
       if (bytes === null) return null
       const nl = bytes.indexOf(0x0a)
       if (nl < 0) return null
-      const header = JSON.parse(decoder.decode(bytes.subarray(0, nl))) as CheckpointHeader
+      const text = decodeUtf8(bytes.subarray(0, nl))
+      if (Either.isLeft(text)) return null
+      const header = JSON.parse(text.right) as CheckpointHeader
       const ids = IdFilter.fromBytes(bytes.subarray(nl + 1))
       if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || ids === null) return null
       return { header, ids }

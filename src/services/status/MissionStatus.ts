@@ -8,6 +8,7 @@ import type { FoldView, IncrementalFold } from "../../core/status/IncrementalFol
 import type { Lane } from "../../core/status/Lane.js"
 import { derivedDir } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
 import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
@@ -250,7 +251,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           return { lf: yield* foldLog(repoFs, t, { hash: true, tail: "leave" }), warnings: [] }
         }
         yield* repoWrite.truncate(t.scope, path, lf.lines.offset)
-        const text = new TextDecoder().decode(pending)
+        const text = Either.getOrElse(decodeUtf8(pending), () => "(bytes that are not UTF-8)")
         const shown = text.length > 200 ? `${text.slice(0, 200)}...` : text
         return {
           lf: yield* foldLog(repoFs, t, { hash: true, tail: "leave" }),
