@@ -472,8 +472,11 @@ class TransitionRecord implements TransitionRow {
  */
 export const MAX_ROW_DEPTH = 256
 
-/** Parses one stripped, non-blank line (§3.1 step 1), refusing rows nested beyond `MAX_ROW_DEPTH`. */
-export const parseLine = (text: string, line: number): Either.Either<EventRow, RowError> => {
+/**
+ * The JSON value of one line, or why it is none: a parse error, or nesting beyond `MAX_ROW_DEPTH`.
+ * Every reader of raw log lines (the strict reader, validate's lenient pass) parses through here.
+ */
+export const parseRowJson = (text: string, line: number): Either.Either<unknown, RowError> => {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -487,8 +490,12 @@ export const parseLine = (text: string, line: number): Either.Either<EventRow, R
       message: `Invalid event structure on line ${line}: nested more than ${MAX_ROW_DEPTH} levels deep`
     })
   }
-  return classifyRow(value, line, text)
+  return Either.right(value)
 }
+
+/** Parses one stripped, non-blank line (§3.1 step 1), refusing rows nested beyond `MAX_ROW_DEPTH`. */
+export const parseLine = (text: string, line: number): Either.Either<EventRow, RowError> =>
+  Either.flatMap(parseRowJson(text, line), (value) => classifyRow(value, line, text))
 
 /** The strict reader (§3): every line classified; one bad line fails the whole read. */
 export const readEventStream = (text: string): Either.Either<EventStream, RowError> => {
