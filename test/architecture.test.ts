@@ -165,7 +165,13 @@ const SINGLE_DEFINITIONS: Readonly<Record<string, string>> = {
   resolveHandleIn: "src/core/context/MissionHandle.ts",
   deriveIdentity: "src/core/context/ExecutionContext.ts",
   placementFor: "src/core/context/ExecutionContext.ts",
-  decodeMissionMeta: "src/core/context/MissionMeta.ts"
+  decodeMissionMeta: "src/core/context/MissionMeta.ts",
+  // docs/surfaces.md §0.5: one health probe, one kill path, one port picker, one stop, one spawner
+  fetchHealth: "src/services/background/Health.ts",
+  terminate: "src/services/background/Terminate.ts",
+  pickFreePort: "src/services/background/PortPicker.ts",
+  stopInstance: "src/services/background/StopInstance.ts",
+  spawnNow: "src/services/ports/Spawner.ts"
 }
 
 /** §16.7: exactly one definition of each building block, in its module. */
@@ -259,12 +265,17 @@ const checkImportDirection = (sources: Sources): Array<string> =>
   })
 
 const GIT_MODULE = "src/services/ports/Git.ts"
+/** The one module that starts kittyctx's own detached processes (docs/surfaces.md §7.5, §8.3). */
+const SPAWNER_MODULE = "src/services/ports/Spawner.ts"
 
-/** Only the Git service spawns git: no child_process anywhere, platform Command and `Command.make("git"` only there. */
+/**
+ * Only the Git service spawns git: child_process only in the Spawner (which starts kittyctx itself),
+ * platform Command and `Command.make("git"` only in Git.ts.
+ */
 const checkGitSpawning = (sources: Sources): Array<string> =>
   factsAll(sources).flatMap(([file, f]) => [
     ...f.imports
-      .filter((i) => i.text === "child_process" || i.text === "node:child_process")
+      .filter((i) => file !== SPAWNER_MODULE && (i.text === "child_process" || i.text === "node:child_process"))
       .map((i) => `child_process ${show(i)}`),
     ...(file === GIT_MODULE
       ? []
@@ -350,7 +361,12 @@ describe("each static check can fail", () => {
     "src/services/ports/GitFiles.ts": "export const parseGitPointer = () => 1\n",
     "src/services/context/RootLocator.ts": "export function discoverPrimaryRoot() {}\n",
     "src/services/context/ResolveContext.ts": "export const resolveContext = () => 1\n",
-    "src/services/ports/Git.ts": "import { Command } from \"@effect/platform\"\nconst c = Command.make(\"git\", \"status\")\n"
+    "src/services/ports/Git.ts": "import { Command } from \"@effect/platform\"\nconst c = Command.make(\"git\", \"status\")\n",
+    "src/services/background/Health.ts": "export const fetchHealth = () => 1\n",
+    "src/services/background/Terminate.ts": "export const terminate = () => 1\n",
+    "src/services/background/PortPicker.ts": "export const pickFreePort = () => 1\n",
+    "src/services/background/StopInstance.ts": "export const stopInstance = () => 1\n",
+    "src/services/ports/Spawner.ts": "import { spawn } from \"node:child_process\"\nconst spawnNow = () => spawn(\"x\")\n"
   }
 
   it("the synthetic base is clean", () => {
@@ -428,6 +444,8 @@ describe("each static check can fail", () => {
       "const c = Command.make(\"git\", \"worktree\", \"add\")\n"
     ]
     for (const text of cases) assert.strictEqual(checkGitSpawning({ ...base, "src/services/Other.ts": text }).length, 1, text)
+    // the Spawner may use child_process; a second kill path or health probe elsewhere is caught
+    assert.strictEqual(checkSingleDefinitions({ ...base, "src/cli/Kill.ts": "const terminate = () => 0\n" }).length, 1)
     // @effect/cli's Command.make is not a subprocess
     const cli = "import { Command } from \"@effect/cli\"\nconst r = Command.make(\"resolve\")\n"
     assert.deepStrictEqual(checkGitSpawning({ ...base, "src/cli/Fine.ts": cli }), [])
