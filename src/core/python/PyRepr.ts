@@ -34,3 +34,17 @@ export const pyRepr = (v: unknown): string => {
 
 /** Python's `str()`: strings bare, everything else as `repr()`. */
 export const pyStr = (v: unknown): string => (typeof v === "string" ? v : pyRepr(v))
+
+/**
+ * Python's `round(x, 1)`: the exact binary value rounded to one decimal, ties to even. `toFixed` already
+ * rounds the exact value; it differs only on exact ties (`x * 20` an odd integer), where it rounds up.
+ */
+export const pyRound1 = (x: number): number => {
+  if (!Number.isFinite(x)) return x
+  const twenty = x * 20
+  if (Number.isInteger(twenty) && !Number.isInteger(x * 10)) {
+    const down = Math.floor(x * 10)
+    return (down % 2 === 0 ? down : down + 1) / 10
+  }
+  return Number(x.toFixed(1))
+}
