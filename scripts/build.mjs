@@ -4,7 +4,7 @@
 // (a cache from another Node build is rejected by V8 and the launcher then simply compiles).
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
@@ -56,6 +56,23 @@ const warm = (args) => {
     })
   } catch {}
 }
+// The dashboard page (docs/surfaces.md §7): one script and one stylesheet beside the CLI bundle, served
+// from dist/web; nothing is loaded from the network.
+mkdirSync("dist/web", { recursive: true })
+await build({
+  entryPoints: ["src/web/app.ts"],
+  outfile: "dist/web/app.js",
+  bundle: true,
+  format: "iife",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
+copyFileSync("src/web/index.html", "dist/web/index.html")
+copyFileSync("src/web/app.css", "dist/web/app.css")
+
 warm(["--version"])
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])

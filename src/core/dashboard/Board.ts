@@ -197,13 +197,6 @@ export interface KanbanStats {
   readonly error?: string
 }
 
-/** Counts per column and the weighted percentage (status-model §10 rounded to 0.1). */
-export const statsOf = (columns: Columns, percentage: number | null): KanbanStats => {
-  const counts = { planned: 0, doing: 0, for_review: 0, approved: 0, done: 0 }
-  for (const c of COLUMNS) counts[c] = columns[c].length
-  return { total: COLUMNS.reduce((n, c) => n + counts[c], 0), ...counts, weighted_percentage: percentage }
-}
-
 /** The weighted percentage of a snapshot, rounded to 0.1 like spec-kitty's `round(p, 1)`. */
 export const weightedPercentageOf = (snapshot: Snapshot): number | null => {
   try {

@@ -38,7 +38,7 @@ export const staticRelPath = (encoded: string): string | null => {
 }
 
 const only = (method: string, allowed: string, route: Route): Route =>
-  method === allowed || (allowed === "GET" && method === "HEAD") ? route : { _tag: "MethodNotAllowed", allow: allowed }
+  method === allowed ? route : { _tag: "MethodNotAllowed", allow: allowed }
 
 /** The route of a method and a URL path (without the query). */
 export const routeOf = (method: string, pathname: string): Route => {

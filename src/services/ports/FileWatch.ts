@@ -9,6 +9,7 @@
 import { Context, Effect, Layer, PubSub, Queue, Stream } from "effect"
 import type { Scope } from "effect"
 import * as nodeFs from "node:fs"
+import { createRequire } from "node:module"
 import { dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
 
@@ -35,8 +36,11 @@ export class FileWatch extends Context.Tag("kittyctx/FileWatch")<FileWatch, {
 
 type Parcel = typeof import("@parcel/watcher")
 
-let parcel: Promise<Parcel> | null = null
-const loadParcel = (): Promise<Parcel> => (parcel ??= import("@parcel/watcher"))
+// loaded on first use with `require` (the CLI bundle runs as CommonJS, where a dynamic `import()` is unavailable);
+// a missing native module then fails the subscription, and the caller falls back to its stat check
+const loadNative = createRequire(import.meta.url)
+let parcel: Parcel | null = null
+const loadParcel = async (): Promise<Parcel> => (parcel ??= loadNative("@parcel/watcher") as Parcel)
 
 const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? ((e as Error).message ?? "EIO")
 
