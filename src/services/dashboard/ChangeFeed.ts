@@ -1,12 +1,12 @@
 /**
  * Live updates for the dashboard (docs/surfaces.md §7.4): native file watching of the primary
  * `kitty-specs/` tree and of every coordination worktree's mission dir (plus the primary root and
- * `.worktrees/` themselves, so a new coordination worktree is noticed), coalesced over 250 ms into one
- * batch of changed mission dir names. When watching is unavailable the feed falls back to its own stat
+ * `.worktrees/` themselves, so a new coordination worktree is noticed), debounced (a batch closes after
+ * 250 ms without a change, at most 600 ms after its first) into one batch of changed mission dir names. When watching is unavailable the feed falls back to its own stat
  * check every 5 s over the same places (`mode: "stat"`). The feed reads nothing but directory entries and
  * file signatures, and writes nothing.
  */
-import { Chunk, Effect, ExecutionStrategy, Exit, PubSub, Queue, Ref, Schedule, Scope, Stream } from "effect"
+import { Clock, Effect, ExecutionStrategy, Exit, Option, PubSub, Queue, Ref, Schedule, Scope, Stream } from "effect"
 import type { IoError } from "../../core/repo/RepoError.js"
 import {
   coordMissionDirOfWorktree,
@@ -39,6 +39,8 @@ export interface ChangeFeed {
 
 /** The debounce window (§7.4). */
 export const DEBOUNCE_MS = 250
+/** A burst of changes is announced at most this long after its first change (so within 1 s, §7.6 A7.7). */
+export const MAX_BATCH_MS = 600
 /** The stat fallback's period (§7.4). */
 export const STAT_PERIOD_MS = 5000
 /** How deep the stat fallback walks a recursive target. */
@@ -210,11 +212,20 @@ export const startChangeFeed = (
         if (all.size > 0) yield* PubSub.publish(changes, [...all].sort())
       })
 
-    yield* Stream.fromQueue(inbox).pipe(
-      Stream.groupedWithin(4096, DEBOUNCE_MS),
-      Stream.runForEach((chunk) => handle(Chunk.toReadonlyArray(chunk).flat())),
-      Effect.forkIn(scope)
-    )
+    // debounce: a batch closes after DEBOUNCE_MS without a change, or MAX_BATCH_MS after its first change
+    yield* Effect.gen(function*() {
+      while (true) {
+        const batch = [...(yield* Queue.take(inbox))]
+        const opened = yield* Clock.currentTimeMillis
+        while (true) {
+          const more = yield* Queue.take(inbox).pipe(Effect.timeout(DEBOUNCE_MS), Effect.option)
+          if (Option.isNone(more)) break
+          batch.push(...more.value)
+          if ((yield* Clock.currentTimeMillis) - opened >= MAX_BATCH_MS) break
+        }
+        yield* handle(batch)
+      }
+    }).pipe(Effect.forkIn(scope))
 
     yield* applyPlan(yield* watchPlan(root)).pipe(Effect.catchAll(fallBackToStat))
     return { mode: Ref.get(mode), changes }

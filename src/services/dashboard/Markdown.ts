@@ -9,6 +9,9 @@ import MarkdownIt from "markdown-it"
 import sanitizeHtml from "sanitize-html"
 
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false })
+// every link target parses as a link; the sanitiser below then keeps only safe targets, so an unsafe one
+// becomes plain link text instead of markdown source that still spells out its URL
+md.validateLink = () => true
 
 // an image becomes its alt text (escaped): no request can leave the page for it
 md.renderer.rules.image = (tokens, idx, _options, env, self) => {
