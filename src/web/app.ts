@@ -17,6 +17,8 @@ interface Card {
 }
 type ColumnName = "planned" | "doing" | "for_review" | "approved" | "done"
 interface Kanban {
+  project_path: string
+  artifacts: Record<string, { exists: boolean }>
   key: string
   mission_slug: string
   display_name: string
@@ -252,13 +254,10 @@ const renderBoard = async (key: string, at: string | null) => {
       )
     )
   }
-  const mission = await getJson<{ missions: Array<MissionItem> }>("/api/missions").then(
-    (d) => d?.missions.find((m) => m.key === key) ?? null
-  ).catch(() => null)
-  if (token !== renderToken) return
+  $("project").textContent = board.project_path
   const nav = el("nav", { class: "artifacts", "aria-label": "Mission artifacts" })
   for (const [flag, name, label] of ARTIFACTS) {
-    if (mission?.artifacts[flag]?.exists) nav.append(el("a", { href: `#/mission/${enc(key)}/artifact/${name}` }, label))
+    if (board.artifacts[flag]?.exists) nav.append(el("a", { href: `#/mission/${enc(key)}/artifact/${name}` }, label))
   }
   main().replaceChildren(
     el("p", { class: "crumbs" }, el("a", { href: "#/" }, "Missions"), " / "),

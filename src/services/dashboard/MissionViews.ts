@@ -66,6 +66,7 @@ export interface MissionItem {
 
 /** A board (§7.1 `Kanban`), optionally as it was at an event. */
 export interface Kanban {
+  readonly project_path: string
   readonly key: string
   readonly mission_slug: string
   readonly display_name: string
@@ -74,6 +75,7 @@ export interface Kanban {
   readonly is_legacy: boolean
   readonly at: string | null
   readonly event_count: number
+  readonly artifacts: MissionItem["artifacts"]
   readonly error?: string
 }
 
@@ -278,7 +280,14 @@ export const kanbanOf = (
   at: string | null
 ): Effect.Effect<Kanban | null, never, RepoFs | StatusReader> =>
   Effect.gen(function*() {
-    const base = { key: record.key, mission_slug: record.dir, display_name: displayOf(record).display_name, at }
+    const base = {
+      project_path: root,
+      key: record.key,
+      mission_slug: record.dir,
+      display_name: displayOf(record).display_name,
+      at,
+      artifacts: yield* artifactFlags(root, record.dir)
+    }
     if (record.resolution === null) {
       return { ...base, columns: emptyColumns(), weighted_percentage: null, is_legacy: false, event_count: 0, error: record.error ?? "" }
     }
