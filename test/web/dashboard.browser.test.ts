@@ -210,7 +210,7 @@ describe("dashboard in chromium", () => {
   })
 
   it("follows the system's dark mode; screenshots of the board, light and dark", async () => {
-    const key = ids[BOARD_MISSIONS[1]]
+    const key = COORD.id
     await openBoard(page, key)
     await page.click("h1")
     await page.screenshot({ path: path.join(shots, "dashboard-light.png") })
