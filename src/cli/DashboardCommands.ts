@@ -4,7 +4,7 @@
  */
 import { Options, Command } from "@effect/cli"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Console, Effect, Option } from "effect"
+import { Clock, Console, Effect, Option } from "effect"
 import { createServer } from "node:http"
 import { randomBytes, randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
@@ -20,7 +20,7 @@ import { dashboardLog } from "../core/repo/Naming.js"
 import { repositoryScope } from "../services/ports/RepoWrite.js"
 import { Spawner } from "../services/ports/Spawner.js"
 import { VERSION } from "./Version.js"
-import { Cwd, jsonOption as json } from "./Options.js"
+import { currentDirectory, jsonOption as json } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 const port = Options.integer("port").pipe(Options.withDescription("Preferred port (else the first free one in 9237-9336)"), Options.optional)
@@ -41,7 +41,7 @@ const serve = Command.make(
     handle(
       false,
       Effect.gen(function*() {
-        const cwd = yield* Cwd
+        const cwd = yield* currentDirectory
         const location = yield* discoverPrimaryRoot(Option.match(o.project, { onNone: () => cwd, onSome: (p) => resolvePath(cwd, p) }))
         const spawner = yield* Spawner
         // started by `kittyctx dashboard`: the secret arrives on stdin; run by hand in a terminal: made here
@@ -62,7 +62,7 @@ const serve = Command.make(
           instanceId: secret.instance_id,
           version: VERSION,
           pid: process.pid,
-          startedAt: new Date().toISOString(),
+          startedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
           staticRoot: staticRoot()
         }).pipe(
           Effect.provide(server),
@@ -87,7 +87,7 @@ export const dashboardCommand = Command.make(
     handle(
       o.json,
       Effect.gen(function*() {
-        const cwd = yield* Cwd
+        const cwd = yield* currentDirectory
         if (o.status && o.kill) return yield* DashboardErrors.optionsConflict(["--status", "--kill"])
         if (o.status) {
           const status = yield* dashboardStatus(cwd)

@@ -25,6 +25,8 @@ const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.lay
 export interface MainLayerOptions {
   readonly eventIds?: Layer.Layer<EventIds.EventIds>
   readonly settings?: Layer.Layer<Settings.Settings>
+  /** How this kittyctx was started (for the processes it spawns of itself); the binary passes its own. */
+  readonly self?: Spawner.SelfCommand
 }
 
 /** The live services, with the event clock and the settings optionally substituted. */
@@ -42,7 +44,8 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))
   const reader = StatusReader.layer.pipe(Layer.provideMerge(locks))
-  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer, Spawner.layer).pipe(Layer.provideMerge(reader))
+  const spawner = Spawner.layer(options.self ?? { executable: process.execPath, entry: "" })
+  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer, spawner).pipe(Layer.provideMerge(reader))
 }
 
 /** Every live service kittyctx needs. */

@@ -71,8 +71,7 @@ const spawnNow = (request: SpawnRequest): Promise<number> =>
     const child = spawn(command, args, {
       cwd: request.cwd,
       detached: true,
-      stdio: [request.secret === null ? "ignore" : "pipe", fd, fd],
-      env: process.env
+      stdio: [request.secret === null ? "ignore" : "pipe", fd, fd]
     })
     const settle = (f: () => void) => {
       try {
@@ -141,14 +140,17 @@ const realOrSelf = (p: string): string => {
   }
 }
 
-/** The live layer: `node:child_process` with `detached: true`; this process's executable and entry. */
-export const layer: Layer.Layer<Spawner, never, RepoWrite | Processes> = Layer.effect(
+/**
+ * The live layer: `node:child_process` with `detached: true`. `self` is how this kittyctx was started
+ * (the binary passes its executable and launcher; links are resolved here).
+ */
+export const layer = (self: SelfCommand): Layer.Layer<Spawner, never, RepoWrite | Processes> => Layer.effect(
   Spawner,
   Effect.gen(function*() {
     const write = yield* RepoWrite
     const processes = yield* Processes
     return Spawner.of({
-      self: { executable: realOrSelf(process.execPath), entry: realOrSelf(process.argv[1] ?? "") },
+      self: { executable: realOrSelf(self.executable), entry: realOrSelf(self.entry) },
       spawnDetached: (request) =>
         Effect.gen(function*() {
           yield* write.writeFile(request.log.scope, request.log.path, "", { mode: 0o600, expect: null })
