@@ -14,10 +14,8 @@ import { DashboardErrors } from "../core/dashboard/DashboardError.js"
 import { resolvePath } from "../core/repo/Paths.js"
 import { pickFreePort } from "../services/background/PortPicker.js"
 import { discoverPrimaryRoot } from "../services/context/RootLocator.js"
-import { dashboardStatus, DASHBOARD_PORTS, killDashboard, startDashboard } from "../services/dashboard/Lifecycle.js"
+import { dashboardStatus, DASHBOARD_PORTS, killDashboard, openInBrowser, startDashboard } from "../services/dashboard/Lifecycle.js"
 import { dashboardServer } from "../services/dashboard/Server.js"
-import { dashboardLog } from "../core/repo/Naming.js"
-import { repositoryScope } from "../services/ports/RepoWrite.js"
 import { Spawner } from "../services/ports/Spawner.js"
 import { VERSION } from "./Version.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
@@ -105,18 +103,7 @@ export const dashboardCommand = Command.make(
         }
         const instance = yield* startDashboard({ cwd, port: Option.getOrNull(o.port), version: VERSION })
         let opened: boolean | null = null
-        if (o.open) {
-          const command = opener()
-          const spawner = yield* Spawner
-          opened = command === null
-            ? false
-            : yield* spawner.spawnDetached({
-              argv: [command, instance.url],
-              cwd: instance.project_path,
-              secret: null,
-              log: { scope: repositoryScope(instance.project_path, instance.project_path), path: dashboardLog(instance.project_path) }
-            }).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-        }
+        if (o.open) opened = yield* openInBrowser(cwd, instance.url, opener())
         if (o.json) return yield* printJson({ ok: true, ...instance, ...(opened === null ? {} : { opened }) })
         yield* Console.log(`Dashboard ${instance.started ? "started" : "already running"}: ${instance.url}`)
         if (opened === false) yield* Console.error("warning: could not open a browser; open the URL yourself")

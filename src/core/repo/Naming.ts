@@ -48,8 +48,8 @@ export const kittifyDir = (root: string): string => joinPath(root, KITTIFY_DIR)
 
 /** `<root>/.kittify/.dashboard`: the dashboard's lifecycle file (the name spec-kitty uses). */
 export const dashboardFile = (root: string): string => joinPath(root, KITTIFY_DIR, ".dashboard")
-/** `<root>/.kittify/.dashboard.log`: the dashboard server's output. */
-export const dashboardLog = (root: string): string => joinPath(root, KITTIFY_DIR, ".dashboard.log")
+/** `<git-common-dir>/kittyctx-dashboard.log`: the dashboard server's output (in the git dir, so never an untracked file). */
+export const dashboardLog = (commonDir: string): string => joinPath(commonDir, "kittyctx-dashboard.log")
 
 /** A file of a mission directory. */
 export const missionFile = (dir: string, name: string): string => joinPath(dir, name)

@@ -62,7 +62,8 @@ const locate = (cwd: string) =>
   Effect.map(discoverPrimaryRoot(cwd), (location) => ({
     root: location.primaryRoot,
     scope: repositoryScope(location.primaryRoot, location.commonDir),
-    file: dashboardFile(location.primaryRoot)
+    file: dashboardFile(location.primaryRoot),
+    log: dashboardLog(location.commonDir)
   }))
 
 const readRecord = (file: string): Effect.Effect<LifecycleRecord | null, DashboardError | IoError, RepoFs> =>
@@ -101,7 +102,7 @@ export const startDashboard = (request: {
   readonly version: string
 }): Effect.Effect<DashboardInstance, LifecycleError, LifecycleRequirements> =>
   Effect.gen(function*() {
-    const { file, root, scope } = yield* locate(request.cwd)
+    const { file, log, root, scope } = yield* locate(request.cwd)
     const write = yield* RepoWrite
     const processes = yield* Processes
     const spawner = yield* Spawner
@@ -139,7 +140,7 @@ export const startDashboard = (request: {
       argv: [spawner.self.executable, spawner.self.entry, "dashboard", "serve", "--port", String(port), "--project", root],
       cwd: root,
       secret: { token, instance_id: instanceId },
-      log: { scope, path: dashboardLog(root) }
+      log: { scope, path: log }
     })
     const healthy = yield* awaitHealthy({
       port,
@@ -154,7 +155,7 @@ export const startDashboard = (request: {
       return yield* DashboardErrors.startFailed("the server did not become healthy", {
         port,
         pid: identity.pid,
-        log: dashboardLog(root),
+        log,
         reaped: killed.reaped
       })
     }
@@ -172,6 +173,22 @@ export const startDashboard = (request: {
     }
     yield* write.writeFile(scope, file, renderLifecycle(record), { mode: 0o600 })
     return { started: true, url: urlOf(port), port, pid: identity.pid, instance_id: instanceId, project_path: root }
+  })
+
+/** Opens a URL with the system's opener (detached; its output goes to the dashboard log). False when it cannot start. */
+export const openInBrowser = (
+  cwd: string,
+  url: string,
+  opener: string | null
+): Effect.Effect<boolean, LifecycleError, RepoFs | RepoWrite | GitReader | Settings | Spawner> =>
+  Effect.gen(function*() {
+    if (opener === null) return false
+    const { log, root, scope } = yield* locate(cwd)
+    const spawner = yield* Spawner
+    return yield* spawner.spawnDetached({ argv: [opener, url], cwd: root, secret: null, log: { scope, path: log } }).pipe(
+      Effect.as(true),
+      Effect.orElseSucceed(() => false)
+    )
   })
 
 /** What `dashboard --status` reports. */
