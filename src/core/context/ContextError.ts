@@ -40,6 +40,7 @@ export type RootFailureReason =
   | "not_a_kitty_project"
   | "malformed_git_pointer"
   | "dangling_git_pointer"
+  | "unregistered_worktree"
   | "bare_repository"
   | "env_root_missing"
 

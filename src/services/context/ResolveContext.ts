@@ -226,9 +226,11 @@ const resolveWith = <E2, R2>(
             : null
           const isWorktree = pointer !== null && pointer._tag === "LinkedWorktree" && pointer.commonDir === location.commonDir
           const head = isWorktree ? yield* headOf(coordRoot) : null
-          const creating = isWorktree && pointer._tag === "LinkedWorktree" &&
-            ((head?._tag === "Detached" && /^0+$/.test(head.sha)) || (yield* fs.kind(joinPath(pointer.gitdir, "index"))) === null)
           const coordDirKind = yield* fs.kind(coordMissionDir(coordRoot, identity.mission_slug, identity.mid8))
+          // git writes the null id into HEAD first, then the branch, then checks the files out and writes the index
+          const creating = isWorktree && pointer._tag === "LinkedWorktree" &&
+            ((head?._tag === "Detached" && /^0+$/.test(head.sha)) ||
+              (coordDirKind === null && (yield* fs.kind(joinPath(pointer.gitdir, "index"))) === null))
           return {
             creating,
             probe: { rootExists: true, isWorktreeOfRepo: isWorktree, head, coordDirExists: coordDirKind === "Directory", branchExists: null }

@@ -99,9 +99,14 @@ export const discoverPrimaryRoot = (
               : Option.none()
           case "Malformed":
           case "Dangling":
+          case "Unregistered":
             return yield* ContextErrors.projectRootUnresolved(
               real,
-              dotGit._tag === "Malformed" ? "malformed_git_pointer" : "dangling_git_pointer",
+              dotGit._tag === "Malformed"
+                ? "malformed_git_pointer"
+                : dotGit._tag === "Dangling"
+                ? "dangling_git_pointer"
+                : "unregistered_worktree",
               joinPath(dir, ".git")
             )
         }

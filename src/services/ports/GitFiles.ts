@@ -24,6 +24,13 @@ export const parseGitPointer = (file: string): Effect.Effect<GitPointer, IoError
     if (gitdir === null) return { _tag: "Dangling", path: file, gitdir: pointer.gitdir } as const
     const commondirText = yield* fs.readText(joinPath(gitdir, "commondir"), { maxBytes: 64 * 1024 })
     if (commondirText === null) return { _tag: "ForeignGitdir", gitdir } as const
+    // a linked worktree's gitdir names its worktree back; a .git file pointing into some other
+    // repository's gitdir without that back-reference is not one of its worktrees
+    const backText = yield* fs.readText(joinPath(gitdir, "gitdir"), { maxBytes: 64 * 1024 })
+    const back = backText === null ? null : yield* fs.realpath(resolveCommondir(backText, gitdir))
+    if (back === null || back !== ((yield* fs.realpath(file)) ?? file)) {
+      return { _tag: "Unregistered", path: file, gitdir } as const
+    }
     const common = resolveCommondir(commondirText, gitdir)
     const commonDir = (yield* fs.realpath(common)) ?? normalizePath(common)
     return { _tag: "LinkedWorktree", worktreeRoot: dirnamePath(file), gitdir, commonDir } as const

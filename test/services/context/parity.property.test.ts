@@ -436,6 +436,8 @@ const buildWorld = (p: Params): World => {
     tree[`${gitdir}/HEAD`] = c.branch === null ? `${DETACHED_SHA}\n` : `ref: refs/heads/${c.branch}\n`
     tree[`${gitdir}/commondir`] = "../..\n"
     tree[`${gitdir}/gitdir`] = `${path}/.git\n`
+    // a checked-out worktree has an index (git writes it last; a reader waits for one being created)
+    tree[`${gitdir}/index`] = ""
     tree[`${path}/.git`] = `gitdir: ${c.relative ? relativeGitdir(p, c.name) : gitdir}\n`
     for (const [rel, text] of Object.entries(committed)) {
       if (c.removeMissionDir && rel.startsWith(`${md}/`)) continue
