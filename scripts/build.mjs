@@ -7,14 +7,14 @@
 // rejected by V8 and the launcher then simply compiles.
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
 rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
-const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext"], legalComments: "none", logLevel: "warning" }
+const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext", "@parcel/watcher"], legalComments: "none", logLevel: "warning" }
 const cli = {
   ...common,
   format: "cjs",
@@ -73,6 +73,23 @@ const warm = (args) => {
     })
   } catch {}
 }
+// The dashboard page (docs/surfaces.md §7): one script and one stylesheet beside the CLI bundle, served
+// from dist/web; nothing is loaded from the network.
+mkdirSync("dist/web", { recursive: true })
+await build({
+  entryPoints: ["src/web/app.ts"],
+  outfile: "dist/web/app.js",
+  bundle: true,
+  format: "iife",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
+copyFileSync("src/web/index.html", "dist/web/index.html")
+copyFileSync("src/web/app.css", "dist/web/app.css")
+
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
 warm(["status", "validate", "--mission", "warmup", "--json"])

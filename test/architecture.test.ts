@@ -282,6 +282,13 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "spawning git", home: "src/services/ports/Git.ts", names: ["runGit", "gitEnv"] },
   { job: "the liveness verdict", home: "src/core/process/ProcessIdentity.ts", names: ["livenessOf"] },
   { job: "the one probe and kill path", home: "src/services/ports/Processes.ts", names: ["probeNow"] },
+  // docs/surfaces.md §0.5, §7.5, §8.3: what the dashboard and the sync daemon share
+  { job: "the kill path (terminate) and the stop of a control server", home: "src/services/background/Terminate.ts", names: ["terminate", "awaitExit"] },
+  { job: "the one health probe", home: "src/services/background/Health.ts", names: ["fetchHealth"] },
+  { job: "the loopback port picker", home: "src/services/background/PortPicker.ts", names: ["pickFreePort"] },
+  { job: "stopping a control server", home: "src/services/background/StopInstance.ts", names: ["stopInstance"] },
+  { job: "the detached spawn", home: "src/services/ports/Spawner.ts", names: ["spawnNow"] },
+  { job: "the Host/Origin guard and the token compare", home: "src/core/background/LoopbackRules.ts", names: ["isAllowedHost", "constantTimeEqual"] },
   { job: "the commit path", home: "src/services/surfaces/CommitPath.ts", names: ["commitPaths", "dirtyEntries"] },
   { job: "write guards", home: "src/services/surfaces/WriteGuards.ts", names: ["checkCommitTarget", "protectedRefusal", "primaryDivergence"] },
   { job: "residue classification and divergence", home: "src/core/surfaces/Placement.ts", names: ["classifyDirtyPath", "placementDivergence"] },
@@ -324,7 +331,7 @@ const callsOf = (callee: RegExp, arg?: RegExp) => (f: FileFacts) =>
 const literalsOf = (re: RegExp) => (f: FileFacts) => f.literals.filter((l) => l.kind === "string" && re.test(l.text))
 
 const USAGES: ReadonlyArray<Usage> = [
-  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
+  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
   { job: "spawning git (platform Command)", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },

@@ -3,6 +3,7 @@
  */
 import { Command } from "@effect/cli"
 import { contextCommand } from "./ContextCommands.js"
+import { dashboardCommand } from "./DashboardCommands.js"
 import { implementCommand } from "./ImplementCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
@@ -12,7 +13,7 @@ import { VERSION } from "./Version.js"
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand])
+  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand, dashboardCommand])
 )
 
 export { VERSION } from "./Version.js"

@@ -31,10 +31,12 @@ const reportDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 /** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */
 const fullCli = Effect.gen(function*() {
-  const [{ run }, NodeContext, { MainLayer }] = yield* Effect.promise(() =>
+  const [{ run }, NodeContext, { makeMainLayer }] = yield* Effect.promise(() =>
     Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext"), import("../services/MainLayer.js")])
   )
-  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer)))
+  // the launcher that started this process, so `dashboard` and `sync daemon` can start the same kittyctx detached
+  const self = { executable: process.execPath, entry: process.argv[1] ?? "" }
+  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(makeMainLayer({ self }), NodeContext.layer)))
 })
 
 const main = (): Effect.Effect<void, unknown, Cwd> => {

@@ -1,8 +1,12 @@
 /**
  * The program's layer, composed in one place: the platform's command executor, kittyctx's ports over
- * it, then the status facade and the claim gates over the ports.
+ * it, then the status facade and the claim gates over the ports, and the background ports (loopback,
+ * file watching, the detached spawn) the dashboard and the sync daemon use.
  */
 import { Layer } from "effect"
+import * as FileWatch from "./ports/FileWatch.js"
+import * as Loopback from "./ports/Loopback.js"
+import * as Spawner from "./ports/Spawner.js"
 import { makeStatusLayer } from "./StatusLayer.js"
 import type { MainLayerOptions } from "./StatusLayer.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
@@ -10,8 +14,20 @@ import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
 export { makeReadLayer, makeStatusLayer } from "./StatusLayer.js"
 export type { MainLayerOptions } from "./StatusLayer.js"
 
+/** Options of the whole program: the status layer's, and how this kittyctx was started. */
+export interface ProgramLayerOptions extends MainLayerOptions {
+  /** How this kittyctx was started (for the processes it spawns of itself); the binary passes its own. */
+  readonly self?: Spawner.SelfCommand
+}
+
 /** The live services, with the event clock and the settings optionally substituted. */
-export const makeMainLayer = (options: MainLayerOptions = {}) => claimGatesLayer.pipe(Layer.provideMerge(makeStatusLayer(options)))
+export const makeMainLayer = (options: ProgramLayerOptions = {}) =>
+  Layer.mergeAll(
+    claimGatesLayer,
+    Loopback.layer,
+    FileWatch.layer,
+    Spawner.layer(options.self ?? { executable: process.execPath, entry: "" })
+  ).pipe(Layer.provideMerge(makeStatusLayer(options)))
 
 /** Every live service kittyctx needs. */
 export const MainLayer = makeMainLayer()

@@ -50,7 +50,10 @@ export const MissionMetaSchema = Schema.Struct({
   topology: Schema.optional(Schema.NullOr(Schema.Literal(...TOPOLOGIES))),
   flattened: Schema.optional(Schema.Boolean),
   mid8: Schema.optional(Schema.String),
-  change_mode: Schema.optional(Schema.NullOr(Schema.String))
+  change_mode: Schema.optional(Schema.NullOr(Schema.String)),
+  // display only (the dashboard's mission rows); never used to locate anything
+  friendly_name: Schema.optional(Schema.Unknown),
+  created_at: Schema.optional(Schema.Unknown)
 })
 
 /** The decoded meta fields, and the snapshot identity (`mission_number`, `mission_type`) from the same parse. */

@@ -46,6 +46,11 @@ export const worktreesRoot = (root: string): string => joinPath(root, WORKTREES_
 /** `<root>/.kittify`. */
 export const kittifyDir = (root: string): string => joinPath(root, KITTIFY_DIR)
 
+/** `<root>/.kittify/.dashboard`: the dashboard's lifecycle file (the name spec-kitty uses). */
+export const dashboardFile = (root: string): string => joinPath(root, KITTIFY_DIR, ".dashboard")
+/** `<git-common-dir>/kittyctx-dashboard.log`: the dashboard server's output (in the git dir, so never an untracked file). */
+export const dashboardLog = (commonDir: string): string => joinPath(commonDir, "kittyctx-dashboard.log")
+
 /** A file of a mission directory. */
 export const missionFile = (dir: string, name: string): string => joinPath(dir, name)
 
@@ -79,6 +84,14 @@ export const coordWorktree = (root: string, slug: string, mid8: string): string 
 /** `<coord worktree>/kitty-specs/suffixed(slug, mid8)`. */
 export const coordMissionDir = (coordRoot: string, slug: string, mid8: string): string =>
   joinPath(coordRoot, MISSIONS_DIR, suffixed(slug, mid8))
+
+/** `<coord worktree>/kitty-specs/<name>` for a coordination worktree named `<name>-coord`. */
+export const coordMissionDirOfWorktree = (coordRoot: string, worktreeName: string): string =>
+  joinPath(coordRoot, MISSIONS_DIR, worktreeName.replace(/-coord$/, ""))
+
+/** True when `coordName` is `suffixed(primaryDir, mid8)` for some mid8 (the coordination copy of that mission dir). */
+export const isCoordNameOf = (primaryDir: string, coordName: string): boolean =>
+  coordName === primaryDir || (coordName.startsWith(`${primaryDir}-`) && isMid8(coordName.slice(primaryDir.length + 1)))
 
 /** True for a `.worktrees` entry name that is a coordination worktree. */
 export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-coord")
