@@ -65,6 +65,8 @@ export class StatusReader extends Context.Tag("kittyctx/StatusReader")<StatusRea
   readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusFailure>
   /** spec-kitty's checks plus kittyctx's integrity checks. */
   readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusFailure>
+  /** The log's raw bytes (`null` when absent), read without following a link: for readers that keep byte offsets (sync). */
+  readonly logBytes: (target: StatusTarget) => Effect.Effect<Uint8Array | null, StatusFailure>
 }>() {}
 
 /** The live reader over the read port. */
@@ -97,7 +99,8 @@ export const layer: Layer.Layer<StatusReader, never, RepoFs> = Layer.effect(
           const text = yield* logText(t)
           const statusJsonText = yield* repoFs.readText(snapshotPathOf(t), { noFollow: true })
           return validateStatus({ logText: text, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
-        })
+        }),
+      logBytes: (t) => repoFs.readBytes(logPathOf(t), { noFollow: true, maxBytes: MAX_LOG_BYTES })
     })
   })
 )
