@@ -7,11 +7,12 @@ import { implementCommand } from "./ImplementCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
+import { syncCommand } from "./SyncCommands.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand])
+  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand, syncCommand])
 )
 
 /** The version printed by `--version`. */

@@ -7,6 +7,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import * as EventIds from "./ports/EventIds.js"
 import * as FileLock from "./ports/FileLock.js"
+import * as HttpSink from "./ports/HttpSink.js"
 import * as Git from "./ports/Git.js"
 import * as Processes from "./ports/Processes.js"
 import * as RepoFs from "./ports/RepoFs.js"
@@ -15,6 +16,7 @@ import * as Settings from "./ports/Settings.js"
 import * as MissionStatus from "./status/MissionStatus.js"
 import * as StatusReader from "./status/StatusReader.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
+import * as RuntimeFiles from "./sync/RuntimeFiles.js"
 
 const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))
 
@@ -32,12 +34,13 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
     Git.readerLayer.pipe(Layer.provide(platform)),
     options.eventIds ?? EventIds.layer,
     Processes.layer,
+    HttpSink.layer,
     options.settings ?? Settings.layer
   )
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))
   const reader = StatusReader.layer.pipe(Layer.provideMerge(locks))
-  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer).pipe(Layer.provideMerge(reader))
+  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer, RuntimeFiles.layer).pipe(Layer.provideMerge(reader))
 }
 
 /** Every live service kittyctx needs. */
