@@ -16,6 +16,7 @@ import { resolveStatusTarget } from "../services/context/ResolveContext.js"
 import { emitTransition } from "../services/surfaces/StatusWrites.js"
 import { featureDirOption as featureDir, jsonOption as json, missionOption as mission, missionRequest } from "./Options.js"
 import { CliExit, handle, printJson, printRaw } from "./Output.js"
+import { warnOnSyncBacklog } from "./SyncCommands.js"
 
 /** The status target of `--mission` (or of `--feature-dir`, whose name is then the handle). */
 const target = (m: Option.Option<string>, dir: Option.Option<string>) =>
@@ -190,6 +191,7 @@ const emit = Command.make(
               : `${request.wpId}: ${outcome.from} -> ${outcome.to} (${String(outcome.event.event_id)})`
           )
         }
+        yield* warnOnSyncBacklog(req)
       })
     )
 ).pipe(Command.withDescription("Record one validated lane transition"))

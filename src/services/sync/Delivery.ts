@@ -46,7 +46,7 @@ export type DeliveryRequirements = ResolveRequirements | RuntimeFiles | FileLock
 export interface RoundOptions {
   /** Attempts per request before the round stops (default: the configuration's `max_attempts`). */
   readonly maxAttempts?: number
-  /** The longest single wait the round accepts; a longer one ends the round (default: `backoff_cap_ms`). */
+  /** The longest single wait the round accepts; a longer one ends the round (default: one minute). */
   readonly maxWaitMs?: number
 }
 
@@ -111,6 +111,9 @@ type SendResult =
   | { readonly _tag: "Acknowledged" }
   | { readonly _tag: "Rejected"; readonly status: number; readonly reason: string }
   | { readonly _tag: "Stopped"; readonly stop: RoundStop }
+
+/** The longest wait one round sleeps through (a longer `Retry-After` ends it, with the time to come back). */
+const MAX_WAIT_MS = 60_000
 
 /** After this many events a round writes the cursor even mid-log (and at least every quarter of `seen`). */
 const CHECKPOINT_EVENTS = 500
@@ -382,7 +385,7 @@ export const deliverRound = (options: RoundOptions = {}) =>
       url: sink.url,
       headers,
       maxAttempts: options.maxAttempts ?? config.delivery.max_attempts,
-      maxWaitMs: options.maxWaitMs ?? config.delivery.backoff_cap_ms
+      maxWaitMs: options.maxWaitMs ?? MAX_WAIT_MS
     }
     return yield* withDeliveryLock(rt, scopeId)(round(ctx))
   })
