@@ -1,5 +1,5 @@
 /**
- * `kittyctx mission …`: record-analysis and analysis-status (surfaces spec §1.5). Each command
+ * `kittyctx mission …`: record-analysis and analysis-status (docs/surfaces.md §1.5). Each command
  * resolves the mission once, then calls RecordAnalysis.
  */
 import { Command, Options } from "@effect/cli"

@@ -1,7 +1,7 @@
 /**
- * `meta.json` and `lanes.json` as the execution context reads them (execution-context spec §2.3-§2.5):
+ * `meta.json` and `lanes.json` as the execution context reads them (docs/execution-context.md §2.3-§2.5):
  * schemas, the validation that maps to `MISSION_META_INVALID` / `LANES_MANIFEST_INVALID`, the four
- * topologies and the commit-kind rule.
+ * topologies and the commit-kind rule. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Either, ParseResult, Schema } from "effect"
 import { ContextErrors } from "./ContextError.js"

@@ -1,7 +1,8 @@
 /**
- * `ensureCoordWorkspace` (execution-context spec §12): creates or reuses the coordination worktree,
+ * `ensureCoordWorkspace` (docs/execution-context.md §12): creates or reuses the coordination worktree,
  * serialized across processes by the one lock primitive keyed on the worktree path. It is the only
  * component that mutates git's worktree registry; it never switches branches and never deletes a husk.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
@@ -78,8 +79,8 @@ export interface WorktreeOutcome {
 }
 
 /**
- * Creates or reuses a worktree under the cross-process lock keyed on its path (execution-context §12,
- * surfaces §2.2): a registered worktree on the branch is reused, one on another branch or an
+ * Creates or reuses a worktree under the cross-process lock keyed on its path (docs/execution-context.md §12,
+ * docs/surfaces.md §2.2): a registered worktree on the branch is reused, one on another branch or an
  * unregistered directory is refused (never switched, never deleted), a prunable entry is pruned, and
  * `git worktree add` is retried on lock contention, re-probing the registry before each retry.
  */

@@ -1,8 +1,9 @@
 /**
- * `resolveContext`, the only function that resolves a `MissionExecutionContext` (execution-context
- * spec §4): it reads each input at most once (primary meta.json, lanes.json, refs with at most one git
+ * `resolveContext`, the only function that resolves a `MissionExecutionContext` (docs/execution-context.md
+ * §4): it reads each input at most once (primary meta.json, lanes.json, refs with at most one git
  * subprocess, the coordination worktree's pointer files) and hands the facts to the pure fragment
  * functions in `core/ExecutionContext`. Every command, projection and status target maps over it.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect, Either } from "effect"
 import type { ContextError } from "../../core/context/ContextError.js"
@@ -165,7 +166,7 @@ const resolveWith = <E2, R2>(
     note({
       field: "topology",
       value: topology.value,
-      source: topology.source === "stored" ? `${metaPath} topology` : "derived from coordination_branch and lanes.json (R-TOPO-1)"
+      source: topology.source === "stored" ? `${metaPath} topology` : "derived from coordination_branch and whether lanes.json exists"
     })
     let refFacts: RefFacts | null = null
     const refs = () =>
@@ -235,14 +236,14 @@ const resolveWith = <E2, R2>(
         : surface.coord_state === "UNMATERIALIZED"
         ? "primary mission dir: coordination worktree not created yet, branch exists (UNMATERIALIZED)"
         : "primary mission dir (no coordination)",
-      rejected: [{ candidate: "lane worktree copies under .worktrees/", why: "status is never read from a lane (R-STAT-6)" }]
+      rejected: [{ candidate: "lane worktree copies under .worktrees/", why: "status is never read from a lane worktree's copy" }]
     })
 
     // 8. placement, prompt source
     const featureDir = featureDirOf(primaryRoot, identity, surface)
     const placementRef: CommitTarget = branchRef.destination_ref
     const promptDir = joinPath(featureDir, TASKS_DIR)
-    note({ field: "prompt_source.prompt_source_dir", value: promptDir, source: "<feature_dir>/tasks (R-PROMPT-1)" })
+    note({ field: "prompt_source.prompt_source_dir", value: promptDir, source: "the tasks/ folder of the mission dir in the placement checkout" })
 
     const statusTarget = statusTargetFrom(location, primaryRoot, slug, meta, surface.status_write_dir, promptDir)
 
@@ -311,7 +312,7 @@ const resolveWith = <E2, R2>(
       })
       workPackage = wp.ref
       executionWorkspace = wp.workspace
-      note({ field: "workspace.execution_workspace", value: executionWorkspace, source: "lanes.json lane of the WP (§11)" })
+      note({ field: "workspace.execution_workspace", value: executionWorkspace, source: "the lane lanes.json assigns to the work package" })
     }
 
     // 10. assemble

@@ -19,7 +19,7 @@ import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import { gitOperationInProgress } from "../ports/GitFiles.js"
+import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
 import { logPathOf, snapshotPathOf, StatusReader } from "./StatusReader.js"
@@ -136,14 +136,6 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         const derived = yield* writeDerived(t, snap)
         return { path, written, snapshot: snap, derived }
       })
-
-    const refuseDuringGitOp = (t: StatusTarget) =>
-      Effect.flatMap(gitOp(t), (marker) =>
-        marker === null
-          ? Effect.void
-          : Effect.fail(
-            GitErrors.operationInProgress(t.statusDir, marker, "status.json is not rewritten until it finishes (or pass --force)")
-          ))
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
@@ -283,7 +275,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
     return MissionStatus.of({
       transition,
       materialize: (t, options) =>
-        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
+        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(Effect.provideService(RepoFs, repoFs)), materializeLocked(t))),
       materializeIfStale,
       withLock
     })

@@ -1,6 +1,7 @@
 /**
  * The lane worktree of a claimed WP (docs/surfaces.md §2.2): where the WP is worked on, the checks made
  * before any write, and the allocation itself, under the one worktree lock, through `ensureWorktree`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"

@@ -1,8 +1,9 @@
 /**
- * The occurrence-map surfaces over a resolved context (surfaces spec §6): the implement gate
+ * The occurrence-map surfaces over a resolved context (docs/surfaces.md §6): the implement gate
  * `ensureOccurrenceClassificationReady`, `validateOccurrenceMap` and the review `checkDiff` with its move
  * reference integrity. Files are read through `RepoFs`, git through the `Git` port (read mode, against
  * the primary root); every decision is a pure function of `core/OccurrenceMap` and `core/OccurrenceDiff`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
