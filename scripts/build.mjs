@@ -11,7 +11,7 @@ import { resolve } from "node:path"
 rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
-const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext"], legalComments: "none", logLevel: "warning" }
+const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext", "@parcel/watcher"], legalComments: "none", logLevel: "warning" }
 
 await build({
   ...common,

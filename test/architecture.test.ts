@@ -287,6 +287,12 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "residue classification and divergence", home: "src/core/surfaces/Placement.ts", names: ["classifyDirtyPath", "placementDivergence"] },
   { job: "the undo journal", home: "src/services/surfaces/UndoJournal.ts", names: ["makeUndoJournal"] },
   { job: "worktree creation", home: "src/services/context/CoordWorkspace.ts", names: ["ensureWorktree"] },
+  // docs/surfaces.md §0.5: one health probe, one kill path, one port picker, one stop, one spawner
+  { job: "the health probe", home: "src/services/background/Health.ts", names: ["fetchHealth"] },
+  { job: "the terminate path", home: "src/services/background/Terminate.ts", names: ["terminate"] },
+  { job: "the port picker", home: "src/services/background/PortPicker.ts", names: ["pickFreePort"] },
+  { job: "stopping a background instance", home: "src/services/background/StopInstance.ts", names: ["stopInstance"] },
+  { job: "the detached spawn", home: "src/services/ports/Spawner.ts", names: ["spawnNow"] },
   { job: "error families", home: "src/core/CodedError.ts", names: ["CodedError"] },
   { job: "rendering failures", home: "src/cli/Output.ts", names: ["errorEnvelope"] },
   { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption", "missionRequest"] }
