@@ -328,14 +328,14 @@ const callsOf = (callee: RegExp, arg?: RegExp) => (f: FileFacts) =>
 const literalsOf = (re: RegExp) => (f: FileFacts) => f.literals.filter((l) => l.kind === "string" && re.test(l.text))
 
 const USAGES: ReadonlyArray<Usage> = [
-  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
+  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
   { job: "spawning git (platform Command)", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
-  { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
-  { job: "reading the command line", owners: ["src/cli/bin.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
+  { job: "reading the environment", owners: ["src/services/ports/Settings.ts", "src/services/ports/Spawner.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
+  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/services/ports/Spawner.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
   { job: "the wall clock and randomness", owners: ["src/services/ports/EventIds.ts"], find: (f) => f.impure.filter((i) => /Date\.now|new Date\(\)|Math\.random/.test(i.text)) },
   { job: "the --mission and --json options", owners: ["src/cli/Options.ts"], find: callsOf(/^Options\.(text|boolean)$/, /^(mission|json)$/) },
   { job: "learning a checkout's branch (GitFiles.headOf reads HEAD)", owners: [], find: literalsOf(/^symbolic-ref$/) },
