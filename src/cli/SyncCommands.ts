@@ -6,11 +6,19 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import type { NumericSetting } from "../core/sync/SyncConfig.js"
 import { syncError } from "../core/sync/SyncError.js"
-import { deliverRound } from "../services/sync/Delivery.js"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { createServer } from "node:http"
+import { isToken } from "../core/background/LoopbackRules.js"
+import { Processes } from "../services/ports/Processes.js"
+import { Spawner } from "../services/ports/Spawner.js"
+import { runDaemon } from "../services/sync/Daemon.js"
+import { daemonStatus, reapCommand, startDaemon, stopDaemon } from "../services/sync/DaemonControl.js"
+import { configuredSink, deliverRound } from "../services/sync/Delivery.js"
 import type { RoundOutcome } from "../services/sync/Delivery.js"
 import { configure, register, unregister } from "../services/sync/SyncSetup.js"
 import { backlogWarning, humanAge, syncStatus } from "../services/sync/SyncStatus.js"
 import type { ContextRequest } from "../services/context/ResolveContext.js"
+import { VERSION } from "./Cli.js"
 import { Cwd, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
 
@@ -211,10 +219,133 @@ const unregisterCommand = Command.make("unregister", { path: pathArg, json }, ({
     })
   )).pipe(Command.withDescription("Stop forwarding the status events of this project"))
 
+// kittyctx sync daemon start [--json]
+const daemonStart = Command.make("start", { json }, ({ json }) =>
+  handle(
+    json,
+    Effect.gen(function*() {
+      const out = yield* startDaemon(VERSION)
+      if (json) return yield* printJson({ ok: true, ...out })
+      yield* Console.log(
+        "skipped_reason" in out
+          ? `no daemon started: ${out.skipped_reason}`
+          : `${out.reused ? "daemon already running" : "daemon started"}: pid ${out.pid}, ${out.url} (scope ${out.scope_id})` +
+            (out.reaped.length > 0 ? `; reaped orphans ${out.reaped.join(", ")}` : "")
+      )
+    })
+  )).pipe(Command.withDescription("Start the delivery daemon of the configured sink (at most one; reused when healthy)"))
+
+// kittyctx sync daemon stop [--json]
+const daemonStop = Command.make("stop", { json }, ({ json }) =>
+  handle(
+    json,
+    Effect.gen(function*() {
+      const out = yield* stopDaemon
+      yield* json
+        ? printJson({ ok: true, ...out })
+        : Console.log(out.stopped ? `daemon stopped (${out.via})` : `no daemon was running (${out.liveness})`)
+    })
+  )).pipe(Command.withDescription("Stop the daemon: shutdown request, then the identity-checked kill path"))
+
+// kittyctx sync daemon status [--check] [--json]
+const daemonStatusCommand = Command.make(
+  "status",
+  { json, check: Options.boolean("check").pipe(Options.withDescription("Exit 1 unless the daemon is healthy")) },
+  ({ check, json }) =>
+    handle(
+      json,
+      Effect.gen(function*() {
+        const out = yield* daemonStatus
+        if (check && !out.healthy) {
+          return yield* syncError("DAEMON_NOT_RUNNING", "No healthy sync daemon is running for the configured sink", { scope_id: out.scope_id })
+        }
+        if (json) return yield* printJson({ ok: true, ...out })
+        const lines = [
+          out.owner === null
+            ? `no daemon (scope ${out.scope_id})${"owner_problem" in out ? `: ${out.owner_problem}` : ""}`
+            : `daemon pid ${out.owner.pid} on port ${out.owner.port}: ${out.healthy ? "healthy" : out.running ? "not answering" : "not running"}`,
+          `${plural(out.projects.length, "registered project")}`
+        ]
+        for (const p of out.orphans.would_reap) lines.push(`  orphan ${p} (would be reaped)`)
+        yield* Console.log(lines.join("\n"))
+      })
+    )
+).pipe(Command.withDescription("The daemon's owner record, health, and how the reaper judges every marked process"))
+
+// kittyctx sync daemon reap [--dry-run] [--json]
+const daemonReap = Command.make(
+  "reap",
+  { json, dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Classify only; signal nothing")) },
+  ({ dryRun, json }) =>
+    handle(
+      json,
+      Effect.gen(function*() {
+        const out = yield* reapCommand(dryRun)
+        if (json) return yield* printJson({ ok: true, ...out })
+        yield* Console.log(
+          [
+            dryRun ? `would reap: ${out.would_reap.join(", ") || "none"}` : `reaped: ${out.reaped.join(", ") || "none"}`,
+            ...out.skipped.map((s) => `  skipped ${s.pid}: ${s.reason}`),
+            ...out.failed.map((f) => `  failed ${f.pid}: ${f.failure}`)
+          ].join("\n")
+        )
+      })
+    )
+).pipe(Command.withDescription("Stop orphaned daemons of this runtime root that can be positively attributed"))
+
+// kittyctx sync daemon run --scope S --port P --kittyctx-daemon-root=R --kittyctx-daemon-exec=E   (internal: what start spawns)
+const daemonRun = Command.make(
+  "run",
+  {
+    scope: Options.text("scope"),
+    port: Options.integer("port"),
+    root: Options.text("kittyctx-daemon-root"),
+    exec: Options.text("kittyctx-daemon-exec")
+  },
+  (o) =>
+    handle(
+      false,
+      Effect.gen(function*() {
+        const spawner = yield* Spawner
+        const processes = yield* Processes
+        const secret = yield* spawner.receiveSecret(5_000)
+        if (!isToken(secret.token) || typeof secret.instance_id !== "string" || secret.instance_id === "") {
+          return yield* syncError("DAEMON_START_FAILED", "the daemon's secret line lacks a token and an instance id")
+        }
+        const { rt, scopeId, sink } = yield* configuredSink
+        if (rt.root !== o.root || scopeId !== o.scope) {
+          return yield* syncError("DAEMON_START_FAILED", `this daemon was started for ${o.root} scope ${o.scope}, not ${rt.root} scope ${scopeId}`)
+        }
+        const server = NodeHttpServer.layerServer(() => createServer(), { port: o.port, host: "127.0.0.1" })
+        const why = yield* runDaemon({
+          rt,
+          scopeId,
+          port: o.port,
+          token: secret.token,
+          instanceId: secret.instance_id,
+          version: VERSION,
+          identity: yield* processes.identity(process.pid),
+          executable: spawner.self.executable,
+          entry: spawner.self.entry,
+          sinkUrl: sink.url
+        }).pipe(
+          Effect.provide(server),
+          Effect.catchTag("ServeError", (e) => syncError("DAEMON_START_FAILED", `cannot listen on 127.0.0.1:${o.port}: ${String(e.cause)}`))
+        )
+        yield* Console.log(`retired: ${why}`)
+      })
+    )
+).pipe(Command.withDescription("(internal) the daemon process itself"))
+
+const daemonCommand = Command.make("daemon").pipe(
+  Command.withDescription("The optional delivery daemon: start, stop, status, reap"),
+  Command.withSubcommands([daemonStart, daemonStop, daemonStatusCommand, daemonReap, daemonRun])
+)
+
 /** `kittyctx sync`. */
 export const syncCommand = Command.make("sync").pipe(
   Command.withDescription("Forward status events to a CloudEvents sink, durably, with or without a daemon"),
-  Command.withSubcommands([push, status, config, registerCommand, unregisterCommand])
+  Command.withSubcommands([push, status, config, registerCommand, unregisterCommand, daemonCommand])
 )
 
 /**

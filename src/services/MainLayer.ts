@@ -7,12 +7,15 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import * as EventIds from "./ports/EventIds.js"
 import * as FileLock from "./ports/FileLock.js"
+import * as FileWatch from "./ports/FileWatch.js"
 import * as HttpSink from "./ports/HttpSink.js"
+import * as Loopback from "./ports/Loopback.js"
 import * as Git from "./ports/Git.js"
 import * as Processes from "./ports/Processes.js"
 import * as RepoFs from "./ports/RepoFs.js"
 import * as RepoWrite from "./ports/RepoWrite.js"
 import * as Settings from "./ports/Settings.js"
+import * as Spawner from "./ports/Spawner.js"
 import * as MissionStatus from "./status/MissionStatus.js"
 import * as StatusReader from "./status/StatusReader.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
@@ -35,12 +38,14 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
     options.eventIds ?? EventIds.layer,
     Processes.layer,
     HttpSink.layer,
+    Loopback.layer,
+    FileWatch.layer,
     options.settings ?? Settings.layer
   )
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))
   const reader = StatusReader.layer.pipe(Layer.provideMerge(locks))
-  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer, RuntimeFiles.layer).pipe(Layer.provideMerge(reader))
+  return Layer.mergeAll(MissionStatus.layer, claimGatesLayer, RuntimeFiles.layer, Spawner.layer).pipe(Layer.provideMerge(reader))
 }
 
 /** Every live service kittyctx needs. */

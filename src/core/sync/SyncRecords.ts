@@ -56,7 +56,23 @@ export interface LogCursor {
   readonly prefix_sha256: string
   /** Every event id delivered (or dead-lettered) from this log, in the order handled. */
   readonly seen: ReadonlyArray<string>
+  /**
+   * The log's size, mtime and inode when every one of its complete lines was handled: while they are
+   * unchanged the log need not be read again (an append or a rewrite changes them).
+   */
+  readonly signature?: LogSignature | null
 }
+
+/** What identifies one state of a log file without reading it. */
+export interface LogSignature {
+  readonly size: number
+  readonly mtime_ns: string
+  readonly ino: number
+}
+
+/** True when two signatures name the same state of a file. */
+export const sameSignature = (a: LogSignature | null | undefined, b: LogSignature | null | undefined): boolean =>
+  a != null && b != null && a.size === b.size && a.mtime_ns === b.mtime_ns && a.ino === b.ino
 
 /** The cursor's key: the canonical project root and the mission (`mission_id`, else `legacy:<dir>`). */
 export interface CursorKey {
@@ -83,9 +99,20 @@ export const decodeCursor = (value: unknown): Either.Either<{ readonly key: Curs
     return problem("prefix_sha256 is not a sha256")
   }
   if (!Array.isArray(value.seen) || !value.seen.every((s) => typeof s === "string")) return problem("seen is not a list of ids")
+  const sig = value.signature
+  let signature: LogSignature | null = null
+  if (sig !== undefined && sig !== null) {
+    if (
+      !isJsonObject(sig) || typeof sig.size !== "number" || typeof sig.mtime_ns !== "string" || !/^\d+$/.test(sig.mtime_ns) ||
+      typeof sig.ino !== "number"
+    ) {
+      return problem("signature is malformed")
+    }
+    signature = { size: sig.size, mtime_ns: sig.mtime_ns, ino: sig.ino }
+  }
   return Either.right({
     key: { project_root: k.project_root, mission: k.mission },
-    cursor: { path: value.path, offset: value.offset, prefix_sha256: value.prefix_sha256, seen: value.seen as ReadonlyArray<string> }
+    cursor: { path: value.path, offset: value.offset, prefix_sha256: value.prefix_sha256, seen: value.seen as ReadonlyArray<string>, signature }
   })
 }
 

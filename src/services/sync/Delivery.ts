@@ -15,7 +15,7 @@ import { displaySink } from "../../core/sync/SyncConfig.js"
 import type { SyncConfig } from "../../core/sync/SyncConfig.js"
 import { syncError } from "../../core/sync/SyncError.js"
 import type { SyncError } from "../../core/sync/SyncError.js"
-import { NO_DELIVERY } from "../../core/sync/SyncRecords.js"
+import { NO_DELIVERY, sameSignature } from "../../core/sync/SyncRecords.js"
 import type { DeadLetter, DeliveryState, ProjectDelivery } from "../../core/sync/SyncRecords.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import type { LockError } from "../ports/FileLock.js"
@@ -23,7 +23,7 @@ import { HttpSink } from "../ports/HttpSink.js"
 import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
 import { openLog, projectSources } from "./LogSources.js"
-import type { LogSource, SkippedMission } from "./LogSources.js"
+import type { LogSource, ProjectSources, SkippedMission } from "./LogSources.js"
 import type { RuntimeFiles } from "./RuntimeFiles.js"
 import {
   appendDeadLetters,
@@ -48,6 +48,8 @@ export interface RoundOptions {
   readonly maxAttempts?: number
   /** The longest single wait the round accepts; a longer one ends the round (default: one minute). */
   readonly maxWaitMs?: number
+  /** Where a project's logs are (default: resolved now); the daemon passes the sources it keeps. */
+  readonly sources?: (root: string) => Effect.Effect<ProjectSources, never, ResolveRequirements>
 }
 
 /** Why a round stopped before delivering everything. */
@@ -105,6 +107,7 @@ interface Ctx {
   readonly headers: Readonly<Record<string, string>>
   readonly maxAttempts: number
   readonly maxWaitMs: number
+  readonly sources: (root: string) => Effect.Effect<ProjectSources, never, ResolveRequirements>
 }
 
 type SendResult =
@@ -178,7 +181,7 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
       return { outcome: zeroMission(source, { code: opened.left.code, message: opened.left.message }), stop: null }
     }
     const log = opened.right
-    if (log === null) return { outcome: zeroMission(source), stop: null }
+    if (log === null || log.unchanged) return { outcome: zeroMission(source), stop: null }
     const { backlog, bytes, cursor } = log
     const origin = { projectId: source.projectId, missionKey: source.missionKey, missionSlug: source.missionSlug }
     const src = sourceOf(origin)
@@ -211,7 +214,8 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
         path: source.logPath,
         offset,
         prefix_sha256: hash.copy().digest("hex"),
-        seen
+        seen,
+        signature: offset === bytes.length ? log.signature : null
       })
       dirty = false
       sinceCheckpoint = 0
@@ -250,7 +254,8 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
       i += n
       if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 4)) yield* checkpoint
     }
-    if (stop === null && (cursor === null || log.rescanned || backlog.end !== cursor.offset)) {
+    const recordSignature = log.signature !== null && backlog.end === bytes.length && !sameSignature(cursor?.signature, log.signature)
+    if (stop === null && (cursor === null || log.rescanned || backlog.end !== cursor.offset || recordSignature)) {
       // every complete line is handled (trailing blank or refused lines included)
       offset = backlog.end
       dirty = true
@@ -272,8 +277,8 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     }
   })
 
-/** The request headers: the batch media type, and the bearer token when one is configured. */
-const headersOf = (config: SyncConfig): Effect.Effect<Record<string, string>, SyncError, Settings> =>
+/** The request headers: the batch media type, and the bearer token when one is configured (`SINK_TOKEN_MISSING` when its variable is unset). */
+export const headersOf = (config: SyncConfig): Effect.Effect<Record<string, string>, SyncError, Settings> =>
   Effect.gen(function*() {
     const settings = yield* Settings
     const headers: Record<string, string> = { "content-type": BATCH_CONTENT_TYPE, accept: "application/json" }
@@ -300,7 +305,7 @@ const round = (ctx: Ctx): Effect.Effect<RoundOutcome, StoreError, DeliveryRequir
     let stopped: RoundStop | null = null
     for (const entry of list.projects) {
       if (stopped !== null) break
-      const found = yield* projectSources(entry.root)
+      const found = yield* ctx.sources(entry.root)
       const missions: Array<MissionOutcome> = []
       for (const source of found.sources) {
         if (stopped !== null) break
@@ -385,7 +390,8 @@ export const deliverRound = (options: RoundOptions = {}) =>
       url: sink.url,
       headers,
       maxAttempts: options.maxAttempts ?? config.delivery.max_attempts,
-      maxWaitMs: options.maxWaitMs ?? MAX_WAIT_MS
+      maxWaitMs: options.maxWaitMs ?? MAX_WAIT_MS,
+      sources: options.sources ?? projectSources
     }
     return yield* withDeliveryLock(rt, scopeId)(round(ctx))
   })

@@ -12,8 +12,8 @@ import { createHash } from "node:crypto"
 import { missionsRoot } from "../../core/repo/Naming.js"
 import { backlogOf, scanLog } from "../../core/sync/LogScan.js"
 import type { Backlog } from "../../core/sync/LogScan.js"
-import { missionKeyOf } from "../../core/sync/SyncRecords.js"
-import type { CursorKey, LogCursor } from "../../core/sync/SyncRecords.js"
+import { missionKeyOf, sameSignature } from "../../core/sync/SyncRecords.js"
+import type { CursorKey, LogCursor, LogSignature } from "../../core/sync/SyncRecords.js"
 import { resolve } from "../context/ResolveContext.js"
 import type { Resolution, ResolveRequirements } from "../context/ResolveContext.js"
 import { RepoFs } from "../ports/RepoFs.js"
@@ -119,6 +119,10 @@ export const projectSources = (root: string): Effect.Effect<ProjectSources, neve
 
 /** A log opened against its cursor. */
 export interface OpenLog {
+  /** True when the log's signature is the one its cursor recorded after handling all of it: nothing was read. */
+  readonly unchanged: boolean
+  /** The signature the bytes were read under (null when the log changed while it was read). */
+  readonly signature: LogSignature | null
   readonly bytes: Uint8Array
   readonly cursor: LogCursor | null
   /** Where reading started: the cursor's offset when its prefix still matches, else 0. */
@@ -138,9 +142,16 @@ export const openLog = (
 ): Effect.Effect<OpenLog | null, StoreError | StatusFailure, StatusReader | RepoFs> =>
   Effect.gen(function*() {
     const reader = yield* StatusReader
+    const before = yield* reader.logSignature(source.target)
+    if (before === null) return null
+    const cursor = yield* readCursor(rt, scopeId, source.key)
+    const signature: LogSignature = { size: before.size, mtime_ns: String(before.mtimeNs), ino: before.ino }
+    if (cursor !== null && cursor.path === source.logPath && cursor.offset === signature.size && sameSignature(cursor.signature, signature)) {
+      const none = { pending: [], malformed: [], unidentified: 0, alreadySeen: 0, end: cursor.offset }
+      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor, start: cursor.offset, rescanned: false, prefixHash: createHash("sha256"), backlog: none }
+    }
     const bytes = yield* reader.logBytes(source.target)
     if (bytes === null) return null
-    const cursor = yield* readCursor(rt, scopeId, source.key)
     let start = 0
     let prefixHash = createHash("sha256")
     let rescanned = false
@@ -154,5 +165,7 @@ export const openLog = (
       } else rescanned = true
     }
     const backlog = backlogOf(scanLog(bytes, start), new Set(cursor?.seen ?? []))
-    return { bytes, cursor, start, rescanned, prefixHash, backlog }
+    // the signature describes these bytes only if the file did not change while they were read
+    const consistent = bytes.length === signature.size
+    return { unchanged: false, signature: consistent ? signature : null, bytes, cursor, start, rescanned, prefixHash, backlog }
   })

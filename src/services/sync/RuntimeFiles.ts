@@ -27,6 +27,8 @@ export class RuntimeFiles extends Context.Tag("kittyctx/RuntimeFiles")<RuntimeFi
   readonly write: (path: string, data: string, mode?: number) => Effect.Effect<void, ConfigError | IoError>
   /** Removes a file under the runtime root (absent is fine). */
   readonly remove: (path: string) => Effect.Effect<void, ConfigError | IoError>
+  /** Creates a directory under the runtime root (and its missing parents). */
+  readonly makeDirectory: (path: string) => Effect.Effect<void, ConfigError | IoError>
 }>() {}
 
 /**
@@ -60,7 +62,8 @@ export const layer: Layer.Layer<RuntimeFiles, never, RepoWrite | RepoFs | Settin
           yield* write.makeDirectory(rt.scope, dirnamePath(path))
           yield* write.writeFile(rt.scope, path, data, mode === undefined ? undefined : { mode })
         }),
-      remove: (path) => Effect.flatMap(runtime, (rt) => write.remove(rt.scope, path))
+      remove: (path) => Effect.flatMap(runtime, (rt) => write.remove(rt.scope, path)),
+      makeDirectory: (path) => Effect.flatMap(runtime, (rt) => write.makeDirectory(rt.scope, path))
     })
   })
 )

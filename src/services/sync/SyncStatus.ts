@@ -31,7 +31,7 @@ export interface LogBacklog {
 /** The backlog of one log (its cursor against its current bytes); zero when the log does not exist. */
 export const logBacklog = (rt: Runtime, scopeId: string, source: LogSource) =>
   Effect.map(openLog(rt, scopeId, source), (log): LogBacklog => {
-    if (log === null) return { pending: 0, oldestMs: null, rescanned: false }
+    if (log === null || log.unchanged) return { pending: 0, oldestMs: null, rescanned: false }
     let oldest: number | null = null
     for (const e of log.backlog.pending) {
       const t = e.time === null ? Number.NaN : Date.parse(e.time)

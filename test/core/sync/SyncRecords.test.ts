@@ -43,8 +43,11 @@ describe("records", () => {
     assert.deepStrictEqual(Either.map(decoded, (l) => l.projects.map((p) => p.root)), Either.right(["/a", "/b"]))
     assert.isTrue(Either.isLeft(decodeProjects({ projects: [{ root: "relative", registered_at: "t" }] })))
     const key = { project_root: "/a", mission: "legacy:x" }
-    const cursor = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), seen: ["1", "2"] }
+    const cursor = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), seen: ["1", "2"], signature: null }
     assert.deepStrictEqual(decodeCursor(JSON.parse(encodeCursor(key, cursor))), Either.right({ key, cursor }))
+    const signed = { ...cursor, signature: { size: 10, mtime_ns: "1767225600123456789", ino: 42 } }
+    assert.deepStrictEqual(decodeCursor(JSON.parse(encodeCursor(key, signed))), Either.right({ key, cursor: signed }))
+    assert.isTrue(Either.isLeft(decodeCursor({ key, ...cursor, signature: { size: 10, mtime_ns: 5, ino: 1 } })))
     for (const bad of [{ ...cursor, offset: -1 }, { ...cursor, prefix_sha256: "xyz" }, { ...cursor, seen: [1] }]) {
       assert.isTrue(Either.isLeft(decodeCursor({ key, ...bad })))
     }
