@@ -96,7 +96,7 @@ export const checkNumber = (setting: NumericSetting, v: unknown): Either.Either<
 /** The numeric settings and their accepted ranges. */
 export const NUMERIC_RANGES = {
   warn_after_seconds: [1, 31_536_000],
-  idle_retire_seconds: [10, 31_536_000],
+  idle_retire_seconds: [1, 31_536_000],
   request_timeout_ms: [50, 600_000],
   backoff_base_ms: [1, 600_000],
   backoff_cap_ms: [1, 3_600_000],

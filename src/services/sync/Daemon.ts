@@ -46,7 +46,7 @@ export interface DaemonConfig {
 /** Everything the daemon program needs: the delivery round's services, watching, the process table and the server. */
 export type DaemonRequirements = DeliveryRequirements | FileWatch | Processes | HttpServer.HttpServer
 
-/** How often the daemon checks whether to retire (also at once when its owner record changes). */
+/** How often the daemon checks whether to retire (also at once when its owner record or the configuration changes). */
 export const RETIRE_CHECK_MS = 30_000
 /** How often every project's missions are resolved again (new missions, moved status surfaces). */
 export const RESCAN_MS = 60_000
@@ -303,7 +303,11 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
 
       yield* Effect.forkScoped(deliveryLoop.pipe(Effect.catchAllCause((c) => log(`delivery loop ended: ${Cause.pretty(c)}`))))
       yield* Effect.forkScoped(Effect.forever(Effect.delay(signal("rescan"), Duration.millis(RESCAN_MS))))
-      yield* Effect.forkScoped(Effect.forever(Effect.delay(retireCheck, Duration.millis(RETIRE_CHECK_MS))))
+      // every 30 s, or twice per idle period when that is shorter
+      const startConfig = yield* Effect.either(readConfig(config.rt))
+      const idleS = startConfig._tag === "Right" ? startConfig.right.idle_retire_seconds : 900
+      const checkMs = Math.min(RETIRE_CHECK_MS, Math.max(1000, idleS * 500))
+      yield* Effect.forkScoped(Effect.forever(Effect.delay(retireCheck, Duration.millis(checkMs))))
       yield* signal("rescan")
       yield* log(`kittyctx sync daemon ${config.instanceId} serving scope ${config.scopeId} on 127.0.0.1:${config.port}`)
 

@@ -79,7 +79,26 @@ export const startDaemon = (version: string) =>
     if (config.sink === null) return { started: false, skipped_reason: "no_sink_configured" } as StartOutcome
     yield* headersOf(config) // a daemon whose token variable is unset would fail every round: refuse now
     const scopeId = scopeIdOf(config.sink.url)
+    // a healthy daemon of this build is reused without queueing on the lock (reuse changes nothing)
+    const reusable = yield* reusableDaemon(rt, scopeId, version)
+    if (reusable !== null) return reusable
     return yield* withSpawnLock(rt, scopeId)(lockedStart(rt, scopeId, version))
+  })
+
+/** How long the reuse decision waits for a health answer (a busy machine must not make a healthy daemon look dead). */
+export const REUSE_HEALTH_TIMEOUT_MS = 2_000
+
+/** The recorded daemon when it is alive, healthy and this build; otherwise null. */
+const reusableDaemon = (rt: Runtime, scopeId: string, version: string) =>
+  Effect.gen(function*() {
+    const processes = yield* Processes
+    const spawner = yield* Spawner
+    const existing = yield* readOwner(rt, scopeId)
+    if (existing === null || (yield* processes.probe(ownerIdentity(existing))) !== "alive") return null
+    const health = yield* fetchHealth(existing.port, REUSE_HEALTH_TIMEOUT_MS)
+    if (health === null || health.status !== "ok" || health.instance_id !== existing.instance_id) return null
+    if (!sameBuild(existing, rt, scopeId, spawner.self, version)) return null
+    return { started: false, reused: true, pid: existing.pid, port: existing.port, url: url(existing.port), scope_id: scopeId, reaped: [] } as StartOutcome
   })
 
 const lockedStart = (rt: Runtime, scopeId: string, version: string) =>
@@ -88,23 +107,14 @@ const lockedStart = (rt: Runtime, scopeId: string, version: string) =>
     const spawner = yield* Spawner
     const files = yield* RuntimeFiles
     // 1-2. reuse, or stop a mismatched or unhealthy daemon
+    const reusable = yield* reusableDaemon(rt, scopeId, version)
+    if (reusable !== null) return reusable
     const existing = yield* readOwner(rt, scopeId)
     if (existing !== null) {
       const identity = ownerIdentity(existing)
       if ((yield* processes.probe(identity)) === "alive") {
-        const health = yield* fetchHealth(existing.port)
+        const health = yield* fetchHealth(existing.port, REUSE_HEALTH_TIMEOUT_MS)
         const healthy = health !== null && health.status === "ok" && health.instance_id === existing.instance_id
-        if (healthy && sameBuild(existing, rt, scopeId, spawner.self, version)) {
-          return {
-            started: false,
-            reused: true,
-            pid: existing.pid,
-            port: existing.port,
-            url: url(existing.port),
-            scope_id: scopeId,
-            reaped: []
-          } as StartOutcome
-        }
         const stopped = yield* stopInstance({
           identity,
           port: healthy ? existing.port : null,
