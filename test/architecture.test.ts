@@ -293,6 +293,9 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "the port picker", home: "src/services/background/PortPicker.ts", names: ["pickFreePort"] },
   { job: "stopping a background instance", home: "src/services/background/StopInstance.ts", names: ["stopInstance"] },
   { job: "the detached spawn", home: "src/services/ports/Spawner.ts", names: ["spawnNow"] },
+  // docs/surfaces.md §8.4: one reaper, one positive-attribution predicate
+  { job: "the reaper", home: "src/services/sync/Reaper.ts", names: ["reapOrphans"] },
+  { job: "the reaper's attribution predicate", home: "src/core/sync/DaemonProcess.ts", names: ["judgeCandidate"] },
   { job: "error families", home: "src/core/CodedError.ts", names: ["CodedError"] },
   { job: "rendering failures", home: "src/cli/Output.ts", names: ["errorEnvelope"] },
   { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption", "missionRequest"] }

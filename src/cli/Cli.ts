@@ -8,6 +8,7 @@ import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
 import { syncCommand } from "./SyncCommands.js"
+import { VERSION } from "./Version.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
@@ -15,8 +16,7 @@ const root = Command.make("kittyctx").pipe(
   Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand, syncCommand])
 )
 
-/** The version printed by `--version`. */
-export const VERSION = "0.1.0"
+export { VERSION }
 
 /** Runs the CLI on an argv (`["node", "kittyctx", ...args]`). */
 export const run = Command.run(root, { name: "kittyctx", version: VERSION })

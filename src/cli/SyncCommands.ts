@@ -18,7 +18,7 @@ import type { RoundOutcome } from "../services/sync/Delivery.js"
 import { configure, register, unregister } from "../services/sync/SyncSetup.js"
 import { backlogWarning, humanAge, syncStatus } from "../services/sync/SyncStatus.js"
 import type { ContextRequest } from "../services/context/ResolveContext.js"
-import { VERSION } from "./Cli.js"
+import { VERSION } from "./Version.js"
 import { Cwd, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
 

@@ -17,8 +17,7 @@ export const SYNC_ERROR_CODES = [
   "DAEMON_OWNER_RECORD_UNREADABLE",
   "DAEMON_START_FAILED",
   "DAEMON_STOP_FAILED",
-  "DAEMON_NOT_RUNNING",
-  "DAEMON_DISABLED"
+  "DAEMON_NOT_RUNNING"
 ] as const
 /** A sync code. */
 export type SyncErrorCode = (typeof SYNC_ERROR_CODES)[number]
