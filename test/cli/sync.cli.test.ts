@@ -94,7 +94,12 @@ const runtime = () => {
     for (const scope of fs.readdirSync(sync)) {
       const dir = path.join(sync, scope, "cursors")
       if (!fs.existsSync(dir)) continue
-      for (const f of fs.readdirSync(dir)) out.push(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")))
+      for (const f of fs.readdirSync(dir).filter((n) => !n.endsWith(".seen.json"))) {
+        const head = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"))
+        const seen = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.json$/, ".seen.json")), "utf8")).ids as Array<string>
+        assert.isAtLeast(seen.length, head.seen_count, "the seen ids are written before the head")
+        out.push({ ...head, seen })
+      }
     }
     return out
   }
@@ -364,6 +369,39 @@ describe("sync push: logs rewritten by a merge", () => {
       const again = ok(await rt.cli(p.root, ["sync", "push", "--json"]), "push again")
       assert.isFalse(again.projects[0].missions[0].rescanned)
       assert.strictEqual(sink.requests.length, n)
+    }))
+
+  it.live("a log handled completely records its signature; one rewritten in place with the same size is read again; a cursor that cannot be trusted fails its log only", () =>
+    Effect.promise(async () => {
+      const p = makeProject([{ slug: "kappa-mission", k: 10, events: 6 }, { slug: "lambda-mission", k: 11, events: 2 }])
+      const sink = await startSink()
+      sinks.push(sink)
+      const rt = runtime()
+      await setUp(rt, sink, [p.root])
+      ok(await rt.cli(p.root, ["sync", "push", "--json"]), "push")
+      const cursor = rt.cursors().find((c) => c.key.mission === MID(10))!
+      assert.strictEqual(cursor.signature.size, fs.statSync(p.logOf("kappa-mission")).size, "the signature of a log handled completely")
+      // same size, same mtime second, another id in the last line: the signature (mtime_ns) differs, so the log is read
+      const log = p.logOf("kappa-mission")
+      const text = fs.readFileSync(log, "utf8")
+      const rewritten = text.replace(evId(10, 5), evId(10, 9))
+      assert.strictEqual(rewritten.length, text.length)
+      fs.writeFileSync(log, rewritten)
+      const before = sink.requests.length
+      const out = ok(await rt.cli(p.root, ["sync", "push", "--json"]), "push after rewrite")
+      assert.deepStrictEqual(sink.requests.slice(before).flatMap((r) => r.ids), [evId(10, 9)])
+      assert.isTrue(out.projects[0].missions.find((m: { mission: string }) => m.mission === "kappa-mission").rescanned)
+      // a cursor that cannot be trusted is never read as absent: that log fails, the others are delivered
+      const dir = path.join(rt.home, "sync", fs.readdirSync(path.join(rt.home, "sync")).find((n) => /^[0-9a-f]{16}$/.test(n))!, "cursors")
+      const head = fs.readdirSync(dir).find((f) => !f.endsWith(".seen.json") && JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).key.mission === MID(11))!
+      fs.writeFileSync(path.join(dir, head), "{\"broken\": true}")
+      fs.appendFileSync(log, row("kappa-mission", MID(10), 10, 20) + "\n")
+      const failed = await rt.cli(p.root, ["sync", "push", "--json"])
+      assert.strictEqual(failed.code, 1)
+      const err = JSON.parse(failed.stdout).error
+      assert.strictEqual(err.code, "SYNC_STATE_UNREADABLE")
+      assert.strictEqual(err.mission, "lambda-mission")
+      assert.isTrue(sink.delivered.has(evId(10, 20)), "the other log was delivered")
     }))
 
   it.live("concurrent pushes are serialised by the delivery lock: no event is sent twice", () =>

@@ -207,8 +207,10 @@ describe("delivery by the daemon", () => {
       await configure(rt, sink, [p.root], ["--batch-max-events", "20"])
       const cursorOf = () => {
         const dir = path.join(rt.scopeDir()!, "cursors")
-        const files = fs.existsSync(dir) ? fs.readdirSync(dir) : []
-        return files.length === 0 ? null : JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8"))
+        const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.endsWith(".seen.json")) : []
+        if (files.length === 0) return null
+        const head = JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8"))
+        return { ...head, seen: JSON.parse(fs.readFileSync(path.join(dir, files[0].replace(/\.json$/, ".seen.json")), "utf8")).ids }
       }
       let seed = 7
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)

@@ -155,9 +155,13 @@ export const SYNC_SCOPE_FILES = {
 export const syncScopeFile = (runtimeRoot: string, scopeId: string, file: keyof typeof SYNC_SCOPE_FILES): string =>
   joinPath(syncScopeDir(runtimeRoot, scopeId), SYNC_SCOPE_FILES[file])
 
-/** `<runtime root>/sync/<scope>/cursors/<key hash>.json`: one log's cursor. */
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.json`: one log's cursor head. */
 export const syncCursorFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
   joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.json`)
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.json`: the ids delivered from that log. */
+export const syncSeenFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.json`)
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)

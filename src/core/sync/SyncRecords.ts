@@ -46,7 +46,11 @@ export const encodeProjects = (list: ProjectList): string => {
   return JSON.stringify({ schema: PROJECTS_SCHEMA, projects }, null, 2) + "\n"
 }
 
-/** Where delivery of one log stands: everything before `offset` is handled, and `seen` holds every delivered id. */
+/**
+ * Where delivery of one log stands: everything before `offset` is handled, and `seen` holds every delivered
+ * id. It is kept as two files: a small head (read on every round) and the seen ids, written first, so a
+ * crash between the two leaves a seen file that holds more ids than its head counts, never fewer.
+ */
 export interface LogCursor {
   /** The log's path when the cursor was written (another path means: rescan). */
   readonly path: string
@@ -86,19 +90,31 @@ export const missionKeyOf = (missionId: string | null, slug: string): string => 
 /** The key as one string (NUL-joined, docs/surfaces.md §8.5). */
 export const cursorKeyText = (key: CursorKey): string => `${key.project_root}\u0000${key.mission}`
 
-/** Decodes a cursor file. */
-export const decodeCursor = (value: unknown): Either.Either<{ readonly key: CursorKey; readonly cursor: LogCursor }, string> => {
+/** The small part of a cursor, read on every round: enough to tell an unchanged log without its ids. */
+export interface CursorHead {
+  readonly path: string
+  readonly offset: number
+  readonly prefix_sha256: string
+  readonly signature: LogSignature | null
+  /** How many ids the seen file held when this head was written (it may hold more: it is written first). */
+  readonly seen_count: number
+}
+
+/** The `schema` of the seen file. */
+export const SEEN_SCHEMA = "kittyctx.sync-seen/v1"
+
+/** Decodes a cursor head. */
+export const decodeCursorHead = (value: unknown): Either.Either<{ readonly key: CursorKey; readonly head: CursorHead }, string> => {
   if (!isJsonObject(value) || !isJsonObject(value.key)) return problem("expected a cursor record")
   const k = value.key
   if (typeof k.project_root !== "string" || typeof k.mission !== "string") return problem("the cursor key is malformed")
   if (typeof value.path !== "string") return problem("path is not a string")
-  if (typeof value.offset !== "number" || !Number.isSafeInteger(value.offset) || value.offset < 0) {
-    return problem("offset is not a byte offset")
-  }
+  const whole = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0
+  if (!whole(value.offset)) return problem("offset is not a byte offset")
+  if (!whole(value.seen_count)) return problem("seen_count is not a count")
   if (typeof value.prefix_sha256 !== "string" || !/^[0-9a-f]{64}$/.test(value.prefix_sha256)) {
     return problem("prefix_sha256 is not a sha256")
   }
-  if (!Array.isArray(value.seen) || !value.seen.every((s) => typeof s === "string")) return problem("seen is not a list of ids")
   const sig = value.signature
   let signature: LogSignature | null = null
   if (sig !== undefined && sig !== null) {
@@ -112,13 +128,39 @@ export const decodeCursor = (value: unknown): Either.Either<{ readonly key: Curs
   }
   return Either.right({
     key: { project_root: k.project_root, mission: k.mission },
-    cursor: { path: value.path, offset: value.offset, prefix_sha256: value.prefix_sha256, seen: value.seen as ReadonlyArray<string>, signature }
+    head: {
+      path: value.path,
+      offset: value.offset as number,
+      prefix_sha256: value.prefix_sha256,
+      signature,
+      seen_count: value.seen_count as number
+    }
   })
 }
 
-/** Encodes a cursor file (compact: `seen` can hold many ids). */
-export const encodeCursor = (key: CursorKey, cursor: LogCursor): string =>
-  JSON.stringify({ schema: CURSOR_SCHEMA, key, ...cursor }) + "\n"
+/** Encodes a cursor head. */
+export const encodeCursorHead = (key: CursorKey, cursor: LogCursor): string =>
+  JSON.stringify({
+    schema: CURSOR_SCHEMA,
+    key,
+    path: cursor.path,
+    offset: cursor.offset,
+    prefix_sha256: cursor.prefix_sha256,
+    signature: cursor.signature ?? null,
+    seen_count: cursor.seen.length
+  }) + "\n"
+
+/** Decodes a seen file: every id delivered from the log, in the order handled. */
+export const decodeSeen = (value: unknown, atLeast: number): Either.Either<ReadonlyArray<string>, string> => {
+  if (!isJsonObject(value) || value.schema !== SEEN_SCHEMA || !Array.isArray(value.ids)) return problem("expected a seen-ids record")
+  const ids = value.ids
+  if (!ids.every((s) => typeof s === "string")) return problem("ids is not a list of ids")
+  if (ids.length < atLeast) return problem(`it holds ${ids.length} ids, its cursor counted ${atLeast}`)
+  return Either.right(ids as ReadonlyArray<string>)
+}
+
+/** Encodes a seen file (compact: it can hold many ids). */
+export const encodeSeen = (ids: ReadonlyArray<string>): string => JSON.stringify({ schema: SEEN_SCHEMA, ids }) + "\n"
 
 /** Delivery state of one project. */
 export interface ProjectDelivery {

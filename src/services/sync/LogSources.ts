@@ -20,7 +20,7 @@ import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
 import { logPathOf, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
-import { cursorHashOf, projectIdOf, readCursor } from "./SyncStore.js"
+import { cursorHashOf, projectIdOf, readCursor, readCursorHead } from "./SyncStore.js"
 import type { Runtime, StoreError } from "./SyncStore.js"
 
 /** One mission log of a registered project. */
@@ -124,6 +124,7 @@ export interface OpenLog {
   /** The signature the bytes were read under (null when the log changed while it was read). */
   readonly signature: LogSignature | null
   readonly bytes: Uint8Array
+  /** The cursor (null when there is none, or when the log is unchanged and its ids were not read). */
   readonly cursor: LogCursor | null
   /** Where reading started: the cursor's offset when its prefix still matches, else 0. */
   readonly start: number
@@ -144,12 +145,14 @@ export const openLog = (
     const reader = yield* StatusReader
     const before = yield* reader.logSignature(source.target)
     if (before === null) return null
-    const cursor = yield* readCursor(rt, scopeId, source.key)
+    const head = yield* readCursorHead(rt, scopeId, source.key)
     const signature: LogSignature = { size: before.size, mtime_ns: String(before.mtimeNs), ino: before.ino }
-    if (cursor !== null && cursor.path === source.logPath && cursor.offset === signature.size && sameSignature(cursor.signature, signature)) {
-      const none = { pending: [], malformed: [], unidentified: 0, alreadySeen: 0, end: cursor.offset }
-      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor, start: cursor.offset, rescanned: false, prefixHash: createHash("sha256"), backlog: none }
+    if (head !== null && head.path === source.logPath && head.offset === signature.size && sameSignature(head.signature, signature)) {
+      // handled completely and untouched since: neither the log nor the seen ids are read
+      const none = { pending: [], malformed: [], unidentified: 0, alreadySeen: 0, end: head.offset }
+      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor: null, start: head.offset, rescanned: false, prefixHash: createHash("sha256"), backlog: none }
     }
+    const cursor = head === null ? null : yield* readCursor(rt, scopeId, source.key, head)
     const bytes = yield* reader.logBytes(source.target)
     if (bytes === null) return null
     let start = 0

@@ -15,7 +15,8 @@ import {
   syncProjectsFile,
   syncRoot,
   syncScopeDir,
-  syncScopeFile
+  syncScopeFile,
+  syncSeenFile
 } from "../../core/repo/Naming.js"
 import type { IoError } from "../../core/repo/RepoError.js"
 import { decodeConfig, EMPTY_CONFIG, encodeConfig, scopeInput } from "../../core/sync/SyncConfig.js"
@@ -25,14 +26,16 @@ import type { SyncError } from "../../core/sync/SyncError.js"
 import {
   cursorKeyText,
   deadLetterProject,
-  decodeCursor,
+  decodeCursorHead,
   decodeProjects,
+  decodeSeen,
   decodeState,
-  encodeCursor,
+  encodeCursorHead,
   encodeProjects,
+  encodeSeen,
   encodeState
 } from "../../core/sync/SyncRecords.js"
-import type { CursorKey, DeadLetter, DeliveryState, LogCursor, ProjectList } from "../../core/sync/SyncRecords.js"
+import type { CursorHead, CursorKey, DeadLetter, DeliveryState, LogCursor, ProjectList } from "../../core/sync/SyncRecords.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
@@ -111,23 +114,35 @@ export const readProjects = (rt: Runtime): Effect.Effect<ProjectList, StoreError
 /** Replaces the registered projects. */
 export const writeProjects = (rt: Runtime, list: ProjectList) => writeText(syncProjectsFile(rt.root), encodeProjects(list))
 
-/** A log's cursor, or null when the log was never delivered from. */
-export const readCursor = (rt: Runtime, scopeId: string, key: CursorKey): Effect.Effect<LogCursor | null, StoreError, RepoFs> =>
+/** A log's cursor head, or null when the log was never delivered from. */
+export const readCursorHead = (rt: Runtime, scopeId: string, key: CursorKey): Effect.Effect<CursorHead | null, StoreError, RepoFs> =>
   Effect.gen(function*() {
     const path = syncCursorFile(rt.root, scopeId, cursorHashOf(key))
     const value = yield* readJson(path)
     if (value === undefined) return null
-    const decoded = decodeCursor(value)
+    const decoded = decodeCursorHead(value)
     if (Either.isLeft(decoded)) return yield* unreadable(path, decoded.left)
-    if (cursorKeyText(decoded.right.key) !== cursorKeyText(key)) {
-      return yield* unreadable(path, "it belongs to another log")
-    }
-    return decoded.right.cursor
+    if (cursorKeyText(decoded.right.key) !== cursorKeyText(key)) return yield* unreadable(path, "it belongs to another log")
+    return decoded.right.head
   })
 
-/** Replaces a log's cursor (atomically: a crash leaves the old cursor or the new one). */
+/** The whole cursor of a head: its seen ids read. */
+export const readCursor = (rt: Runtime, scopeId: string, key: CursorKey, head: CursorHead): Effect.Effect<LogCursor, StoreError, RepoFs> =>
+  Effect.gen(function*() {
+    const path = syncSeenFile(rt.root, scopeId, cursorHashOf(key))
+    const value = yield* readJson(path)
+    if (value === undefined && head.seen_count > 0) return yield* unreadable(path, `missing, its cursor counted ${head.seen_count} ids`)
+    const seen = value === undefined ? Either.right([]) : decodeSeen(value, head.seen_count)
+    if (Either.isLeft(seen)) return yield* unreadable(path, seen.left)
+    return { path: head.path, offset: head.offset, prefix_sha256: head.prefix_sha256, signature: head.signature, seen: seen.right }
+  })
+
+/** Replaces a log's cursor: the seen ids first, then the head (each atomic; a crash between leaves more ids, never fewer). */
 export const writeCursor = (rt: Runtime, scopeId: string, key: CursorKey, cursor: LogCursor) =>
-  writeText(syncCursorFile(rt.root, scopeId, cursorHashOf(key)), encodeCursor(key, cursor))
+  Effect.zipRight(
+    writeText(syncSeenFile(rt.root, scopeId, cursorHashOf(key)), encodeSeen(cursor.seen)),
+    writeText(syncCursorFile(rt.root, scopeId, cursorHashOf(key)), encodeCursorHead(key, cursor))
+  )
 
 /** The delivery state of a scope (empty when absent). */
 export const readState = (rt: Runtime, scopeId: string): Effect.Effect<DeliveryState, StoreError, RepoFs> =>

@@ -15,7 +15,16 @@ import { decodeOwner, encodeOwner, redactedOwner } from "../../../src/core/sync/
 import type { OwnerRecord } from "../../../src/core/sync/DaemonOwner.js"
 import { checkSinkUrl, decodeConfig, displaySink, EMPTY_CONFIG, encodeConfig, scopeInput } from "../../../src/core/sync/SyncConfig.js"
 import { SYNC_ERROR_CODES } from "../../../src/core/sync/SyncError.js"
-import { decodeCursor, decodeProjects, decodeState, encodeCursor, encodeProjects, encodeState } from "../../../src/core/sync/SyncRecords.js"
+import {
+  decodeCursorHead,
+  decodeProjects,
+  decodeSeen,
+  decodeState,
+  encodeCursorHead,
+  encodeProjects,
+  encodeSeen,
+  encodeState
+} from "../../../src/core/sync/SyncRecords.js"
 
 describe("configuration", () => {
   it("round-trips; absent fields take defaults; malformed values are CONFIG_INVALID naming the setting", () => {
@@ -44,13 +53,20 @@ describe("records", () => {
     assert.isTrue(Either.isLeft(decodeProjects({ projects: [{ root: "relative", registered_at: "t" }] })))
     const key = { project_root: "/a", mission: "legacy:x" }
     const cursor = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), seen: ["1", "2"], signature: null }
-    assert.deepStrictEqual(decodeCursor(JSON.parse(encodeCursor(key, cursor))), Either.right({ key, cursor }))
+    const head = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), signature: null, seen_count: 2 }
+    assert.deepStrictEqual(decodeCursorHead(JSON.parse(encodeCursorHead(key, cursor))), Either.right({ key, head }))
     const signed = { ...cursor, signature: { size: 10, mtime_ns: "1767225600123456789", ino: 42 } }
-    assert.deepStrictEqual(decodeCursor(JSON.parse(encodeCursor(key, signed))), Either.right({ key, cursor: signed }))
-    assert.isTrue(Either.isLeft(decodeCursor({ key, ...cursor, signature: { size: 10, mtime_ns: 5, ino: 1 } })))
-    for (const bad of [{ ...cursor, offset: -1 }, { ...cursor, prefix_sha256: "xyz" }, { ...cursor, seen: [1] }]) {
-      assert.isTrue(Either.isLeft(decodeCursor({ key, ...bad })))
+    assert.deepStrictEqual(
+      decodeCursorHead(JSON.parse(encodeCursorHead(key, signed))),
+      Either.right({ key, head: { ...head, signature: signed.signature } })
+    )
+    for (const bad of [{ offset: -1 }, { prefix_sha256: "xyz" }, { seen_count: 1.5 }, { signature: { size: 10, mtime_ns: 5, ino: 1 } }]) {
+      assert.isTrue(Either.isLeft(decodeCursorHead({ ...JSON.parse(encodeCursorHead(key, cursor)), ...bad })), JSON.stringify(bad))
     }
+    // the seen ids: at least as many as the head counted (they are written first), never fewer
+    assert.deepStrictEqual(decodeSeen(JSON.parse(encodeSeen(["1", "2", "3"])), 2), Either.right(["1", "2", "3"]))
+    assert.isTrue(Either.isLeft(decodeSeen(JSON.parse(encodeSeen(["1"])), 2)))
+    assert.isTrue(Either.isLeft(decodeSeen({ schema: "x", ids: [] }, 0)))
     const state = {
       projects: { "/a": { last_success_at: null, last_attempt_at: "t", consecutive_failures: 2, last_error: "e", next_attempt_at: null } }
     }
