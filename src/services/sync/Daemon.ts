@@ -171,7 +171,6 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
               : json(404, { error: "not_found" })
         }
       }).pipe(Effect.catchAllCause(() => Effect.succeed(json(500, { error: "internal" }))))
-      yield* HttpServer.serveEffect()(app)
 
       // -- sources: every project's missions, resolved read-only, kept between rounds
       const refreshSources = Effect.gen(function*() {
@@ -301,6 +300,9 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         }
       })
 
+      // the runtime files are watched before health is served: a record changed right after the start is seen
+      yield* rewatch(new Map())
+      yield* HttpServer.serveEffect()(app)
       yield* Effect.forkScoped(deliveryLoop.pipe(Effect.catchAllCause((c) => log(`delivery loop ended: ${Cause.pretty(c)}`))))
       yield* Effect.forkScoped(Effect.forever(Effect.delay(signal("rescan"), Duration.millis(RESCAN_MS))))
       // every 30 s, or twice per idle period when that is shorter
