@@ -421,6 +421,140 @@ const checkOutsidePaths = (sources: Sources): Array<string> =>
     return [...named, ...climbing]
   })
 
+
+// ---------------------------------------------------------------------------------------------
+// Git command lines built from values (docs/surfaces.md §0.4)
+
+const GIT_METHODS = new Set(["run", "checked", "read", "readChecked"])
+/** Options whose next argument is their value (git never reads that value as an option). */
+const VALUE_OPTIONS = new Set(["-m", "-b", "-B", "-e", "-C", "--format"])
+/** Markers of a value that may stand before `--`: a full object id, option values. */
+const MARKED_CALLS = new Set(["commitId"])
+const MARKED_SPREADS = new Set(["optionValues"])
+
+/** The element sequences an array literal can produce (conditional spreads give one sequence per branch). */
+const sequencesOf = (arr: ts.ArrayLiteralExpression): Array<Array<ts.Expression>> => {
+  let seqs: Array<Array<ts.Expression>> = [[]]
+  for (const el of arr.elements) {
+    if (ts.isSpreadElement(el)) {
+      let e = el.expression
+      while (ts.isParenthesizedExpression(e)) e = e.expression
+      if (ts.isArrayLiteralExpression(e)) {
+        const inner = sequencesOf(e)
+        seqs = seqs.flatMap((s) => inner.map((i) => [...s, ...i]))
+        continue
+      }
+      if (ts.isConditionalExpression(e)) {
+        const branch = (b: ts.Expression) => {
+          while (ts.isParenthesizedExpression(b)) b = b.expression
+          return ts.isArrayLiteralExpression(b) ? sequencesOf(b) : [[b]]
+        }
+        const options = [...branch(e.whenTrue), ...branch(e.whenFalse)]
+        seqs = seqs.flatMap((s) => options.map((o) => [...s, ...o]))
+        continue
+      }
+    }
+    seqs = seqs.map((s) => [...s, el as ts.Expression])
+  }
+  return seqs
+}
+
+const literalText = (e: ts.Expression): string | null =>
+  ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) ? e.text : null
+
+/** Why an element before `--` is not safe, or null when it is. */
+const unsafeElement = (e: ts.Expression, previous: ts.Expression | undefined, sf: ts.SourceFile): string | null => {
+  if (literalText(e) !== null) return null
+  if (ts.isTemplateExpression(e) && e.head.text.startsWith("--") && e.head.text.includes("=")) return null
+  if (previous !== undefined && VALUE_OPTIONS.has(literalText(previous) ?? "")) return null
+  if (ts.isCallExpression(e) && MARKED_CALLS.has(e.expression.getText(sf))) return null
+  if (ts.isSpreadElement(e as ts.Node) && ts.isCallExpression((e as unknown as ts.SpreadElement).expression)) {
+    const callee = ((e as unknown as ts.SpreadElement).expression as ts.CallExpression).expression.getText(sf)
+    if (MARKED_SPREADS.has(callee)) return null
+  }
+  return `${e.getText(sf)} could be read by git as an option`
+}
+
+/** The violations of one git argument array. */
+const gitArrayViolations = (arr: ts.ArrayLiteralExpression, sf: ts.SourceFile): Array<string> => {
+  const out: Array<string> = []
+  for (const seq of sequencesOf(arr)) {
+    for (let i = 0; i < seq.length; i++) {
+      const text = literalText(seq[i])
+      if (text === "--" || text === "--end-of-options") break
+      const why = unsafeElement(seq[i], seq[i - 1], sf)
+      if (why !== null) out.push(why)
+    }
+  }
+  return [...new Set(out)]
+}
+
+/** Every git command line in src/services is an array literal whose values stand after `--` (or are marked). */
+const checkGitArguments = (sources: Sources): Array<string> =>
+  Object.entries(sources)
+    .filter(([file]) => file.startsWith("src/services/") && file !== "src/services/ports/Git.ts")
+    .flatMap(([file, text]) => {
+      const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
+      const out: Array<string> = []
+      const lineOf = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1
+      // const initialisers and arrow-function helpers of the file, by name
+      const consts = new Map<string, ts.Expression>()
+      const helpers = new Map<string, ts.ArrowFunction>()
+      const collect = (n: ts.Node): void => {
+        if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer !== undefined) {
+          if (ts.isArrowFunction(n.initializer)) helpers.set(n.name.text, n.initializer)
+          else consts.set(n.name.text, n.initializer)
+        }
+        ts.forEachChild(n, collect)
+      }
+      collect(sf)
+      const arraysOf = (e: ts.Expression, seen: ReadonlySet<string> = new Set()): Array<ts.ArrayLiteralExpression> | null => {
+        while (ts.isParenthesizedExpression(e)) e = e.expression
+        if (ts.isArrayLiteralExpression(e)) return [e]
+        if (ts.isConditionalExpression(e)) {
+          const a = arraysOf(e.whenTrue, seen)
+          const b = arraysOf(e.whenFalse, seen)
+          return a === null || b === null ? null : [...a, ...b]
+        }
+        if (ts.isIdentifier(e) && !seen.has(e.text)) {
+          const init = consts.get(e.text)
+          if (init !== undefined) return arraysOf(init, new Set([...seen, e.text]))
+          // a parameter of a helper: every call of the helper passes the array
+          for (const [name, fn] of helpers) {
+            const index = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === e.text)
+            if (index < 0 || !(e.pos >= fn.pos && e.end <= fn.end)) continue
+            const found: Array<ts.ArrayLiteralExpression> = []
+            let ok = true
+            const calls = (n: ts.Node): void => {
+              if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === name) {
+                const arg = n.arguments[index]
+                const arrs = arg === undefined ? null : arraysOf(arg, new Set([...seen, e.text]))
+                if (arrs === null) ok = false
+                else found.push(...arrs)
+              }
+              ts.forEachChild(n, calls)
+            }
+            calls(sf)
+            return ok ? found : null
+          }
+        }
+        return null
+      }
+      const visit = (n: ts.Node): void => {
+        if (
+          ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && GIT_METHODS.has(n.expression.name.text) &&
+          n.arguments.length >= 1
+        ) {
+          const arrays = arraysOf(n.arguments[0])
+          if (arrays === null) out.push(`${file}:${lineOf(n)}: git arguments not built from a checkable array: ${n.arguments[0].getText(sf)}`)
+          else for (const arr of arrays) for (const v of gitArrayViolations(arr, sf)) out.push(`${file}:${lineOf(arr)}: ${v}`)
+        }
+        ts.forEachChild(n, visit)
+      }
+      visit(sf)
+      return out
+    })
+
 // ---------------------------------------------------------------------------------------------
 
 const SOURCES = readSources(["src"])
@@ -446,6 +580,8 @@ describe("static architecture checks over src/", () => {
   it("the error-code families are disjoint closed sets", () => assert.deepStrictEqual(checkCodeFamilies(codeFamilies()), []))
   it("nothing under src/, test/ or scripts/ reads a path outside the repository", () =>
     assert.deepStrictEqual(checkOutsidePaths(EVERYTHING), []))
+  it("every git command line keeps values after `--` (or marks them as option values or object ids)", () =>
+    assert.deepStrictEqual(checkGitArguments(SOURCES), []))
 })
 
 describe("each static check fails on a planted violation", () => {
@@ -540,6 +676,22 @@ describe("each static check fails on a planted violation", () => {
     assert.deepStrictEqual(checkCodeFamilies({ A_ERROR_CODES: ["X_FAILED"], B_ERROR_CODES: ["Y_FAILED"] }), [])
     assert.strictEqual(checkCodeFamilies({ A_ERROR_CODES: ["X_FAILED"], B_ERROR_CODES: ["X_FAILED"] }).length, 1)
     assert.strictEqual(checkCodeFamilies({ A_ERROR_CODES: ["x-failed"] }).length, 1)
+  })
+
+  it("git arguments: a value before `--`, an unresolvable argument list; marked and option values pass", () => {
+    const one = (body: string) => checkGitArguments({ "src/services/x/A.ts": body })
+    assert.strictEqual(one("git.run([\"branch\", \"-m\", from, to], o)\n").length, 1, "the -m case of issue 11: `to` is free")
+    assert.strictEqual(one("git.run([\"branch\", name, base], o)\n").length, 2, "both values are free")
+    assert.strictEqual(one("const args = [\"reset\", \"--soft\", head]\ngit.run(args, o)\n").length, 1)
+    assert.strictEqual(one("git.run(makeArgs(), o)\n").length, 1)
+    assert.strictEqual(one("git.run([\"worktree\", \"add\", ...(x ? [\"-f\"] : [path])], o)\n").length, 1)
+    assert.deepStrictEqual(one("git.run([\"branch\", \"--\", name, base], o)\n"), [])
+    assert.deepStrictEqual(one("git.run([\"commit\", \"-m\", msg, \"--\", ...paths], o)\n"), [])
+    assert.deepStrictEqual(one("git.run([\"reset\", \"--soft\", commitId(h), \"--\"], o)\n"), [])
+    assert.deepStrictEqual(one("g.read([\"grep\", ...optionValues(\"-e\", xs), \"--end-of-options\", h], c)\n"), [])
+    assert.deepStrictEqual(one("g.read([`--git-dir=${d}`, \"worktree\", \"list\"], c)\n"), [])
+    assert.deepStrictEqual(one("const git = (c, args) => g.readChecked(args, c)\ngit(c, [\"diff\", \"--\", p])\n"), [])
+    assert.strictEqual(one("const git = (c, args) => g.readChecked(args, c)\ngit(c, [\"diff\", p])\n").length, 1)
   })
 
   it("outside paths: a literal naming ../shared, a URL climbing out of the repository", () => {

@@ -9,7 +9,7 @@ import type { Freshness } from "../core/surfaces/AnalysisReport.js"
 import { claimWorkPackage } from "../services/surfaces/ImplementClaim.js"
 import type { ClaimOutcome } from "../services/surfaces/ImplementClaim.js"
 import type { PlanningMode } from "../services/surfaces/PlanningCommit.js"
-import { Cwd, jsonOption, missionOption } from "./Options.js"
+import { currentDirectory, jsonOption, missionOption } from "./Options.js"
 import { CliExit, handle, isCodedError, printJson } from "./Output.js"
 import { warnOnSyncBacklog } from "./SyncCommands.js"
 import type { CodedError } from "./Output.js"
@@ -77,7 +77,7 @@ export const implementCommand = Command.make(
   },
   (o) =>
     Effect.gen(function*() {
-      const cwd = yield* Cwd
+      const cwd = yield* currentDirectory
       const claim = claimWorkPackage({
         cwd,
         mission: Option.getOrUndefined(o.mission),

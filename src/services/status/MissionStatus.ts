@@ -127,15 +127,32 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { written, unchanged }
       })
 
+    /**
+     * Every file a status write may touch (the log, status.json, the derived views), checked before the
+     * first byte is written: a link or a location outside the repository refuses the whole write.
+     */
+    const checkTargets = (t: StatusTarget) =>
+      repoWrite.check(t.scope, [
+        logPath(t),
+        snapshotPath(t),
+        ...DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+      ])
+
     /** Writes the snapshot; `known` reuses a stream already read under the same lock. */
     const materializeLocked = (t: StatusTarget, known?: EventStream) =>
       Effect.gen(function*() {
+        yield* checkTargets(t)
         const snap = known === undefined ? yield* snapshot(t) : snapshotOf(known, t.identity)
         const path = snapshotPath(t)
         const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
         const derived = yield* writeDerived(t, snap)
         return { path, written, snapshot: snap, derived }
       })
+
+    const refuseWhileRewriting = (t: StatusTarget) =>
+      refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(
+        Effect.provideService(RepoFs, repoFs)
+      )
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
@@ -236,7 +253,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       })
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
-      withLock(
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           let attempt = 0
@@ -270,12 +288,21 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             return { event: decision.event, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings }
           }
         })
-      )
+      ))
 
     return MissionStatus.of({
       transition,
       materialize: (t, options) =>
-        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(Effect.provideService(RepoFs, repoFs)), materializeLocked(t))),
+        Effect.zipRight(
+          checkTargets(t),
+          withLock(
+            t,
+            Effect.zipRight(
+              options?.force === true ? Effect.void : refuseWhileRewriting(t),
+              materializeLocked(t)
+            )
+          )
+        ),
       materializeIfStale,
       withLock
     })
