@@ -19,7 +19,7 @@ import { configure, register, unregister } from "../services/sync/SyncSetup.js"
 import { backlogWarning, humanAge, syncStatus } from "../services/sync/SyncStatus.js"
 import type { ContextRequest } from "../services/context/ResolveContext.js"
 import { VERSION } from "./Version.js"
-import { Cwd, jsonOption as json } from "./Options.js"
+import { currentDirectory, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
@@ -200,7 +200,7 @@ const registerCommand = Command.make("register", { path: pathArg, json }, ({ jso
   handle(
     json,
     Effect.gen(function*() {
-      const out = yield* register(yield* Cwd, Option.getOrUndefined(path))
+      const out = yield* register(yield* currentDirectory, Option.getOrUndefined(path))
       yield* json
         ? printJson({ ok: true, ...out })
         : Console.log(out.registered ? `registered ${out.root}` : `${out.root} is already registered`)
@@ -212,7 +212,7 @@ const unregisterCommand = Command.make("unregister", { path: pathArg, json }, ({
   handle(
     json,
     Effect.gen(function*() {
-      const out = yield* unregister(yield* Cwd, Option.getOrUndefined(path))
+      const out = yield* unregister(yield* currentDirectory, Option.getOrUndefined(path))
       yield* json
         ? printJson({ ok: true, ...out })
         : Console.log(out.unregistered ? `unregistered ${out.root}` : `${out.root} was not registered`)
