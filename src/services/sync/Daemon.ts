@@ -293,7 +293,14 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
           yield* Effect.sleep(DEBOUNCE_MS)
           yield* wakeUp.takeAll
           if (yield* Ref.getAndSet(needRescan, false)) yield* refreshSources
-          const fiber = yield* Effect.fork(round)
+          // a round that dies is logged and retried later: the loop itself never stops delivering
+          const fiber = yield* Effect.fork(
+            round.pipe(
+              Effect.catchAllCause((c) =>
+                Effect.zipRight(log(`round died: ${Cause.pretty(c)}`), Effect.forkDaemon(Effect.delay(signal("timer"), Duration.millis(RESCAN_MS))))
+              )
+            )
+          )
           yield* Ref.set(inFlight, fiber)
           yield* Fiber.join(fiber)
           yield* Ref.set(inFlight, null)

@@ -326,8 +326,17 @@ const round = (ctx: Ctx): Effect.Effect<RoundOutcome, StoreError, DeliveryRequir
       projects.push(outcome)
       const now = isoOf(yield* Clock.currentTimeMillis)
       const before = next[entry.root] ?? NO_DELIVERY
+      const attempted = stopped !== null || outcome.delivered > 0 || outcome.dead_lettered > 0
+      // a round with nothing to send leaves the state as it was (nothing was attempted, no file is written)
+      if (!attempted && before.consecutive_failures === 0 && before.next_attempt_at === null) continue
       next[entry.root] = stopped === null
-        ? { last_success_at: now, last_attempt_at: now, consecutive_failures: 0, last_error: null, next_attempt_at: null }
+        ? {
+          last_success_at: outcome.delivered > 0 || outcome.dead_lettered > 0 ? now : before.last_success_at,
+          last_attempt_at: attempted ? now : before.last_attempt_at,
+          consecutive_failures: 0,
+          last_error: null,
+          next_attempt_at: null
+        }
         : {
           last_success_at: outcome.delivered > 0 ? now : before.last_success_at,
           last_attempt_at: now,
@@ -338,7 +347,7 @@ const round = (ctx: Ctx): Effect.Effect<RoundOutcome, StoreError, DeliveryRequir
     }
     const registered = new Set(list.projects.map((p) => p.root))
     const kept: DeliveryState = { projects: Object.fromEntries(Object.entries(next).filter(([root]) => registered.has(root))) }
-    yield* writeState(ctx.rt, ctx.scopeId, kept)
+    if (JSON.stringify(kept) !== JSON.stringify(state)) yield* writeState(ctx.rt, ctx.scopeId, kept)
     const total = (f: (p: ProjectOutcome) => number) => projects.reduce((a, p) => a + f(p), 0)
     return {
       scope_id: ctx.scopeId,
