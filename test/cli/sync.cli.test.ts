@@ -176,7 +176,7 @@ describe("sync push: delivery to a CloudEvents sink", () => {
       assert.strictEqual(status.projects[0].pending, 0)
       assert.strictEqual(status.projects[0].consecutive_failures, 0)
       assert.isString(status.projects[0].last_success_at)
-    }))
+    }), 180_000)
 })
 
 
@@ -208,7 +208,7 @@ describe("sync push: refusals", () => {
       const n = sink.requests.length
       ok(await rt.cli(p.root, ["sync", "push", "--json"]), "push again")
       assert.strictEqual(sink.requests.length, n)
-    }))
+    }), 180_000)
 
   it.live("a sink refusing the credentials (401) stops delivery without dead-lettering anything; a missing token variable sends nothing", () =>
     Effect.promise(async () => {
@@ -232,7 +232,7 @@ describe("sync push: refusals", () => {
       assert.strictEqual(noToken.code, 1)
       assert.strictEqual(JSON.parse(noToken.stdout).error.code, "SINK_TOKEN_MISSING")
       assert.strictEqual(sink.requests.length, 1)
-    }))
+    }), 180_000)
 
   it.live("configuration is checked: no sink, credentials in the URL, a bad variable name, a project outside any repository", () =>
     Effect.promise(async () => {
@@ -259,7 +259,7 @@ describe("sync push: refusals", () => {
       assert.isTrue(ok(await rt.cli(p.root, ["sync", "register", "--json"]), "register").already)
       assert.isTrue(ok(await rt.cli(p.root, ["sync", "unregister", "--json"]), "unregister").unregistered)
       assert.isFalse(ok(await rt.cli(p.root, ["sync", "unregister", "--json"]), "unregister").unregistered)
-    }))
+    }), 180_000)
 })
 
 /** Runs `sync push` as a child that the sink SIGKILLs when request `killAt` arrives (before answering it). */
@@ -318,7 +318,7 @@ describe("sync push: crashes", () => {
       assert.isAtLeast(final.offset, previous.offset)
       assert.strictEqual(final.seen.length, 1500)
       assert.isAbove(observed.length, 0, "some kill came after a checkpoint")
-    }))
+    }), 180_000)
 })
 
 describe("sync push: logs rewritten by a merge", () => {
@@ -369,7 +369,7 @@ describe("sync push: logs rewritten by a merge", () => {
       const again = ok(await rt.cli(p.root, ["sync", "push", "--json"]), "push again")
       assert.isFalse(again.projects[0].missions[0].rescanned)
       assert.strictEqual(sink.requests.length, n)
-    }))
+    }), 180_000)
 
   it.live("a log handled completely records its signature; one rewritten in place with the same size is read again; a cursor that cannot be trusted fails its log only", () =>
     Effect.promise(async () => {
@@ -402,7 +402,7 @@ describe("sync push: logs rewritten by a merge", () => {
       assert.strictEqual(err.code, "SYNC_STATE_UNREADABLE")
       assert.strictEqual(err.mission, "lambda-mission")
       assert.isTrue(sink.delivered.has(evId(10, 20)), "the other log was delivered")
-    }))
+    }), 180_000)
 
   it.live("concurrent pushes are serialised by the delivery lock: no event is sent twice", () =>
     Effect.promise(async () => {
@@ -417,7 +417,7 @@ describe("sync push: logs rewritten by a merge", () => {
       assert.strictEqual(sent.length, 300, "each event sent once")
       assert.deepStrictEqual(sink.order, p.idsOf("theta-mission"))
       assert.strictEqual(runs.map((r) => JSON.parse(r.stdout).delivered as number).reduce((a, b) => a + b, 0), 300)
-    }))
+    }), 180_000)
 })
 
 /** Every entry under `root` (the git dir included): kind, size, mtime, content hash. */
@@ -474,7 +474,7 @@ describe("sync reads, never writes, the repositories", () => {
       })
       assert.isFalse(fs.existsSync(f2.coordRoot), "the coordination worktree was not materialised")
       assert.isAbove(sink.delivered.size, 60, "events of both projects were delivered")
-    }))
+    }), 180_000)
 })
 
 describe("the backlog warning of status-writing commands", () => {
@@ -513,5 +513,5 @@ describe("the backlog warning of status-writing commands", () => {
       const after = await emit("WP02", "in_progress")
       assert.strictEqual(after.code, 0)
       assert.notInclude(after.stderr, "warning", "the only pending event is fresh")
-    }))
+    }), 180_000)
 })

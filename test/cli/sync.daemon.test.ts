@@ -56,7 +56,7 @@ const daemonPids = (root: string) =>
   )
 
 /** Polls until `check` holds (bounded): for process exits, which cannot be awaited from a non-parent. */
-const eventually = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000) => {
+const eventually = async (what: string, check: () => Promise<boolean> | boolean, ms = 60_000) => {
   const end = performance.now() + ms
   while (!(await check())) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`)
@@ -185,7 +185,7 @@ describe("delivery by the daemon", () => {
       assert.isTrue(status.daemon.running)
       assert.strictEqual(status.projects[0].pending, 0)
       ok(await rt.cli(p.root, ["sync", "daemon", "stop", "--json"]), "stop")
-    }))
+    }), 180_000)
 
   it.live("SIGKILL of the daemon at random points during delivery, then a restart: nothing lost, the cursor never moves backwards", () =>
     Effect.promise(async () => {
@@ -237,7 +237,7 @@ describe("delivery by the daemon", () => {
       assert.deepStrictEqual(sink.order, p.ids, "nothing lost, in order")
       await eventually("the final cursor", () => cursorOf()?.offset === fs.statSync(p.log).size)
       ok(await rt.cli(p.root, ["sync", "daemon", "stop", "--json"]), "stop")
-    }))
+    }), 180_000)
 })
 
 describe("self-retirement", () => {
@@ -266,7 +266,7 @@ describe("self-retirement", () => {
       fs.rmSync(ownerPath)
       await eventually("the orphaned daemon's exit", async () => !(await alive(second.pid, secondId.started_at)))
       assert.include(fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8"), "retiring: orphaned")
-    }))
+    }), 180_000)
 
   it.live("idle: with no new event and no authenticated request for idle_retire_seconds, the daemon retires and removes its record", () =>
     Effect.promise(async () => {
@@ -281,7 +281,7 @@ describe("self-retirement", () => {
       await eventually("the idle daemon's exit", async () => !(await alive(start.pid, id.started_at)))
       assert.isNull(rt.owner())
       assert.include(fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8"), "retiring: idle")
-    }))
+    }), 180_000)
 })
 
 /** A stub with a daemon's argv that runs nothing of ours: a preload blocks its main thread forever. */
@@ -378,7 +378,7 @@ describe("the reaper", () => {
       assert.strictEqual(orphan1.signalCode, "SIGTERM")
       for (const c of [foreign, otherExe, badShape, owner]) assert.isFalse(exited(c), `pid ${c.pid} was never signalled`)
       assert.deepStrictEqual(reasons(real), skipped)
-    }))
+    }), 180_000)
 
   it.live("a live process whose pid the owner record names with another start time (pid reuse) is never signalled", () =>
     Effect.promise(async () => {
@@ -427,7 +427,7 @@ describe("the reaper", () => {
       const blocked = await rt.cli(p.root, ["sync", "daemon", "start", "--json"])
       assert.strictEqual(blocked.code, 1)
       assert.strictEqual(JSON.parse(blocked.stdout).error.code, "DAEMON_OWNER_RECORD_UNREADABLE")
-    }))
+    }), 180_000)
 })
 
 /** Every entry under `root` (the git dir included): kind, size, mtime, content hash. */
@@ -477,5 +477,5 @@ describe("the daemon reads, never writes, the repositories", () => {
       }
       assert.deepStrictEqual(events, [], "no file in either repository was created, changed or removed")
       roots.forEach((r, i) => assert.deepStrictEqual(snapshotTree(r), before[i], r))
-    }))
+    }), 180_000)
 })
