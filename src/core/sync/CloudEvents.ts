@@ -28,20 +28,31 @@ export interface EventOrigin {
 export const sourceOf = (origin: EventOrigin): string =>
   `/kittyctx/projects/${origin.projectId}/missions/${encodeURIComponent(origin.missionKey)}`
 
-/** One event as CloudEvents JSON text (`data` is the row's own text, which the row reader parsed as JSON). */
-export const cloudEventText = (origin: EventOrigin, source: string, event: PendingEvent): string =>
+/** Everything of an event's CloudEvents text before the row itself. */
+const headOf = (origin: EventOrigin, source: string, event: PendingEvent): string =>
   `{"specversion":"${SPEC_VERSION}","id":${JSON.stringify(event.id)},"source":${JSON.stringify(source)},` +
   `"type":"${eventTypeOf(event.kind)}",` +
   (event.time === null ? "" : `"time":${JSON.stringify(event.time)},`) +
   (event.subject === null ? "" : `"subject":${JSON.stringify(event.subject)},`) +
   `"missionslug":${JSON.stringify(origin.missionSlug)},` +
-  `"datacontenttype":"application/json","data":${event.text}}`
+  `"datacontenttype":"application/json","data":`
+
+/** One event as CloudEvents JSON text (`data` is the row's own text, which the row reader parsed as JSON). */
+export const cloudEventText = (origin: EventOrigin, source: string, event: PendingEvent): string =>
+  `${headOf(origin, source, event)}${event.text}}`
+
+/** The UTF-8 length of `cloudEventText` (without building it). */
+export const cloudEventSize = (origin: EventOrigin, source: string, event: PendingEvent): number =>
+  utf8Length(headOf(origin, source, event)) + event.textBytes + 1
 
 /** A batch body from event texts. */
 export const batchBody = (texts: ReadonlyArray<string>): string => `[${texts.join(",")}]`
 
+const ASCII = /^[\x00-\x7f]*$/
+
 /** The bytes a text takes in UTF-8 (for the batch size limit). */
 export const utf8Length = (text: string): number => {
+  if (ASCII.test(text)) return text.length
   let n = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)

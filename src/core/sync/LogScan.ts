@@ -34,6 +34,8 @@ export interface LogLine {
   readonly end: number
   /** The line without surrounding whitespace: valid JSON whenever the outcome is an event. */
   readonly text: string
+  /** The UTF-8 length of `text`. */
+  readonly textBytes: number
   readonly outcome: LineOutcome
 }
 
@@ -51,46 +53,72 @@ export const rfc3339OrNull = (v: unknown): string | null => (typeof v === "strin
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c
 
+type Classified = { readonly text: string; readonly textBytes: number; readonly outcome: LineOutcome }
+
 /** Classifies one line's bytes (without the newline). */
-export const classifyLine = (bytes: Uint8Array, lineNo: number): { readonly text: string; readonly outcome: LineOutcome } => {
+export const classifyLine = (bytes: Uint8Array, lineNo: number): Classified => {
   let s = 0
   let e = bytes.length
   while (s < e && isSpace(bytes[s])) s++
   while (e > s && isSpace(bytes[e - 1])) e--
-  if (s === e) return { text: "", outcome: { _tag: "Blank" } }
+  if (s === e) return { text: "", textBytes: 0, outcome: { _tag: "Blank" } }
   const decoded = decodeUtf8(bytes.subarray(s, e))
-  if (Either.isLeft(decoded)) return { text: "", outcome: { _tag: "Malformed", reason: "not valid UTF-8" } }
-  const text = decoded.right
+  if (Either.isLeft(decoded)) return { text: "", textBytes: 0, outcome: { _tag: "Malformed", reason: "not valid UTF-8" } }
+  return classifyText(decoded.right, e - s, lineNo)
+}
+
+/** Classifies one line of an ASCII text between two offsets (without the newline). */
+const classifyAsciiSlice = (text: string, start: number, end: number, lineNo: number): Classified => {
+  let s = start
+  let e = end
+  while (s < e && isSpace(text.charCodeAt(s))) s++
+  while (e > s && isSpace(text.charCodeAt(e - 1))) e--
+  if (s === e) return { text: "", textBytes: 0, outcome: { _tag: "Blank" } }
+  return classifyText(text.slice(s, e), e - s, lineNo)
+}
+
+/** Classifies a stripped, non-blank line's text (`textBytes`: its UTF-8 length). */
+const classifyText = (text: string, textBytes: number, lineNo: number): Classified => {
+  const outcome = outcomeOf(text, lineNo)
+  return { text, textBytes, outcome }
+}
+
+const outcomeOf = (text: string, lineNo: number): LineOutcome => {
   const parsed = parseLine(text, lineNo)
-  if (Either.isLeft(parsed)) return { text, outcome: { _tag: "Malformed", reason: parsed.left.message } }
+  if (Either.isLeft(parsed)) return { _tag: "Malformed", reason: parsed.left.message }
   const row = parsed.right
   if (row.kind === "envelope") {
     const id = row.row.event_id
-    if (typeof id !== "string" || id === "") return { text, outcome: { _tag: "Unidentified" } }
+    if (typeof id !== "string" || id === "") return { _tag: "Unidentified" }
     const time = rfc3339OrNull(row.row.timestamp) ?? rfc3339OrNull(row.row.at)
     const wp = row.row.wp_id
-    return { text, outcome: { _tag: "Event", id, kind: "envelope", time, subject: typeof wp === "string" && wp !== "" ? wp : null } }
+    return { _tag: "Event", id, kind: "envelope", time, subject: typeof wp === "string" && wp !== "" ? wp : null }
   }
-  if (row.event_id === "") return { text, outcome: { _tag: "Unidentified" } }
-  return {
-    text,
-    outcome: { _tag: "Event", id: row.event_id, kind: row.kind, time: rfc3339OrNull(row.at), subject: row.wp_id === "" ? null : row.wp_id }
-  }
+  if (row.event_id === "") return { _tag: "Unidentified" }
+  return { _tag: "Event", id: row.event_id, kind: row.kind, time: rfc3339OrNull(row.at), subject: row.wp_id === "" ? null : row.wp_id }
 }
 
-/** Every complete line from byte offset `from` (line numbers count from `firstLineNo`, for messages only). */
+/**
+ * Every complete line from byte offset `from` (line numbers count from `firstLineNo`, for messages only).
+ * An ASCII region (the usual log) is decoded once and sliced; otherwise each line is decoded alone, so a
+ * line that is not UTF-8 is refused by itself.
+ */
 export const scanLog = (bytes: Uint8Array, from: number, firstLineNo = 1): LogScan => {
+  const last = bytes.lastIndexOf(0x0a)
+  if (last < from) return { lines: [], end: from }
+  const end = last + 1
+  const region = decodeUtf8(bytes.subarray(from, end))
+  const ascii = Either.isRight(region) && region.right.length === end - from ? region.right : null
   const lines: Array<LogLine> = []
   let start = from
   let lineNo = firstLineNo
-  while (start < bytes.length) {
+  while (start < end) {
     const nl = bytes.indexOf(0x0a, start)
-    if (nl < 0) break
-    const { outcome, text } = classifyLine(bytes.subarray(start, nl), lineNo++)
-    lines.push({ start, end: nl + 1, text, outcome })
+    const c = ascii !== null ? classifyAsciiSlice(ascii, start - from, nl - from, lineNo++) : classifyLine(bytes.subarray(start, nl), lineNo++)
+    lines.push({ start, end: nl + 1, text: c.text, textBytes: c.textBytes, outcome: c.outcome })
     start = nl + 1
   }
-  return { lines, end: lines.length === 0 ? from : lines[lines.length - 1].end }
+  return { lines, end }
 }
 
 /** An event line still to deliver. */
@@ -100,6 +128,8 @@ export interface PendingEvent {
   readonly time: string | null
   readonly subject: string | null
   readonly text: string
+  /** The UTF-8 length of `text`. */
+  readonly textBytes: number
   /** Byte offset after its line: the cursor may move here once it and everything before it is handled. */
   readonly end: number
 }
@@ -141,7 +171,7 @@ export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>): Backlog => 
           alreadySeen++
         } else {
           taken.add(o.id)
-          pending.push({ id: o.id, kind: o.kind, time: o.time, subject: o.subject, text: line.text, end: line.end })
+          pending.push({ id: o.id, kind: o.kind, time: o.time, subject: o.subject, text: line.text, textBytes: line.textBytes, end: line.end })
         }
     }
   }

@@ -10,7 +10,7 @@
 import { Clock, Effect, Random } from "effect"
 import { lockPathOf } from "../../core/repo/Naming.js"
 import { retryDelayMs, verdictOf } from "../../core/sync/Backoff.js"
-import { batchBody, BATCH_CONTENT_TYPE, batchLength, cloudEventText, sourceOf, utf8Length } from "../../core/sync/CloudEvents.js"
+import { batchBody, BATCH_CONTENT_TYPE, batchLength, cloudEventSize, cloudEventText, sourceOf } from "../../core/sync/CloudEvents.js"
 import { displaySink } from "../../core/sync/SyncConfig.js"
 import type { SyncConfig } from "../../core/sync/SyncConfig.js"
 import { syncError } from "../../core/sync/SyncError.js"
@@ -118,8 +118,8 @@ type SendResult =
 /** The longest wait one round sleeps through (a longer `Retry-After` ends it, with the time to come back). */
 const MAX_WAIT_MS = 60_000
 
-/** After this many events a round writes the cursor even mid-log (and at least every quarter of `seen`). */
-const CHECKPOINT_EVENTS = 500
+/** After this many events a round writes the cursor even mid-log (or after half of `seen` again, when more). */
+const CHECKPOINT_EVENTS = 1000
 
 const send = (ctx: Ctx, texts: ReadonlyArray<string>, ids: ReadonlyArray<string>): Effect.Effect<SendResult, never, HttpSink> =>
   Effect.gen(function*() {
@@ -186,8 +186,9 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     const origin = { projectId: source.projectId, missionKey: source.missionKey, missionSlug: source.missionSlug }
     const src = sourceOf(origin)
     const pending = backlog.pending
-    const texts = pending.map((e) => cloudEventText(origin, src, e))
-    const sizes = texts.map(utf8Length)
+    // sizes up front, texts only for the batch being sent (a large backlog is not held twice)
+    const sizes = pending.map((e) => cloudEventSize(origin, src, e))
+    const textOf = (k: number) => cloudEventText(origin, src, pending[k])
     const seen: Array<string> = [...(cursor?.seen ?? [])]
     const letters: Array<DeadLetter> = []
     const hash = log.prefixHash
@@ -225,14 +226,15 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     const d = ctx.config.delivery
     while (i < pending.length && stop === null) {
       const n = batchLength(sizes, i, d.batch_max_events, d.batch_max_bytes)
-      const result = yield* send(ctx, texts.slice(i, i + n), pending.slice(i, i + n).map((e) => e.id))
+      const batch = pending.slice(i, i + n)
+      const result = yield* send(ctx, batch.map((_, j) => textOf(i + j)), batch.map((e) => e.id))
       if (result._tag === "Acknowledged") {
         for (let k = i; k < i + n; k++) handled(k)
         delivered += n
       } else if (result._tag === "Rejected") {
         // one by one: the events the sink accepts alone are delivered, the others dead-lettered, in order
         for (let k = i; k < i + n && stop === null; k++) {
-          const single = n === 1 ? result : yield* send(ctx, [texts[k]], [pending[k].id])
+          const single = n === 1 ? result : yield* send(ctx, [textOf(k)], [pending[k].id])
           if (single._tag === "Acknowledged") {
             handled(k)
             delivered++
@@ -244,7 +246,7 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
               event_id: pending[k].id,
               status: single.status,
               response: single.reason,
-              event: JSON.parse(texts[k]) as unknown
+              event: JSON.parse(textOf(k)) as unknown
             })
             handled(k)
             deadLettered++
@@ -252,7 +254,7 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
         }
       } else stop = result.stop
       i += n
-      if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 4)) yield* checkpoint
+      if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 2)) yield* checkpoint
     }
     const recordSignature = log.signature !== null && backlog.end === bytes.length && !sameSignature(cursor?.signature, log.signature)
     if (stop === null && (cursor === null || log.rescanned || backlog.end !== cursor.offset || recordSignature)) {
