@@ -189,7 +189,7 @@ describe("delivery by the daemon", () => {
 
   it.live("SIGKILL of the daemon at random points during delivery, then a restart: nothing lost, the cursor never moves backwards", () =>
     Effect.promise(async () => {
-      const p = project("kill-mission", 3, 1200)
+      const p = project("kill-mission", 3, 2400)
       let total = 0
       let killAt = -1
       const rt = runtime()
@@ -204,7 +204,7 @@ describe("delivery by the daemon", () => {
         }
       )
       sinks.push(sink)
-      await configure(rt, sink, [p.root], ["--batch-max-events", "20"])
+      await configure(rt, sink, [p.root], ["--batch-max-events", "40"])
       const cursorOf = () => {
         const dir = path.join(rt.scopeDir()!, "cursors")
         const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.endsWith(".seen.json")) : []
@@ -215,12 +215,20 @@ describe("delivery by the daemon", () => {
       let seed = 7
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
       let previous = { offset: 0, seen: new Set<string>() }
-      for (let i = 0; i < 3; i++) {
-        killAt = total + 5 + Math.floor(random() * 20)
+      let kills = 0
+      for (let i = 0; i < 5; i++) {
+        // kill while the request after 10..35 more is in flight; 25 requests of 40 events pass the 1,000-event checkpoint
+        killAt = total + 10 + Math.floor(random() * 26)
         const start = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), `start ${i}`)
+        daemons.push(start.pid)
         assert.isTrue(start.started, "a killed daemon is not reused: a new one starts")
         const id = await identityOf(start.pid)
-        await eventually("the SIGKILL", async () => !(await alive(start.pid, id.started_at)))
+        await eventually("the SIGKILL or the end of the log", async () => !(await alive(start.pid, id.started_at)) || sink.delivered.size === 2400)
+        if (await alive(start.pid, id.started_at)) {
+          ok(await rt.cli(p.root, ["sync", "daemon", "stop", "--json"]), "stop")
+          break
+        }
+        kills++
         const cursor = cursorOf()
         if (cursor !== null) {
           assert.isAtLeast(cursor.offset, previous.offset, "the cursor never moves backwards")
@@ -230,10 +238,12 @@ describe("delivery by the daemon", () => {
           previous = { offset: cursor.offset, seen }
         }
       }
+      assert.isAtLeast(kills, 2, "daemons were killed mid-delivery")
+      assert.isAbove(previous.offset, 0, "some kill came after a checkpoint")
       killAt = -1
       const last = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), "restart")
       daemons.push(last.pid)
-      await eventually("every event", () => sink.delivered.size === 1200, 60_000)
+      await eventually("every event", () => sink.delivered.size === 2400, 60_000)
       assert.deepStrictEqual(sink.order, p.ids, "nothing lost, in order")
       await eventually("the final cursor", () => cursorOf()?.offset === fs.statSync(p.log).size)
       ok(await rt.cli(p.root, ["sync", "daemon", "stop", "--json"]), "stop")
