@@ -294,6 +294,9 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "residue classification and divergence", home: "src/core/surfaces/Placement.ts", names: ["classifyDirtyPath", "placementDivergence"] },
   { job: "the undo journal", home: "src/services/surfaces/UndoJournal.ts", names: ["makeUndoJournal"] },
   { job: "worktree creation", home: "src/services/context/CoordWorkspace.ts", names: ["ensureWorktree"] },
+  // docs/surfaces.md §8.4: one reaper, one positive-attribution predicate
+  { job: "the reaper", home: "src/services/sync/Reaper.ts", names: ["reapOrphans"] },
+  { job: "the reaper's attribution predicate", home: "src/core/sync/DaemonProcess.ts", names: ["judgeCandidate"] },
   { job: "error families", home: "src/core/CodedError.ts", names: ["CodedError"] },
   { job: "rendering failures", home: "src/cli/Output.ts", names: ["errorEnvelope"] },
   { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption"] },

@@ -8,12 +8,13 @@ import { implementCommand } from "./ImplementCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
+import { syncCommand } from "./SyncCommands.js"
 import { VERSION } from "./Version.js"
 
 // kittyctx <group> <command> ...
 const root = Command.make("kittyctx").pipe(
   Command.withDescription("One answer to where a spec-kitty mission's state lives"),
-  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand, dashboardCommand])
+  Command.withSubcommands([statusCommand, contextCommand, missionCommand, implementCommand, occurrenceMapCommand, dashboardCommand, syncCommand])
 )
 
 export { VERSION } from "./Version.js"

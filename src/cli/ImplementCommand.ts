@@ -11,6 +11,7 @@ import type { ClaimOutcome } from "../services/surfaces/ImplementClaim.js"
 import type { PlanningMode } from "../services/surfaces/PlanningCommit.js"
 import { currentDirectory, jsonOption, missionOption } from "./Options.js"
 import { CliExit, handle, isCodedError, printJson } from "./Output.js"
+import { warnOnSyncBacklog } from "./StatusPrograms.js"
 import type { CodedError } from "./Output.js"
 
 const usage = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
@@ -108,5 +109,6 @@ export const implementCommand = Command.make(
       } else {
         yield* Console.log(renderText(out))
       }
+      yield* warnOnSyncBacklog({ cwd, mission: Option.getOrUndefined(o.mission) })
     })
 ).pipe(Command.withDescription("Claim a work package: gates, planning commit, lane worktree, planned -> claimed"))

@@ -1,15 +1,17 @@
 /**
  * The program's layer, composed in one place: the platform's command executor, kittyctx's ports over
  * it, then the status facade and the claim gates over the ports, and the background ports (loopback,
- * file watching, the detached spawn) the dashboard and the sync daemon use.
+ * file watching, the detached spawn, the sink client, the runtime files) the dashboard and sync use.
  */
 import { Layer } from "effect"
 import * as FileWatch from "./ports/FileWatch.js"
+import * as HttpSink from "./ports/HttpSink.js"
 import * as Loopback from "./ports/Loopback.js"
 import * as Spawner from "./ports/Spawner.js"
 import { makeStatusLayer } from "./StatusLayer.js"
 import type { MainLayerOptions } from "./StatusLayer.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
+import * as RuntimeFiles from "./sync/RuntimeFiles.js"
 
 export { makeReadLayer, makeStatusLayer } from "./StatusLayer.js"
 export type { MainLayerOptions } from "./StatusLayer.js"
@@ -26,6 +28,8 @@ export const makeMainLayer = (options: ProgramLayerOptions = {}) =>
     claimGatesLayer,
     Loopback.layer,
     FileWatch.layer,
+    HttpSink.layer,
+    RuntimeFiles.layer,
     Spawner.layer(options.self ?? { executable: process.execPath, entry: "" })
   ).pipe(Layer.provideMerge(makeStatusLayer(options)))
 

@@ -99,10 +99,15 @@ export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-co
 /** The trailing `lane-[a-z]` of a lane worktree name, if any. */
 export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
 
-/** What a lock protects: a mission's status (spec-kitty's lock), or a worktree path being created. */
+/**
+ * What a lock protects: a mission's status (spec-kitty's lock), a worktree path being created, or, under
+ * the runtime root, a forwarding scope's delivery or daemon spawn (docs/surfaces.md §8.1).
+ */
 export type LockKey =
   | { readonly _tag: "Status"; readonly slug: string }
   | { readonly _tag: "Worktree"; readonly path: string }
+  | { readonly _tag: "SyncDelivery"; readonly scopeId: string }
+  | { readonly _tag: "SyncSpawn"; readonly scopeId: string }
 
 /** FNV-1a, 64 bits, over UTF-16 units: a short stable key for a path (lock names only). */
 const fnv1a64 = (text: string): string => {
@@ -120,14 +125,19 @@ export const statusLockDir = (commonDir: string): string => joinPath(commonDir, 
 /**
  * The one place lock paths are composed: spec-kitty's status lock
  * `<git-common-dir>/spec-kitty-locks/<slug>.status.lock` (the same file spec-kitty locks, so the two tools
- * exclude each other), and kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`.
+ * exclude each other), kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`, and the forwarding
+ * locks `<runtime root>/sync/<scope>/{delivery,spawn}.lock` (for those, `base` is the runtime root).
  */
-export const lockPathOf = (commonDir: string, key: LockKey): string => {
+export const lockPathOf = (base: string, key: LockKey): string => {
   switch (key._tag) {
     case "Status":
-      return joinPath(statusLockDir(commonDir), `${key.slug}.status.lock`)
+      return joinPath(statusLockDir(base), `${key.slug}.status.lock`)
     case "Worktree":
-      return joinPath(commonDir, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+      return joinPath(base, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+    case "SyncDelivery":
+      return joinPath(syncScopeDir(base, key.scopeId), "delivery.lock")
+    case "SyncSpawn":
+      return joinPath(syncScopeDir(base, key.scopeId), "spawn.lock")
   }
 }
 
@@ -138,6 +148,40 @@ export const lockPathOf = (commonDir: string, key: LockKey): string => {
  */
 export const foldCheckpointPath = (commonDir: string, slug: string, logPath: string): string =>
   joinPath(commonDir, "kittyctx", "fold", `${slug}-${fnv1a64(logPath)}.checkpoint`)
+// ---------------------------------------------------------------------------------------------
+// The runtime root (docs/surfaces.md §8.1): `$KITTYCTX_HOME`, else `~/.kittyctx`.
+
+/** The runtime root's name under the home directory. */
+export const RUNTIME_HOME_DIR = ".kittyctx"
+
+/** `<runtime root>/sync`: forwarding's configuration and registered projects. */
+export const syncRoot = (runtimeRoot: string): string => joinPath(runtimeRoot, "sync")
+/** `<runtime root>/sync/config.json`. */
+export const syncConfigFile = (runtimeRoot: string): string => joinPath(syncRoot(runtimeRoot), "config.json")
+/** `<runtime root>/sync/projects.json`. */
+export const syncProjectsFile = (runtimeRoot: string): string => joinPath(syncRoot(runtimeRoot), "projects.json")
+/** `<runtime root>/sync/<scope>`: one sink scope's cursors, state, dead letters and daemon files. */
+export const syncScopeDir = (runtimeRoot: string, scopeId: string): string => joinPath(syncRoot(runtimeRoot), scopeId)
+
+/** The files of a scope directory. */
+export const SYNC_SCOPE_FILES = {
+  owner: "owner.json",
+  state: "state.json",
+  deadLetters: "dead-letter.jsonl",
+  daemonLog: "daemon.log"
+} as const
+
+/** A file of a scope directory. */
+export const syncScopeFile = (runtimeRoot: string, scopeId: string, file: keyof typeof SYNC_SCOPE_FILES): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), SYNC_SCOPE_FILES[file])
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.json`: one log's cursor head. */
+export const syncCursorFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.json`)
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.json`: the ids delivered from that log. */
+export const syncSeenFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.json`)
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
