@@ -8,6 +8,7 @@ import { Either, FastCheck as fc } from "effect"
 import { mergeEventLogs, mergeThreeWay } from "../../../src/core/merge/LogMerge.js"
 import type { LogInput } from "../../../src/core/merge/LogMerge.js"
 import { encodeLine, forEachLogLine, parseLossless } from "../../../src/core/python/PyJson.js"
+import type { JsonValue } from "../../../src/core/python/PyJson.js"
 import { compareCodePoints } from "../../../src/core/repo/Text.js"
 import { corpusMissions } from "../../support/corpus.js"
 
@@ -25,6 +26,12 @@ const ok = (r: Either.Either<string, { message: string }>): string => {
 const failure = (r: Either.Either<string, { code: string; message: string }>) => {
   if (Either.isRight(r)) throw new Error("expected a merge failure")
   return r.left
+}
+
+const lossless = (text: string): JsonValue => {
+  const parsed = parseLossless(text)
+  if (!parsed.ok) throw new Error(parsed.message)
+  return parsed.value
 }
 
 const row = (id: string, at: string, extra: Record<string, unknown> = {}) =>
@@ -84,7 +91,7 @@ describe("spec-kitty's rules (A5.2)", () => {
     const odd = '{"wp_id":"WP01","event_id":"01AAAAAAAAAAAAAAAAAAAAAAAA","at":"2026-06-10T06:00:00+00:00","n":1.10}'
     assert.strictEqual(ok(merge3(log(odd), log(odd, B), log(odd))), log(odd, B))
     // two equivalent texts of one id: the smaller is kept, whatever side it came from
-    const canon = encodeLine(parseLossless(odd).ok ? (parseLossless(odd) as { value: never }).value : ({} as never))
+    const canon = encodeLine(lossless(odd))
     const chosen = compareCodePoints(odd, canon) < 0 ? odd : canon
     assert.strictEqual(ok(merge3("", log(odd), log(canon))), log(chosen))
     assert.strictEqual(ok(merge3("", log(canon), log(odd))), log(chosen))
@@ -215,8 +222,7 @@ describe("the spec-kitty corpus", () => {
       forEachLogLine(text, (_n, line) => {
         const v = JSON.parse(line) as Record<string, unknown>
         const time = String((v.at as string) || (v.timestamp as string) || "")
-        const parsed = parseLossless(line)
-        rows.push({ time, id: String(v.event_id), line: encodeLine((parsed as { value: never }).value) })
+        rows.push({ time, id: String(v.event_id), line: encodeLine(lossless(line)) })
         return true
       })
       rows.sort((a, b) => (a.time === b.time ? compareCodePoints(a.id, b.id) : compareCodePoints(a.time, b.time)))
