@@ -22,6 +22,16 @@ await build({
   define: { "import.meta.url": "__kittyctx_url" }
 })
 
+// The merge driver git runs on every merge that touches an event log: a lean bundle without the command tree.
+await build({
+  ...common,
+  entryPoints: ["src/cli/driverBin.ts"],
+  outfile: "dist/merge-driver.cjs",
+  format: "cjs",
+  minify: process.env.KITTYCTX_NO_MINIFY !== "1",
+  define: { "import.meta.url": "__kittyctx_url" }
+})
+
 writeFileSync(
   "dist/kittyctx.mjs",
   `#!/usr/bin/env node
@@ -31,6 +41,11 @@ import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import vm from "node:vm"
+const argv = process.argv
+// git's merge driver (merge-driver-event-log %O %A %B) starts the lean driver bundle
+if (argv[2] === "merge-driver-event-log" && argv.length === 6 && !argv.slice(3).some((a) => a.startsWith("-"))) {
+  createRequire(import.meta.url)("./merge-driver.cjs")
+} else {
 const file = fileURLToPath(new URL("./kittyctx.cjs", import.meta.url))
 const cacheFile = file + ".cache"
 let cachedData
@@ -42,6 +57,7 @@ if (process.env.KITTYCTX_WRITE_CODE_CACHE === "1") {
 }
 const module = { exports: {} }
 script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href)
+}
 `
 )
 chmodSync("dist/kittyctx.mjs", 0o755)

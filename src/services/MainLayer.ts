@@ -8,6 +8,7 @@ import { Layer } from "effect"
 import * as EventIds from "./ports/EventIds.js"
 import * as FileLock from "./ports/FileLock.js"
 import * as Git from "./ports/Git.js"
+import * as Launcher from "./ports/Launcher.js"
 import * as Processes from "./ports/Processes.js"
 import * as RepoFs from "./ports/RepoFs.js"
 import * as RepoWrite from "./ports/RepoWrite.js"
@@ -22,6 +23,8 @@ const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.lay
 export interface MainLayerOptions {
   readonly eventIds?: Layer.Layer<EventIds.EventIds>
   readonly settings?: Layer.Layer<Settings.Settings>
+  /** The launcher merge drivers are registered with (default: this process's). */
+  readonly launcher?: Layer.Layer<Launcher.Launcher>
 }
 
 /** The live services, with the event clock and the settings optionally substituted. */
@@ -32,7 +35,8 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
     Git.readerLayer.pipe(Layer.provide(platform)),
     options.eventIds ?? EventIds.layer,
     Processes.layer,
-    options.settings ?? Settings.layer
+    options.settings ?? Settings.layer,
+    options.launcher ?? Launcher.layer
   )
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))

@@ -86,10 +86,11 @@ export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-co
 /** The trailing `lane-[a-z]` of a lane worktree name, if any. */
 export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
 
-/** What a lock protects: a mission's status (spec-kitty's lock), or a worktree path being created. */
+/** What a lock protects: a mission's status (spec-kitty's lock), a worktree path being created, or merging. */
 export type LockKey =
   | { readonly _tag: "Status"; readonly slug: string }
   | { readonly _tag: "Worktree"; readonly path: string }
+  | { readonly _tag: "Merge" }
 
 /** FNV-1a, 64 bits, over UTF-16 units: a short stable key for a path (lock names only). */
 const fnv1a64 = (text: string): string => {
@@ -115,6 +116,8 @@ export const lockPathOf = (commonDir: string, key: LockKey): string => {
       return joinPath(statusLockDir(commonDir), `${key.slug}.status.lock`)
     case "Worktree":
       return joinPath(commonDir, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+    case "Merge":
+      return joinPath(commonDir, "kittyctx-locks", "merge.lock")
   }
 }
 
@@ -127,3 +130,63 @@ export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
 
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`
+
+// ---------------------------------------------------------------------------------------------
+// Merging (docs/surfaces.md §5)
+
+/** The decisions ledger, merged by the event-log driver too. */
+export const DECISIONS_FILE = "decisions.events.jsonl"
+/** The retrospective record of a mission (docs/surfaces.md §4.1). */
+export const RETROSPECTIVE_FILE = "retrospective.yaml"
+
+/** kittyctx's merge drivers: the event-log union and the derived snapshot (kept as ours, regenerated). */
+export const EVENT_LOG_DRIVER = "kittyctx-event-log"
+export const DERIVED_DRIVER = "kittyctx-derived"
+/** spec-kitty's own name for its event-log driver. */
+export const SPEC_KITTY_EVENT_LOG_DRIVER = "spec-kitty-event-log"
+
+/** A path pattern of every mission's `name` file, as attribute files write it. */
+const missionFilePattern = (name: string): string => `${MISSIONS_DIR}/**/${name}`
+
+/** The attribute lines that route the mission files to kittyctx's drivers. */
+export const mergeAttributeLines = (): ReadonlyArray<string> => [
+  `${missionFilePattern(EVENTS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(DECISIONS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(SNAPSHOT_FILE)} merge=${DERIVED_DRIVER}`
+]
+
+/** Probe paths (repo-relative) and the driver each must be routed to, for `git check-attr`. */
+export const mergeAttributeProbes = (): ReadonlyArray<{ readonly path: string; readonly driver: string }> => [
+  { path: `${MISSIONS_DIR}/probe/${EVENTS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${DECISIONS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${SNAPSHOT_FILE}`, driver: DERIVED_DRIVER }
+]
+
+/** `<git-common-dir>/info/attributes` (per clone, untracked). */
+export const infoAttributesPath = (commonDir: string): string => joinPath(commonDir, "info", "attributes")
+/** `<root>/.gitattributes` (tracked). */
+export const gitattributesPath = (root: string): string => joinPath(root, ".gitattributes")
+
+/** `<git-common-dir>/kittyctx/merge`: kittyctx's merge state, shared by every worktree, never tracked. */
+export const mergeStateRoot = (commonDir: string): string => joinPath(commonDir, "kittyctx", "merge")
+/** The state directory of one mission's merge (keyed by mission id, or by slug for legacy missions). */
+export const mergeStateDir = (commonDir: string, key: string): string => joinPath(mergeStateRoot(commonDir), key)
+/** The state file of one mission's merge. */
+export const mergeStateFile = (commonDir: string, key: string): string => joinPath(mergeStateDir(commonDir, key), "state.json")
+/** The merge's temporary detached worktree, inside the git dir (never in a user's checkout). */
+export const mergeWorkspace = (commonDir: string, key: string): string =>
+  joinPath(mergeStateDir(commonDir, key), "workspace")
+
+/** spec-kitty's merge runtime directory, `<root>/.kittify/runtime/merge` (its states and its global lock). */
+export const specKittyMergeRuntime = (root: string): string => joinPath(root, KITTIFY_DIR, "runtime", "merge")
+/** spec-kitty's global merge lock inside its runtime directory. */
+export const SPEC_KITTY_GLOBAL_MERGE = "__global_merge__"
+/** spec-kitty's legacy single merge-state file. */
+export const specKittyLegacyMergeState = (root: string): string => joinPath(root, KITTIFY_DIR, "merge-state.json")
+
+/** spec-kitty's `.kittify/config.yaml`. */
+export const kittifyConfig = (root: string): string => joinPath(root, KITTIFY_DIR, "config.yaml")
+
+/** The legacy retrospective location `<root>/.kittify/missions/<mission_id>/retrospective.yaml` (read only). */
+export const legacyRetrospective = (root: string, missionId: string): string =>
+  joinPath(root, KITTIFY_DIR, "missions", missionId, RETROSPECTIVE_FILE)

@@ -128,6 +128,10 @@ export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set([
   "show",
   "log",
   "merge-base",
+  "check-attr",
+  "check-ignore",
+  // writes objects only (the merged trees), never a ref, the index or a work tree: the merge's dry run
+  "merge-tree",
   "worktree list"
 ])
 
