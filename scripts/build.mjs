@@ -4,7 +4,7 @@
 // (a cache from another Node build is rejected by V8 and the launcher then simply compiles).
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
@@ -35,18 +35,16 @@ await build({
 writeFileSync(
   "dist/kittyctx.mjs",
   `#!/usr/bin/env node
-// kittyctx launcher: compiles the bundle with its V8 code cache, then runs it.
+// kittyctx launcher: compiles a bundle with its V8 code cache, then runs it. git's merge driver
+// (merge-driver-event-log %O %A %B) gets the lean driver bundle; everything else the full CLI.
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import vm from "node:vm"
 const argv = process.argv
-// git's merge driver (merge-driver-event-log %O %A %B) starts the lean driver bundle
-if (argv[2] === "merge-driver-event-log" && argv.length === 6 && !argv.slice(3).some((a) => a.startsWith("-"))) {
-  createRequire(import.meta.url)("./merge-driver.cjs")
-} else {
-const file = fileURLToPath(new URL("./kittyctx.cjs", import.meta.url))
+const driver = argv[2] === "merge-driver-event-log" && argv.length === 6 && !argv.slice(3).some((a) => a.startsWith("-"))
+const file = fileURLToPath(new URL(driver ? "./merge-driver.cjs" : "./kittyctx.cjs", import.meta.url))
 const cacheFile = file + ".cache"
 let cachedData
 try { cachedData = readFileSync(cacheFile) } catch {}
@@ -57,7 +55,6 @@ if (process.env.KITTYCTX_WRITE_CODE_CACHE === "1") {
 }
 const module = { exports: {} }
 script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href)
-}
 `
 )
 chmodSync("dist/kittyctx.mjs", 0o755)
@@ -75,6 +72,19 @@ const warm = (args) => {
 warm(["--version"])
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
+{
+  // the driver bundle: one merge of three one-line logs in a scratch directory
+  const scratch = mkdtempSync(resolve(tmpdir(), "kittyctx-warm-"))
+  for (const f of ["O", "A", "B"]) writeFileSync(resolve(scratch, f), '{"event_id": "warm", "at": ""}\\n')
+  try {
+    execFileSync(process.execPath, [resolve("dist/kittyctx.mjs"), "merge-driver-event-log", "O", "A", "B"], {
+      cwd: scratch,
+      env: { ...process.env, KITTYCTX_WRITE_CODE_CACHE: "1" },
+      stdio: "ignore"
+    })
+  } catch {}
+  rmSync(scratch, { recursive: true, force: true })
+}
 
 // The library keeps its dependencies external, so embedders share one copy of effect with it.
 await build({
