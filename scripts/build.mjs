@@ -86,6 +86,13 @@ warm(["context", "resolve", "--mission", "warmup", "--json"])
   rmSync(scratch, { recursive: true, force: true })
 }
 
+// The merge drivers' attribute lines beside the launcher: the merge's dry run configures them for its
+// prediction without writing into the repository (written once the library bundle below exists).
+const writeAttributes = async () => {
+  const lib = await import(resolve("dist/index.mjs"))
+  writeFileSync("dist/merge.gitattributes", lib.mergeAttributeLines().join("\n") + "\n")
+}
+
 // The library keeps its dependencies external, so embedders share one copy of effect with it.
 await build({
   ...common,
@@ -94,3 +101,4 @@ await build({
   format: "esm",
   packages: "external"
 })
+await writeAttributes()

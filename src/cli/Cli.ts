@@ -2,8 +2,10 @@
  * The command tree.
  */
 import { Command } from "@effect/cli"
+import { VERSION } from "../core/Version.js"
 import { contextCommand } from "./ContextCommands.js"
 import { implementCommand } from "./ImplementCommand.js"
+import { mergeCommand } from "./MergeCommand.js"
 import { mergeDriverCommand } from "./MergeDriverCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
@@ -18,12 +20,12 @@ const root = Command.make("kittyctx").pipe(
     missionCommand,
     implementCommand,
     occurrenceMapCommand,
+    mergeCommand,
     mergeDriverCommand
   ])
 )
 
-/** The version printed by `--version`. */
-export const VERSION = "0.1.0"
+export { VERSION }
 
 /** Runs the CLI on an argv (`["node", "kittyctx", ...args]`). */
 export const run = Command.run(root, { name: "kittyctx", version: VERSION })

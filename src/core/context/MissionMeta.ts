@@ -45,6 +45,8 @@ export const MissionMetaSchema = Schema.Struct({
   mission_slug: Schema.optional(Schema.Unknown),
   slug: Schema.optional(Schema.Unknown),
   target_branch: Schema.optional(BranchName),
+  /** Where `merge` integrates the mission when it differs from `target_branch`. */
+  merge_target_branch: Schema.optional(BranchName),
   coordination_branch: Schema.optional(OptionalBranchName),
   topology: Schema.optional(Schema.NullOr(Schema.Literal(...TOPOLOGIES))),
   flattened: Schema.optional(Schema.Boolean),

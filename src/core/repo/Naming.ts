@@ -162,6 +162,12 @@ export const mergeAttributeProbes = (): ReadonlyArray<{ readonly path: string; r
   { path: `${MISSIONS_DIR}/probe/${SNAPSHOT_FILE}`, driver: DERIVED_DRIVER }
 ]
 
+/** A git pathspec of every mission's meta.json one level below the missions dir. */
+export const metaPathspec = (): string => `:(glob)${MISSIONS_DIR}/*/${META_FILE}`
+
+/** The attribute lines shipped beside the launcher (`dist/merge.gitattributes`), for the merge's dry run. */
+export const mergeAttributesFileBeside = (launcherDir: string): string => joinPath(launcherDir, "merge.gitattributes")
+
 /** `<git-common-dir>/info/attributes` (per clone, untracked). */
 export const infoAttributesPath = (commonDir: string): string => joinPath(commonDir, "info", "attributes")
 /** `<root>/.gitattributes` (tracked). */

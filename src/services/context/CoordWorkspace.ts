@@ -27,17 +27,21 @@ export type WorktreeState =
   | { readonly _tag: "Husk" }
   | { readonly _tag: "Free"; readonly prunable: boolean }
 
-/** Registered on `branch`, registered on another branch, an unregistered directory (husk), or free. */
+/**
+ * Registered on `branch`, registered on another branch, an unregistered directory (husk), or free. With
+ * `branch` null the worktree is a detached one: any registered worktree at the path is `OnBranch`.
+ */
 export const worktreeState = (
   root: string,
   path: string,
-  branch: string
+  branch: string | null
 ): Effect.Effect<WorktreeState, GitError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* GitReader
     const fs = yield* RepoFs
     const entry = (yield* git.worktreeList(root)).find((e) => e.path === path)
     if (entry !== undefined && !entry.prunable) {
+      if (branch === null) return { _tag: "OnBranch" as const }
       return entry.branch === headsRef(branch)
         ? { _tag: "OnBranch" as const }
         : {
@@ -59,8 +63,8 @@ export interface WorktreePlan<E> {
   readonly commonDir: string
   /** The worktree path (canonical: it keys the lock and is compared with the registry). */
   readonly path: string
-  /** The branch (short name) the worktree must have checked out. */
-  readonly branch: string
+  /** The branch (short name) the worktree must have checked out; null for a detached worktree. */
+  readonly branch: string | null
   /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
   readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */

@@ -3,6 +3,8 @@
  * and `status.json`. Reads are lock-free snapshots; every write holds the mission's status lock.
  */
 import { Context, Effect, Either, Layer } from "effect"
+import { mergeEventLogs } from "../../core/merge/LogMerge.js"
+import type { MergeError } from "../../core/merge/MergeError.js"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
 import type { EventStream } from "../../core/status/EventRow.js"
 import type { Lane } from "../../core/status/Lane.js"
@@ -65,6 +67,14 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   ) => Effect.Effect<MaterializeOutcome, StatusFailure>
   /** Regenerates the tracked snapshot and derived views only when stale and no git operation is running. */
   readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusFailure>
+  /**
+   * Unites another copy of the mission's log into this one (the event-log union, docs/status-model.md
+   * §13) and materializes: how the merge executor projects the placement log onto the target's.
+   */
+  readonly mergeLog: (
+    target: StatusTarget,
+    other: { readonly source: string; readonly text: string }
+  ) => Effect.Effect<MaterializeOutcome & { readonly logWritten: boolean }, StatusFailure | MergeError>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
 }>() {}
@@ -280,8 +290,28 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         })
       )
 
+    const mergeLog = (t: StatusTarget, other: { readonly source: string; readonly text: string }) =>
+      withLock(
+        t,
+        Effect.gen(function*() {
+          const path = logPath(t)
+          const before = yield* repoFs.signature(path)
+          const current = (yield* reader.logText(t)) ?? ""
+          const merged = yield* mergeEventLogs([{ source: path, text: current }, other])
+          const logWritten = merged !== current
+          if (logWritten) {
+            const written = yield* repoWrite.writeFile(t.scope, path, merged, { mode: before?.mode ?? 0o644, expect: before })
+            if (!written) {
+              return yield* statusError("STATUS_APPEND_CONTENDED", `The event log changed while it was merged: ${path}`, { path })
+            }
+          }
+          return { ...(yield* materializeLocked(t)), logWritten }
+        })
+      )
+
     return MissionStatus.of({
       transition,
+      mergeLog,
       materialize: (t, options) =>
         withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
       materializeIfStale,
