@@ -1,5 +1,6 @@
 /**
- * `kittyctx implement <WP>`: claims a work package (surfaces spec §2) through `claimWorkPackage`.
+ * `kittyctx implement <WP>`: claims a work package (docs/surfaces.md §2) through `claimWorkPackage`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
@@ -8,7 +9,7 @@ import type { Freshness } from "../core/surfaces/AnalysisReport.js"
 import { claimWorkPackage } from "../services/surfaces/ImplementClaim.js"
 import type { ClaimOutcome } from "../services/surfaces/ImplementClaim.js"
 import type { PlanningMode } from "../services/surfaces/PlanningCommit.js"
-import { Cwd, jsonOption, missionOption } from "./Options.js"
+import { currentDirectory, jsonOption, missionOption } from "./Options.js"
 import { CliExit, handle, isCodedError, printJson } from "./Output.js"
 import type { CodedError } from "./Output.js"
 
@@ -75,7 +76,7 @@ export const implementCommand = Command.make(
   },
   (o) =>
     Effect.gen(function*() {
-      const cwd = yield* Cwd
+      const cwd = yield* currentDirectory
       const claim = claimWorkPackage({
         cwd,
         mission: Option.getOrUndefined(o.mission),

@@ -7,7 +7,7 @@ import { Console, Effect, Option } from "effect"
 import { MERGE_STRATEGIES } from "../core/merge/MergeState.js"
 import { dryRunMerge } from "../services/merge/MergeDryRun.js"
 import { abortMerge, runMerge } from "../services/merge/MergeExecutor.js"
-import { Cwd, jsonOption, missionOption } from "./Options.js"
+import { currentDirectory, jsonOption, missionOption } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 const usage = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
@@ -38,12 +38,11 @@ export const mergeCommand = Command.make(
   },
   (o) =>
     Effect.gen(function*() {
-      const cwd = yield* Cwd
       const mission = Option.getOrUndefined(o.mission)
       const modes = [o.dryRun, o.resume, o.abort].filter((x) => x).length
       if (modes > 1) return yield* usage("--dry-run, --resume and --abort are mutually exclusive")
       if (o.abort) {
-        const out = yield* handle(o.json, abortMerge({ cwd, mission }))
+        const out = yield* handle(o.json, Effect.flatMap(currentDirectory, (cwd) => abortMerge({ cwd, mission })))
         if (o.json) return yield* printJson({ ok: true, ...out })
         return yield* Console.log(
           [
@@ -60,7 +59,7 @@ export const mergeCommand = Command.make(
       const target = Option.getOrUndefined(o.target)
       const strategy = Option.getOrUndefined(o.strategy)
       if (o.dryRun) {
-        const out = yield* handle(o.json, dryRunMerge({ cwd, mission, target, strategy }))
+        const out = yield* handle(o.json, Effect.flatMap(currentDirectory, (cwd) => dryRunMerge({ cwd, mission, target, strategy })))
         if (o.json) return yield* printJson({ ok: true, ...out })
         return yield* Console.log(
           [
@@ -75,16 +74,17 @@ export const mergeCommand = Command.make(
       }
       const out = yield* handle(
         o.json,
-        runMerge({
-          cwd,
-          mission,
-          target,
-          strategy,
-          push: o.push,
-          keepBranch: o.keepBranch,
-          keepWorktree: o.keepWorktree,
-          resume: o.resume
-        })
+        Effect.flatMap(currentDirectory, (cwd) =>
+          runMerge({
+            cwd,
+            mission,
+            target,
+            strategy,
+            push: o.push,
+            keepBranch: o.keepBranch,
+            keepWorktree: o.keepWorktree,
+            resume: o.resume
+          }))
       )
       for (const w of out.warnings) yield* Console.error(`warning: ${w}`)
       if (o.json) return yield* printJson({ ok: true, ...out })

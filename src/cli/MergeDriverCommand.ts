@@ -7,7 +7,7 @@ import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { checkDrivers, installDrivers, requireDrivers, uninstallDrivers } from "../services/merge/DriverInstall.js"
 import { runEventLogDriver } from "../services/merge/EventLogDriver.js"
-import { Cwd, jsonOption } from "./Options.js"
+import { currentDirectory, jsonOption } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 const usage = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
@@ -32,7 +32,6 @@ export const mergeDriverCommand = Command.make(
   },
   (o) =>
     Effect.gen(function*() {
-      const cwd = yield* Cwd
       const modes = [o.install, o.uninstall, o.check].filter((x) => x).length
       if (modes > 1) return yield* usage("--install, --uninstall and --check are mutually exclusive")
       if (modes === 1 && o.files.length > 0) return yield* usage("BASE OURS THEIRS cannot be combined with a mode flag")
@@ -41,7 +40,7 @@ export const mergeDriverCommand = Command.make(
       }
       if (o.gitattributes && !(o.install || o.uninstall)) return yield* usage("--gitattributes goes with --install or --uninstall")
       if (o.install) {
-        const out = yield* handle(o.json, installDrivers(cwd, o.gitattributes))
+        const out = yield* handle(o.json, Effect.flatMap(currentDirectory, (cwd) => installDrivers(cwd, o.gitattributes)))
         if (o.json) return yield* printJson({ ok: true, ...out })
         return yield* Console.log(
           [
@@ -53,20 +52,24 @@ export const mergeDriverCommand = Command.make(
         )
       }
       if (o.uninstall) {
-        const out = yield* handle(o.json, uninstallDrivers(cwd, o.gitattributes))
+        const out = yield* handle(o.json, Effect.flatMap(currentDirectory, (cwd) => uninstallDrivers(cwd, o.gitattributes)))
         if (o.json) return yield* printJson({ ok: true, ...out })
         return yield* Console.log(
           `removed ${out.removed_config.length} config section(s) and ${out.removed_lines.length} line(s) of ${out.attributes_file}`
         )
       }
       if (o.check) {
-        const out = yield* handle(o.json, Effect.flatMap(checkDrivers(cwd), requireDrivers))
+        const out = yield* handle(o.json, Effect.flatMap(currentDirectory, (cwd) => Effect.flatMap(checkDrivers(cwd), requireDrivers)))
         if (o.json) return yield* printJson({ ok: true, ...out })
         return yield* Console.log(
           [`installed: ${out.driver_command}`, ...out.routes.map((r) => `  ${r.path}: merge=${r.driver}`)].join("\n")
         )
       }
       const [base, ours, theirs] = o.files
-      yield* handle(o.json, runEventLogDriver({ cwd, base, ours, theirs, output: Option.getOrUndefined(o.output) }))
+      yield* handle(
+        o.json,
+        Effect.flatMap(currentDirectory, (cwd) =>
+          runEventLogDriver({ cwd, base, ours, theirs, output: Option.getOrUndefined(o.output) }))
+      )
     })
 ).pipe(Command.withDescription("git merge driver for status.events.jsonl: the union of base, ours and theirs"))

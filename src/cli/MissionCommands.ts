@@ -1,5 +1,5 @@
 /**
- * `kittyctx mission …`: record-analysis and analysis-status (surfaces spec §1.5). Each command
+ * `kittyctx mission …`: record-analysis and analysis-status (docs/surfaces.md §1.5). Each command
  * resolves the mission once, then calls RecordAnalysis.
  */
 import { Command, Options } from "@effect/cli"
@@ -9,7 +9,7 @@ import { IoErrors } from "../core/repo/RepoError.js"
 import type { IoError } from "../core/repo/RepoError.js"
 import { RepoFs, textOf } from "../services/ports/RepoFs.js"
 import { analysisStatus, recordAnalysis } from "../services/surfaces/RecordAnalysis.js"
-import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
+import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 /** The most an analysis submission may hold. */
@@ -73,7 +73,7 @@ const recordAnalysisCommand = Command.make(
     handle(
       o.json,
       Effect.gen(function*() {
-        const cwd = yield* Cwd
+        const cwd = yield* currentDirectory
         const text = yield* readSubmission(cwd, o.inputFile)
         const out = yield* recordAnalysis({
           cwd,
@@ -107,7 +107,7 @@ const analysisStatusCommand = Command.make("analysis-status", { mission, json },
   handle(
     o.json,
     Effect.gen(function*() {
-      const cwd = yield* Cwd
+      const cwd = yield* currentDirectory
       const f = yield* analysisStatus({ cwd, mission: Option.getOrUndefined(o.mission) })
       if (o.json) {
         yield* printJson({

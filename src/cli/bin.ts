@@ -6,25 +6,17 @@
 import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
-import { MainLayer } from "../services/MainLayer.js"
+import { Cause, Console, Effect, Layer } from "effect"
+import { resolvePath } from "../core/repo/Paths.js"
+import { makeMainLayer } from "../services/MainLayer.js"
+import * as Launcher from "../services/ports/Launcher.js"
 import { run } from "./Cli.js"
 import { Cwd } from "./Options.js"
-import { CliExit, DEFECT_EXIT } from "./Output.js"
+import { CliExit, exitCodeOf } from "./Output.js"
 
-const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
-  if (Exit.isSuccess(exit)) return 0
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "Some") {
-    const e = failure.value
-    if (e instanceof CliExit) return e.code
-    if (ValidationError.isValidationError(e)) return 2
-  }
-  return DEFECT_EXIT
-}
 
-/** The current directory; a deleted one is reported plainly instead of as a stack trace. */
-const currentDirectory = (): string | null => {
+/** The current directory, or null when it was deleted. */
+const processDirectory = (): string | null => {
   try {
     return process.cwd()
   } catch {
@@ -32,23 +24,23 @@ const currentDirectory = (): string | null => {
   }
 }
 
-const cwd = currentDirectory()
+const cwd = processDirectory()
 
-const program = cwd === null
-  ? Effect.zipRight(
-    Console.error("error[CWD_UNAVAILABLE]: the current directory no longer exists; cd into a repository and retry"),
-    Effect.fail(new CliExit({ code: 1 }))
-  )
-  : run(process.argv).pipe(
-    Effect.tapErrorCause((cause) => {
-      const failure = Cause.failureOption(cause)
-      if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
-        return Effect.void
-      }
-      return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
-    }),
-    Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
-  )
+// this process's launcher: the merge drivers kittyctx registers run this same build
+const script = process.argv[1] ?? ""
+const launcher = Launcher.layerFixed(process.execPath, cwd === null ? script : resolvePath(cwd, script))
+
+// a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
+const program = run(process.argv).pipe(
+  Effect.tapErrorCause((cause) => {
+    const failure = Cause.failureOption(cause)
+    if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
+      return Effect.void
+    }
+    return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
+  }),
+  Effect.provide(Layer.mergeAll(makeMainLayer({ launcher }), NodeContext.layer, Layer.succeed(Cwd, cwd)))
+)
 
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,

@@ -36,7 +36,7 @@ export const makeMainLayer = (options: MainLayerOptions = {}) => {
     options.eventIds ?? EventIds.layer,
     Processes.layer,
     options.settings ?? Settings.layer,
-    options.launcher ?? Launcher.layer
+    options.launcher ?? Launcher.layerUnknown
   )
   const writes = RepoWrite.layer.pipe(Layer.provideMerge(base))
   const locks = FileLock.layer.pipe(Layer.provideMerge(writes))

@@ -1,7 +1,8 @@
 /**
- * Reliability of the status log seen from outside (status-model §3, §11, §12): real `kittyctx`
+ * Reliability of the status log seen from outside (docs/status-model.md §3, §11, §12): real `kittyctx`
  * processes racing on one mission, processes SIGKILLed mid-emit, spec-kitty's Python flock held on the
  * same lock file, and malformed inputs that must be refused without writing. Needs `npm run build`.
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"

@@ -1,6 +1,7 @@
 /**
- * The one error type of context resolution (execution-context spec §14): a closed set of codes, each
+ * The one error type of context resolution (docs/execution-context.md §14): a closed set of codes, each
  * with its required details. Constructors live here and nowhere else.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { CodedError } from "../CodedError.js"
 

@@ -1,5 +1,5 @@
 /**
- * The naming grammar (execution-context spec §2.2, R-NAME-1): the only module that composes mission
+ * The naming grammar (docs/execution-context.md §2.2, R-NAME-1): the only module that composes mission
  * directories, branches, worktree paths, the mission's file names and lock paths.
  */
 import { joinPath } from "./Paths.js"
@@ -61,7 +61,7 @@ export const laneWorktree = (root: string, dir: string, laneId: string): string 
   joinPath(root, WORKTREES_DIR, `${dir}-${laneId}`)
 
 /**
- * The non-cone sparse-checkout patterns of a coordination mission's lane worktree (surfaces §2.2): everything
+ * The non-cone sparse-checkout patterns of a coordination mission's lane worktree (docs/surfaces.md §2.2): everything
  * but the mission's status files, whose only copy is the status surface. One pair per mission dir name.
  */
 export const laneSparsePatterns = (missionDirNames: ReadonlyArray<string>): ReadonlyArray<string> => [
@@ -127,6 +127,9 @@ export const derivedDir = (root: string, slug: string): string => joinPath(root,
 /** A regex matching exactly one of the given file names (relative paths). */
 export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
   new RegExp(names.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`).join("|"))
+
+/** git's index lock of a checkout's git dir (a crashed git leaves it behind). */
+export const gitIndexLock = (gitdir: string): string => joinPath(gitdir, "index.lock")
 
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`

@@ -1,7 +1,7 @@
 /**
- * The worktree-pointer grammar (execution-context spec §5.1): the text of a `.git` file and of a
+ * The worktree-pointer grammar (docs/execution-context.md §5.1): the text of a `.git` file and of a
  * `commondir` file, resolved as git resolves them. The file reads happen in the RootLocator service;
- * this module is the single parser.
+ * this module is the single parser. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { dirnamePath, resolvePath } from "./Paths.js"
 

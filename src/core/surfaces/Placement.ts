@@ -1,7 +1,8 @@
 /**
- * Write-side placement rules (surfaces spec §0.3, §1.6): the protected-branch predicate, `git status`
+ * Write-side placement rules (docs/surfaces.md §0.3, §1.6): the protected-branch predicate, `git status`
  * porcelain parsing, the coordination-residue classification (a rule table, not a code path) and the
  * placement-divergence function shared by record-analysis and implement. Pure.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import type { CommitKind } from "../context/MissionMeta.js"
 import { EVENTS_FILE, exactNames as exactly, LANES_FILE, META_FILE, SNAPSHOT_FILE, TASKS_DIR } from "../repo/Naming.js"

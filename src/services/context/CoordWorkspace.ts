@@ -1,7 +1,8 @@
 /**
- * `ensureCoordWorkspace` (execution-context spec §12): creates or reuses the coordination worktree,
+ * `ensureCoordWorkspace` (docs/execution-context.md §12): creates or reuses the coordination worktree,
  * serialized across processes by the one lock primitive keyed on the worktree path. It is the only
  * component that mutates git's worktree registry; it never switches branches and never deletes a husk.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
@@ -9,7 +10,10 @@ import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
 import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
+import { IoErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
+import { basenamePath, dirnamePath, isWithin, joinPath } from "../../core/repo/Paths.js"
+import { checkBranchName } from "../../core/repo/RefName.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
@@ -18,6 +22,29 @@ import { repositoryScope } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
 const MAX_ATTEMPTS = 20
+
+/**
+ * A worktree path must stay in the repository: the real location of its parent (every link resolved)
+ * lies inside the primary work tree, so a `.worktrees` that is a link to elsewhere is refused before
+ * git creates anything there.
+ */
+const insideRepository = (root: string, commonDir: string, path: string): Effect.Effect<void, IoError, RepoFs> =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const realRoot = (yield* fs.realpath(root)) ?? root
+    let dir = dirnamePath(path)
+    const missing: Array<string> = []
+    let real = yield* fs.realpath(dir)
+    while (real === null && dir !== dirnamePath(dir)) {
+      missing.unshift(basenamePath(dir))
+      dir = dirnamePath(dir)
+      real = yield* fs.realpath(dir)
+    }
+    const realParent = joinPath(real ?? dir, ...missing)
+    if (!isWithin(realRoot, realParent)) {
+      return yield* IoErrors.outside(path, joinPath(realParent, basenamePath(path)), [root, commonDir], "create")
+    }
+  })
 const CONTENTION = /\.lock|File exists|could not lock config file|another git process/
 
 /** What the registry and the file system say about a worktree path, for the branch it must be on. */
@@ -65,8 +92,8 @@ export interface WorktreePlan<E> {
   readonly path: string
   /** The branch (short name) the worktree must have checked out; null for a detached worktree. */
   readonly branch: string | null
-  /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
-  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git | GitReader>
+  /** Under the lock, once the path is known to be free: how `git worktree add` checks the branch out. */
+  readonly prepare: Effect.Effect<WorktreeAdd, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
   readonly finish?: Effect.Effect<void, E | GitError, Git | GitReader>
   readonly onBranchMismatch: (expected: string, actual: string) => E
@@ -75,6 +102,16 @@ export interface WorktreePlan<E> {
   readonly onLockTimeout: (lockFile: string, timeoutMs: number, holder: unknown) => E
 }
 
+/**
+ * How a free worktree path is populated: check out an existing branch, or create `branch` at the
+ * commit-ish `start`; `noCheckout` leaves the work tree empty (a sparse checkout follows). `Detached`
+ * checks out the commit `start` on no branch (the plan's branch is null).
+ */
+export type WorktreeAdd =
+  | { readonly _tag: "Existing"; readonly noCheckout: boolean }
+  | { readonly _tag: "NewBranch"; readonly start: string; readonly noCheckout: boolean }
+  | { readonly _tag: "Detached"; readonly start: string }
+
 /** What `ensureWorktree` did. */
 export interface WorktreeOutcome {
   readonly path: string
@@ -82,8 +119,8 @@ export interface WorktreeOutcome {
 }
 
 /**
- * Creates or reuses a worktree under the cross-process lock keyed on its path (execution-context §12,
- * surfaces §2.2): a registered worktree on the branch is reused, one on another branch or an
+ * Creates or reuses a worktree under the cross-process lock keyed on its path (docs/execution-context.md §12,
+ * docs/surfaces.md §2.2): a registered worktree on the branch is reused, one on another branch or an
  * unregistered directory is refused (never switched, never deleted), a prunable entry is pruned, and
  * `git worktree add` is retried on lock contention, re-probing the registry before each retry.
  */
@@ -95,8 +132,10 @@ export const ensureWorktree = <E>(
     const locks = yield* FileLock
     const { branch, path, root } = plan
     const reused = { path, created: false }
+    const checkedBranch = branch === null ? null : yield* checkBranchName(branch, "the worktree's branch")
 
     const body = Effect.gen(function*() {
+      yield* insideRepository(root, plan.commonDir, path)
       const state = yield* worktreeState(root, path, branch)
       switch (state._tag) {
         case "OnBranch":
@@ -108,10 +147,15 @@ export const ensureWorktree = <E>(
         case "Free":
           if (state.prunable) yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
       }
-      const args = yield* plan.prepare
+      const add = yield* plan.prepare
+      const args = add._tag === "Detached" || checkedBranch === null
+        ? ["worktree", "add", "--detach", "--", path, add._tag === "Existing" ? "HEAD" : add.start]
+        : add._tag === "Existing"
+        ? ["worktree", "add", ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, checkedBranch]
+        : ["worktree", "add", "-b", checkedBranch, ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, add.start]
       let last = { exitCode: 0, stderr: "" }
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const r = yield* git.run(["worktree", "add", ...args], { cwd: root, mode: "write" })
+        const r = yield* git.run(args, { cwd: root, mode: "write" })
         if (r.exitCode === 0) {
           if (plan.finish !== undefined) yield* plan.finish
           return { path, created: true }
@@ -182,7 +226,7 @@ export const ensureCoordWorktreeAt = (
       prepare: Effect.flatMap(GitReader, (git) => git.refs(root)).pipe(
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
-            ? Effect.succeed([path, branch])
+            ? Effect.succeed<WorktreeAdd>({ _tag: "Existing", noCheckout: false })
             : Effect.fail(ContextErrors.coordinationBranchDeleted(branch, path, plan.primaryDir))
         )
       ),
@@ -192,4 +236,23 @@ export const ensureCoordWorktreeAt = (
       onLockTimeout: (lockFile, timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
     return outcome.path
+  })
+
+/**
+ * Creates the coordination worktree if needed and returns how to take it away again: a writer whose
+ * resolution then fails (a mission dir missing on the branch, a mid8 that does not match) leaves no
+ * worktree behind that it created itself. A worktree that already existed is never removed.
+ */
+export const ensureCoordWorktreeUndoable = (
+  plan: CoordPlan
+): Effect.Effect<Effect.Effect<void>, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
+  Effect.gen(function*() {
+    const before = yield* worktreeState(plan.primaryRoot, plan.path, plan.branch)
+    yield* ensureCoordWorktreeAt(plan)
+    if (before._tag === "OnBranch") return Effect.void
+    const git = yield* Git
+    return git.run(["worktree", "remove", "--force", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
+      Effect.zipRight(git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })),
+      Effect.ignore
+    )
   })

@@ -85,8 +85,6 @@ export interface DriverCheck {
 
 type Requirements = Git | GitReader | RepoFs | RepoWrite | Settings
 
-const configArgs = (...rest: ReadonlyArray<string>) => ["config", "--local", ...rest]
-
 /** Sets the drivers' git config where it differs (idempotent). */
 const writeConfig = (root: string, entries: ReadonlyArray<DriverEntry>): Effect.Effect<void, GitError, Git> =>
   Effect.gen(function*() {
@@ -94,9 +92,9 @@ const writeConfig = (root: string, entries: ReadonlyArray<DriverEntry>): Effect.
     for (const e of entries) {
       for (const [field, value] of [["name", e.name], ["driver", e.driver]] as const) {
         const key = `merge.${e.key}.${field}`
-        const current = yield* git.run(configArgs("--get", key), { cwd: root, mode: "write" })
+        const current = yield* git.run(["config", "--local", "--get", "--end-of-options", key], { cwd: root, mode: "write" })
         if (current.exitCode === 0 && current.stdout.replace(/\n$/, "") === value) continue
-        yield* git.checked(configArgs("--replace-all", key, value), { cwd: root, mode: "write" })
+        yield* git.checked(["config", "--local", "--replace-all", "--end-of-options", key, value], { cwd: root, mode: "write" })
       }
     }
   })
@@ -131,6 +129,14 @@ export const removeAttributeLines = (
     return next.removed
   })
 
+/** The launcher, which must be known to be registered as a driver. */
+const knownLauncher = Effect.flatMap(Launcher, (l) =>
+  l.script === ""
+    ? Effect.fail(
+      mergeError("MERGE_DRIVER_NOT_INSTALLED", "kittyctx does not know its own launcher here, so it cannot register a merge driver", {})
+    )
+    : Effect.succeed(l))
+
 /** The attribute file of a request: the clone's `info/attributes`, or the tracked `.gitattributes`. */
 const attributesFileOf = (location: RepoLocation, gitattributes: boolean) =>
   gitattributes ? gitattributesPath(location.primaryRoot) : infoAttributesPath(location.commonDir)
@@ -142,9 +148,9 @@ const attributesFileOf = (location: RepoLocation, gitattributes: boolean) =>
  */
 export const ensureDriversFor = (
   location: RepoLocation
-): Effect.Effect<ReadonlyArray<string>, GitError | IoError, Git | RepoFs | RepoWrite | Launcher> =>
+): Effect.Effect<ReadonlyArray<string>, MergeError | GitError | IoError, Git | RepoFs | RepoWrite | Launcher> =>
   Effect.gen(function*() {
-    const launcher = yield* Launcher
+    const launcher = yield* knownLauncher
     yield* writeConfig(location.primaryRoot, driverEntries(launcher.node, launcher.script))
     return yield* addLines(location, infoAttributesPath(location.commonDir))
   })
@@ -156,7 +162,7 @@ export const installDrivers = (
 ): Effect.Effect<InstallOutcome, DriverInstallError, Requirements | Launcher> =>
   Effect.gen(function*() {
     const location = yield* discoverPrimaryRoot(cwd)
-    const launcher = yield* Launcher
+    const launcher = yield* knownLauncher
     const entries = driverEntries(launcher.node, launcher.script)
     yield* writeConfig(location.primaryRoot, entries)
     const file = attributesFileOf(location, gitattributes)
@@ -175,11 +181,10 @@ export const uninstallDrivers = (
     const removedConfig: Array<string> = []
     for (const key of [EVENT_LOG_DRIVER, DERIVED_DRIVER]) {
       const section = `merge.${key}`
-      const r = yield* git.run(configArgs("--remove-section", section), { cwd: location.primaryRoot, mode: "write" })
+      const args = ["config", "--local", "--remove-section", "--end-of-options", section]
+      const r = yield* git.run(args, { cwd: location.primaryRoot, mode: "write" })
       if (r.exitCode === 0) removedConfig.push(section)
-      else if (!/no such section/i.test(r.stderr)) {
-        return yield* GitErrors.commandFailed(configArgs("--remove-section", section), r.exitCode, r.stderr)
-      }
+      else if (!/no such section/i.test(r.stderr)) return yield* GitErrors.commandFailed(args, r.exitCode, r.stderr)
     }
     const file = attributesFileOf(location, gitattributes)
     const removed = yield* removeAttributeLines(location, file, mergeAttributeLines())

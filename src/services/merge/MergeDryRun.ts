@@ -19,6 +19,7 @@ import {
   metaPathspec
 } from "../../core/repo/Naming.js"
 import { dirnamePath } from "../../core/repo/Paths.js"
+import { commitId, optionValues } from "../../core/repo/RefName.js"
 import { BUILTIN_MERGE_VALUES, parseCheckAttrZ } from "../../core/merge/DriverConfig.js"
 import { resolve } from "../context/ResolveContext.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
@@ -81,8 +82,8 @@ export const dryRunMerge = (req: {
     const routed = parseCheckAttrZ(
       (yield* reader.readChecked(["check-attr", "-z", "merge", "--", ...probes.map((p) => p.path)], root)).stdout
     )
-    const config: Array<string> = []
-    const define = (name: string, driver: string) => config.push("-c", `merge.${name}.driver=${driver}`)
+    const settings: Array<string> = []
+    const define = (name: string, driver: string) => settings.push(`merge.${name}.driver=${driver}`)
     define(EVENT_LOG_DRIVER, command)
     define(DERIVED_DRIVER, "true")
     for (const p of probes) {
@@ -91,12 +92,15 @@ export const dryRunMerge = (req: {
         define(name, p.driver === EVENT_LOG_DRIVER ? command : "true")
       }
     }
-    if (emulated) config.push("-c", `core.attributesFile=${attributesFile}`)
+    if (emulated) settings.push(`core.attributesFile=${attributesFile}`)
 
     const conflicts: Array<PredictedConflict> = []
     /** The predicted result of merging `b` into `a`: its tree, or the conflicted paths. */
     const mergeTree = (a: string, b: string) =>
-      Effect.map(reader.read([...config, "merge-tree", "--write-tree", "--name-only", "--no-messages", a, b], root), (out) => {
+      Effect.map(reader.read(
+        [...optionValues("-c", settings), "merge-tree", "--write-tree", "--name-only", "--no-messages", "--end-of-options", a, b],
+        root
+      ), (out) => {
         const lines = out.stdout.split("\n").filter((l) => l !== "")
         return { tree: lines[0] ?? "", conflicted: out.exitCode === 1 ? lines.slice(1) : [], failed: out.exitCode > 1 }
       })
@@ -105,19 +109,19 @@ export const dryRunMerge = (req: {
     let mission = plan.missionTip
     for (const lane of plan.lanes) {
       const merged = mission !== null && lane.tip !== null &&
-        (yield* reader.read(["merge-base", "--is-ancestor", lane.tip, mission], root)).exitCode === 0
+        (yield* reader.read(["merge-base", "--is-ancestor", "--end-of-options", lane.tip, mission], root)).exitCode === 0
       lanes.push({ lane_id: lane.laneId, branch: lane.branch, already_merged: merged })
     }
     for (const lane of lanesToMerge(plan)) {
       if (mission === null || conflicts.length > 0) break
-      if ((yield* reader.read(["merge-base", "--is-ancestor", lane.tip, mission], root)).exitCode === 0) continue
+      if ((yield* reader.read(["merge-base", "--is-ancestor", "--end-of-options", lane.tip, mission], root)).exitCode === 0) continue
       const m = yield* mergeTree(mission, lane.tip)
       if (m.conflicted.length > 0 || m.failed) {
         conflicts.push({ step: `${lane.laneId} into ${plan.missionBranch}`, files: m.conflicted })
         break
       }
       mission = (yield* reader.readChecked(
-        ["commit-tree", m.tree, "-p", mission, "-p", lane.tip, "-m", `Merge ${lane.branch} into ${plan.missionBranch}`],
+        ["commit-tree", commitId(m.tree), ...optionValues("-p", [mission, lane.tip]), "-m", `Merge ${lane.branch} into ${plan.missionBranch}`],
         root
       )).stdout.trim()
     }
@@ -128,7 +132,7 @@ export const dryRunMerge = (req: {
 
     // the number the bake would assign (null when the mission is numbered already)
     const showMeta = (rev: string) =>
-      Effect.map(reader.read(["show", `${rev}:${plan.rel.meta}`], root), (out) => {
+      Effect.map(reader.read(["show", "--end-of-options", `${rev}:${plan.rel.meta}`], root), (out) => {
         try {
           return out.exitCode === 0 ? (JSON.parse(out.stdout) as unknown) : undefined
         } catch {
@@ -137,10 +141,12 @@ export const dryRunMerge = (req: {
       })
     const known = missionNumberOf(yield* showMeta(headsRef(plan.target))) ??
       (plan.missionTip === null ? null : missionNumberOf(yield* showMeta(plan.missionTip)))
-    const grep = yield* reader.read(["grep", "-h", "-e", "\"mission_number\"", headsRef(plan.target), "--", metaPathspec()], root)
+    const grep = plan.targetTip === null
+      ? null
+      : yield* reader.read(["grep", "-h", "-e", "\"mission_number\"", commitId(plan.targetTip), "--", metaPathspec()], root)
     const wouldBake = known !== null || plan.targetTip === null
       ? null
-      : nextMissionNumber(grep.exitCode === 0 ? grep.stdout.split("\n") : [])
+      : nextMissionNumber(grep !== null && grep.exitCode === 0 ? grep.stdout.split("\n") : [])
 
     return {
       mission_slug: plan.slug,

@@ -35,6 +35,7 @@ import {
   metaPathspec
 } from "../../core/repo/Naming.js"
 import { joinPath, relativeWithin } from "../../core/repo/Paths.js"
+import { commitId } from "../../core/repo/RefName.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { decodeMissionMeta } from "../../core/context/MissionMeta.js"
 import { foldTransitions } from "../../core/status/StatusFold.js"
@@ -51,6 +52,7 @@ import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import type { LockError } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import type { Launcher } from "../ports/Launcher.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite, repositoryScope } from "../ports/RepoWrite.js"
 import * as MissionStatusLive from "../status/MissionStatus.js"
@@ -58,9 +60,9 @@ import { MissionStatus } from "../status/MissionStatus.js"
 import { statusFiles, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
 import { commitInMergeWorkspace, commitPaths } from "../surfaces/CommitPath.js"
-import { refuseDuringGitOp } from "../surfaces/WriteGuards.js"
 import { ensureDriversFor, removeAttributeLines } from "./DriverInstall.js"
 import {
+  abortInWorkspace,
   advanceBranch,
   branchTip,
   checkoutOf,
@@ -263,7 +265,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
     } else {
       const blockers = preflightBlockers(plan)
       if (blockers.length > 0) return yield* Effect.fail(blockers[0])
-      yield* refuseDuringGitOp([root], "kittyctx merge")
+      yield* refuseDuringGitOp([root], "finish or abort it, then run kittyctx merge again")
       if (plan.kind !== "coordination") yield* requireStatusCommitted(plan)
     }
 
@@ -440,7 +442,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
       bake_number: Effect.gen(function*() {
         if (state.mission_number_baked) return
         const showMeta = (rev: string) =>
-          Effect.map(reader.read(["show", `${rev}:${plan.rel.meta}`], root), (r) => {
+          Effect.map(reader.read(["show", "--end-of-options", `${rev}:${plan.rel.meta}`], root), (r) => {
             if (r.exitCode !== 0) return undefined
             try {
               return JSON.parse(r.stdout) as unknown
@@ -463,7 +465,8 @@ const execute = (req: MergeRequest, r0: Resolution) =>
         }
         const known = missionNumberOf(onTarget) ?? missionNumberOf(yield* showMeta(headsRef(holder)))
         if (known !== null) return yield* save({ mission_number: known, mission_number_baked: true })
-        const grep = yield* reader.read(["grep", "-h", "-e", "\"mission_number\"", headsRef(target), "--", metaPathspec()], root)
+        const targetNow = yield* tipOf(target)
+        const grep = yield* reader.read(["grep", "-h", "-e", "\"mission_number\"", commitId(targetNow), "--", metaPathspec()], root)
         const next = nextMissionNumber(grep.exitCode === 0 ? grep.stdout.split("\n") : [])
         const tip = yield* tipOf(holder)
         yield* resetWorkspace(location, ws, tip)
@@ -498,7 +501,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
         let sha: string
         if (state.strategy === "rebase") {
           yield* resetWorkspace(location, ws, missionTip)
-          const out = yield* rebaseWorkspace(ws, headsRef(target))
+          const out = yield* rebaseWorkspace(ws, targetTip)
           if (out._tag === "Conflicted") return yield* conflict(step, out.files)
           sha = yield* workspaceHead(ws)
           if (sha === targetTip || !(yield* isAncestor(root, targetTip, sha))) sha = targetTip
@@ -523,7 +526,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
       record_done: Effect.gen(function*() {
         if (state.done_commit_sha !== null && (yield* isAncestor(root, state.done_commit_sha, headsRef(target)))) return
         const integration = state.integration_sha ?? (yield* tipOf(target))
-        const commitTime = Number((yield* reader.readChecked(["show", "-s", "--format=%ct", integration], root)).stdout.trim())
+        const commitTime = Number((yield* reader.readChecked(["show", "-s", "--format=%ct", commitId(integration)], root)).stdout.trim())
         const statusReader = yield* StatusReader
 
         const planDone = (stream: import("../../core/status/EventRow.js").EventStream) =>
@@ -607,7 +610,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
       }),
 
       verify: Effect.gen(function*() {
-        const logText = yield* reader.read(["show", `${headsRef(target)}:${plan.rel.log}`], root)
+        const logText = yield* reader.read(["show", "--end-of-options", `${headsRef(target)}:${plan.rel.log}`], root)
         const stream = yield* (yield* StatusReader).stream(treeTarget(plan.r, root), logText.exitCode === 0 ? logText.stdout : "")
         const lanes = foldTransitions(stream.transitions).states
         const open = [...plan.wpLanes.keys()]
@@ -621,7 +624,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
           )
         }
         if (state.mission_number !== null) {
-          const meta = yield* reader.read(["show", `${headsRef(target)}:${plan.rel.meta}`], root)
+          const meta = yield* reader.read(["show", "--end-of-options", `${headsRef(target)}:${plan.rel.meta}`], root)
           let onTarget: number | null = null
           try {
             onTarget = missionNumberOf(JSON.parse(meta.stdout))
@@ -637,7 +640,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
           }
         }
         if (state.done_commit_sha !== null) {
-          const changed = (yield* reader.readChecked(["show", "--pretty=format:", "--name-only", state.done_commit_sha], root)).stdout
+          const changed = (yield* reader.readChecked(["show", "--pretty=format:", "--name-only", commitId(state.done_commit_sha)], root)).stdout
             .split("\n")
             .filter((p) => p !== "")
           const unexpected = changed.filter((p) => p !== plan.rel.log && p !== plan.rel.snapshot)
@@ -656,7 +659,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
           warnings.push("--push was given but the repository has no remote named origin; nothing was pushed")
           return
         }
-        yield* git.checked(["push", "-q", "origin", `${headsRef(target)}:${headsRef(target)}`], {
+        yield* git.checked(["push", "-q", "--end-of-options", "origin", `${headsRef(target)}:${headsRef(target)}`], {
           cwd: root,
           mode: "write",
           timeout: Duration.seconds(120)
@@ -724,7 +727,7 @@ const finish = (location: RepoLocation, root: string, state: MergeState) =>
     const ws = state.workspace_path
     let removed = false
     if ((yield* reader.worktreeList(root)).some((e) => e.path === ws)) {
-      yield* resetWorkspace(location, ws, "HEAD").pipe(Effect.ignore)
+      yield* abortInWorkspace(location, ws).pipe(Effect.ignore)
       yield* git.checked(["worktree", "remove", "--force", "--", ws], { cwd: root, mode: "write" })
       removed = true
     }
@@ -768,7 +771,7 @@ const requireStatusCommitted = (plan: MergePlan) =>
     const reader = yield* GitReader
     const fs = yield* RepoFs
     const checkout = plan.root
-    const onTarget = yield* reader.read(["show", `${headsRef(plan.target)}:${plan.rel.log}`], plan.root)
+    const onTarget = yield* reader.read(["show", "--end-of-options", `${headsRef(plan.target)}:${plan.rel.log}`], plan.root)
     const surface = (yield* fs.readText(joinPath(checkout, plan.rel.log))) ?? ""
     const dirty = (yield* reader.readChecked(["status", "--porcelain", "--", plan.rel.log, plan.rel.snapshot], checkout)).stdout
     if (dirty.trim() !== "" || (onTarget.exitCode === 0 ? onTarget.stdout : "") !== surface) {

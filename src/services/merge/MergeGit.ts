@@ -9,7 +9,8 @@ import { Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { mergeError } from "../../core/merge/MergeError.js"
 import type { MergeError } from "../../core/merge/MergeError.js"
-import { headsRef } from "../../core/repo/Naming.js"
+import { gitIndexLock, headsRef } from "../../core/repo/Naming.js"
+import { commitId } from "../../core/repo/RefName.js"
 import { joinPath } from "../../core/repo/Paths.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
@@ -24,14 +25,14 @@ import { RepoWrite, repositoryScope } from "../ports/RepoWrite.js"
 /** The commit a branch points at, or null when it does not exist. */
 export const branchTip = (root: string, branch: string): Effect.Effect<string | null, GitError, GitReader> =>
   Effect.map(
-    Effect.flatMap(GitReader, (git) => git.read(["rev-parse", "-q", "--verify", `${headsRef(branch)}^{commit}`], root)),
+    Effect.flatMap(GitReader, (git) => git.read(["rev-parse", "-q", "--verify", "--end-of-options", `${headsRef(branch)}^{commit}`], root)),
     (r) => (r.exitCode === 0 ? r.stdout.trim() : null)
   )
 
 /** `git merge-base --is-ancestor a b`. */
 export const isAncestor = (root: string, a: string, b: string): Effect.Effect<boolean, GitError, GitReader> =>
   Effect.flatMap(GitReader, (git) =>
-    Effect.flatMap(git.read(["merge-base", "--is-ancestor", a, b], root), (r) =>
+    Effect.flatMap(git.read(["merge-base", "--is-ancestor", "--end-of-options", a, b], root), (r) =>
       r.exitCode === 0
         ? Effect.succeed(true)
         : r.exitCode === 1
@@ -57,7 +58,7 @@ export const ensureMergeWorkspace = (
       commonDir: location.commonDir,
       path,
       branch: null,
-      prepare: Effect.succeed(["--detach", "--", path, at]),
+      prepare: Effect.succeed({ _tag: "Detached" as const, start: at }),
       onBranchMismatch: (expected, actual) =>
         mergeError("MERGE_STATE_INVALID", `The merge workspace ${path} is on ${actual}, not ${expected}`, { path }),
       onHusk: () =>
@@ -77,13 +78,12 @@ const gitdirOf = (ws: string): Effect.Effect<string | null, IoError, RepoFs> =>
   Effect.map(parseGitPointer(joinPath(ws, ".git")), (p) => (p._tag === "LinkedWorktree" ? p.gitdir : null))
 
 /**
- * Puts the workspace at `sha` with a clean tree: a merge or rebase a crash left behind is aborted, a
- * stale `index.lock` (the workspace is the executor's own, used only under the merge lock) removed.
+ * Aborts a merge or rebase a crash (or an operator) left in the workspace, and removes a stale
+ * `index.lock` there (the workspace is the executor's own, used only under the merge lock).
  */
-export const resetWorkspace = (
+export const abortInWorkspace = (
   location: RepoLocation,
-  ws: string,
-  sha: string
+  ws: string
 ): Effect.Effect<void, GitError | IoError, Git | RepoFs | RepoWrite> =>
   Effect.gen(function*() {
     const git = yield* Git
@@ -91,7 +91,7 @@ export const resetWorkspace = (
     const opts = { cwd: ws, mode: "write" } as const
     const gitdir = yield* gitdirOf(ws)
     if (gitdir !== null) {
-      const lock = joinPath(gitdir, "index.lock")
+      const lock = gitIndexLock(gitdir)
       if ((yield* fs.kind(lock)) !== null) {
         yield* (yield* RepoWrite).remove(repositoryScope(location.primaryRoot, location.commonDir), lock)
       }
@@ -100,7 +100,19 @@ export const resetWorkspace = (
       }
       if ((yield* fs.kind(joinPath(gitdir, "MERGE_HEAD"))) !== null) yield* git.run(["merge", "--abort"], opts)
     }
-    yield* git.checked(["-c", "advice.detachedHead=false", "checkout", "-q", "--force", "--detach", sha, "--"], opts)
+  })
+
+/** Puts the workspace at commit `sha` with a clean tree (after `abortInWorkspace`). */
+export const resetWorkspace = (
+  location: RepoLocation,
+  ws: string,
+  sha: string
+): Effect.Effect<void, GitError | IoError, Git | RepoFs | RepoWrite> =>
+  Effect.gen(function*() {
+    const git = yield* Git
+    const opts = { cwd: ws, mode: "write" } as const
+    yield* abortInWorkspace(location, ws)
+    yield* git.checked(["-c", "advice.detachedHead=false", "checkout", "-q", "--force", "--detach", commitId(sha), "--"], opts)
     yield* git.checked(["clean", "-q", "-fdx"], opts)
   })
 
@@ -136,11 +148,11 @@ export const mergeIntoWorkspace = (
     return { _tag: "Staged" } as const
   })
 
-/** Rebases the workspace (detached at the mission's tip) onto `onto`; the conflicted paths when it stops. */
+/** Rebases the workspace (detached at the mission's tip) onto the commit `onto`; the conflicted paths when it stops. */
 export const rebaseWorkspace = (ws: string, onto: string): Effect.Effect<MergeOutcome, GitError, Git | GitReader> =>
   Effect.gen(function*() {
     const git = yield* Git
-    const r = yield* git.run(["rebase", "-q", onto], { cwd: ws, mode: "write" })
+    const r = yield* git.run(["rebase", "-q", commitId(onto)], { cwd: ws, mode: "write" })
     const conflicted = yield* unmergedPaths(ws)
     if (conflicted.length > 0) return { _tag: "Conflicted", files: conflicted } as const
     if (r.exitCode !== 0) return yield* GitErrors.commandFailed(["rebase", onto], r.exitCode, r.stderr + r.stdout)
@@ -177,7 +189,10 @@ export const advanceBranch = (
     if (current !== from) return yield* moved(current)
     const checkout = yield* checkoutOf(root, branch)
     if (checkout === null) {
-      const r = yield* git.run(["update-ref", "-m", "kittyctx merge", headsRef(branch), to, from], { cwd: root, mode: "write" })
+      const r = yield* git.run(["update-ref", "-m", "kittyctx merge", "--end-of-options", headsRef(branch), to, from], {
+        cwd: root,
+        mode: "write"
+      })
       if (r.exitCode !== 0) return yield* moved(yield* branchTip(root, branch))
       return
     }

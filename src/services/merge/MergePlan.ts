@@ -15,7 +15,6 @@ import type { MergeError } from "../../core/merge/MergeError.js"
 import { blockingWps, strategyFromConfig } from "../../core/merge/MergeRules.js"
 import type { MergeStrategy } from "../../core/merge/MergeState.js"
 import {
-  headsRef,
   kittifyConfig,
   LANES_FILE,
   laneBranch,
@@ -37,6 +36,7 @@ import type { Resolution } from "../context/ResolveContext.js"
 import type { RepoLocation } from "../context/RootLocator.js"
 import { GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
+import { branchTip } from "./MergeGit.js"
 import { logPathOf, snapshotPathOf, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
 
@@ -86,12 +86,6 @@ export const treeTarget = (r: Resolution, checkoutRoot: string): StatusTarget =>
 
 const branchOk = (value: string, source: string) => Either.mapLeft(checkBranchName(value, source), (e) => e)
 
-/** The commit a ref names, or null. */
-const tipOf = (root: string, branch: string) =>
-  Effect.map(
-    Effect.flatMap(GitReader, (git) => git.read(["rev-parse", "-q", "--verify", `${headsRef(branch)}^{commit}`], root)),
-    (r) => (r.exitCode === 0 ? r.stdout.trim() : null)
-  )
 
 /** Reads a plan; writes nothing. */
 export const planMerge = (
@@ -123,7 +117,7 @@ export const planMerge = (
     for (const lane of manifest?.lanes ?? []) {
       if (lane.lane_id === "lane-planning") continue
       const branch = yield* branchOk(laneBranch(slug, lane.lane_id), "a lane branch")
-      lanes.push({ laneId: lane.lane_id, branch, wps: lane.wp_ids, tip: yield* tipOf(root, branch) })
+      lanes.push({ laneId: lane.lane_id, branch, wps: lane.wp_ids, tip: yield* branchTip(root, branch) })
     }
 
     const stream: EventStream = yield* (yield* StatusReader).stream(r.statusTarget)
@@ -144,11 +138,11 @@ export const planMerge = (
       key: isLegacyIdentity(ctx.identity) ? slug : ctx.identity.mission_id,
       missionId: ctx.identity.mission_id,
       target,
-      targetTip: yield* tipOf(root, target),
+      targetTip: yield* branchTip(root, target),
       strategy,
       kind,
       missionBranch,
-      missionTip: yield* tipOf(root, missionBranch),
+      missionTip: yield* branchTip(root, missionBranch),
       lanes,
       wpLanes,
       reviewers,

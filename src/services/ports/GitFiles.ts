@@ -2,11 +2,12 @@
  * git's own files, read directly (docs/execution-context.md §5.1): the one `.git` walk-up, the one
  * pointer parser (`.git` file → gitdir → `commondir`), the one reader of a checkout's `HEAD`, and the
  * git-operation detector (docs/status-model.md §9.3). All over `RepoFs`, so they run on real trees and on
- * memory ones; none of them spawns git.
+ * memory ones; none of them spawns git. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect, Option } from "effect"
 import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
-import type { IoError } from "../../core/repo/RepoError.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { parseHeadText, parsePointerText, resolveCommondir } from "../../core/repo/WorktreePointer.js"
 import type { GitPointer, HeadState } from "../../core/repo/WorktreePointer.js"
 import { RepoFs } from "./RepoFs.js"
@@ -112,4 +113,16 @@ export const gitOperationInProgress = (path: string): Effect.Effect<string | nul
       }
     }
     return null
+  })
+
+/** `GIT_OPERATION_IN_PROGRESS` when git is rewriting any of `checkouts`; `remedy` says what the user does then. */
+export const refuseDuringGitOp = (
+  checkouts: ReadonlyArray<string>,
+  remedy: string
+): Effect.Effect<void, GitError | IoError, RepoFs> =>
+  Effect.gen(function*() {
+    for (const dir of [...new Set(checkouts)]) {
+      const marker = yield* gitOperationInProgress(dir)
+      if (marker !== null) return yield* GitErrors.operationInProgress(dir, marker, remedy)
+    }
   })

@@ -3,7 +3,6 @@
  * registers names them by absolute path, so git runs this same build (docs/surfaces.md §0.4, §5.2).
  */
 import { Context, Layer } from "effect"
-import { resolve } from "node:path"
 
 /** The launcher of this process. */
 export class Launcher extends Context.Tag("kittyctx/Launcher")<Launcher, {
@@ -13,9 +12,11 @@ export class Launcher extends Context.Tag("kittyctx/Launcher")<Launcher, {
   readonly script: string
 }>() {}
 
-/** The live layer: this process's executable and script. */
-export const layer: Layer.Layer<Launcher> = Layer.sync(Launcher, () =>
-  Launcher.of({ node: process.execPath, script: resolve(process.argv[1] ?? "kittyctx") }))
+/**
+ * No known launcher (a library embedding kittyctx): installing a merge driver is refused until one is
+ * given. The binary provides its own (bin.ts).
+ */
+export const layerUnknown: Layer.Layer<Launcher> = Layer.sync(Launcher, () => Launcher.of({ node: process.execPath, script: "" }))
 
-/** A fixed launcher (an embedder or a test that runs kittyctx in-process names the built script). */
+/** A fixed launcher (the binary's own, or a test that runs kittyctx in-process names the built script). */
 export const layerFixed = (node: string, script: string): Layer.Layer<Launcher> => Layer.succeed(Launcher, Launcher.of({ node, script }))

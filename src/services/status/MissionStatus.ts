@@ -21,7 +21,7 @@ import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import { gitOperationInProgress } from "../ports/GitFiles.js"
+import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
 import { logPathOf, snapshotPathOf, StatusReader } from "./StatusReader.js"
@@ -137,9 +137,21 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { written, unchanged }
       })
 
+    /**
+     * Every file a status write may touch (the log, status.json, the derived views), checked before the
+     * first byte is written: a link or a location outside the repository refuses the whole write.
+     */
+    const checkTargets = (t: StatusTarget) =>
+      repoWrite.check(t.scope, [
+        logPath(t),
+        snapshotPath(t),
+        ...DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+      ])
+
     /** Writes the snapshot; `known` reuses a stream already read under the same lock. */
     const materializeLocked = (t: StatusTarget, known?: EventStream) =>
       Effect.gen(function*() {
+        yield* checkTargets(t)
         const snap = known === undefined ? yield* snapshot(t) : snapshotOf(known, t.identity)
         const path = snapshotPath(t)
         const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
@@ -147,13 +159,10 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { path, written, snapshot: snap, derived }
       })
 
-    const refuseDuringGitOp = (t: StatusTarget) =>
-      Effect.flatMap(gitOp(t), (marker) =>
-        marker === null
-          ? Effect.void
-          : Effect.fail(
-            GitErrors.operationInProgress(t.statusDir, marker, "status.json is not rewritten until it finishes (or pass --force)")
-          ))
+    const refuseWhileRewriting = (t: StatusTarget) =>
+      refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(
+        Effect.provideService(RepoFs, repoFs)
+      )
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
@@ -254,7 +263,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       })
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
-      withLock(
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           let attempt = 0
@@ -288,7 +298,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             return { event: decision.event, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings }
           }
         })
-      )
+      ))
 
     const mergeLog = (t: StatusTarget, other: { readonly source: string; readonly text: string }) =>
       withLock(
@@ -313,7 +323,16 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       transition,
       mergeLog,
       materialize: (t, options) =>
-        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
+        Effect.zipRight(
+          checkTargets(t),
+          withLock(
+            t,
+            Effect.zipRight(
+              options?.force === true ? Effect.void : refuseWhileRewriting(t),
+              materializeLocked(t)
+            )
+          )
+        ),
       materializeIfStale,
       withLock
     })

@@ -5,7 +5,7 @@
  * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
  * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
  * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
- * `core/surfaces/ImplementRules`; this module orchestrates them.
+ * `core/surfaces/ImplementRules`; this module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
@@ -47,7 +47,8 @@ import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
 import type { PlanningMode } from "./PlanningCommit.js"
 import { checkAnalysisFreshness } from "./RecordAnalysis.js"
 import { emitTransition } from "./StatusWrites.js"
-import { checkCommitTarget, refuseDuringGitOp } from "./WriteGuards.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
+import { checkCommitTarget } from "./WriteGuards.js"
 
 /** One claim: the WP, who claims it, and from which shell. */
 export interface ClaimRequest {
@@ -260,7 +261,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
         const dest = ctx.branch_ref.destination_ref
         const coordRoot = ctx.workspace.coord_worktree
         if (dest.kind === "coordination" && coordRoot !== null) yield* checkCommitTarget(coordRoot, dest)
-        yield* refuseDuringGitOp([planning.checkout, primary], "implement")
+        yield* refuseDuringGitOp([planning.checkout, primary], "finish or abort it, then re-run implement")
 
         // 8 (checks). the transition itself, decided on the current log
         const identity = yield* Effect.flatMap(Processes, (p) => p.identity(shellPid))
