@@ -8,6 +8,7 @@ import { implementCommand } from "./ImplementCommand.js"
 import { mergeCommand } from "./MergeCommand.js"
 import { mergeDriverCommand } from "./MergeDriverCommand.js"
 import { missionCommand } from "./MissionCommands.js"
+import { retrospectCommand } from "./RetrospectCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { statusCommand } from "./StatusCommands.js"
 
@@ -21,7 +22,8 @@ const root = Command.make("kittyctx").pipe(
     implementCommand,
     occurrenceMapCommand,
     mergeCommand,
-    mergeDriverCommand
+    mergeDriverCommand,
+    retrospectCommand
   ])
 )
 

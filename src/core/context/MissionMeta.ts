@@ -52,6 +52,8 @@ export const MissionMetaSchema = Schema.Struct({
   topology: Schema.optional(Schema.NullOr(Schema.Literal(...TOPOLOGIES))),
   flattened: Schema.optional(Schema.Boolean),
   mid8: Schema.optional(Schema.String),
+  /** The mission's display name (a retrospective record names it). */
+  friendly_name: Schema.optional(Schema.Unknown),
   change_mode: Schema.optional(Schema.NullOr(Schema.String))
 })
 

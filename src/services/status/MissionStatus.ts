@@ -6,6 +6,7 @@ import { Context, Effect, Either, Layer } from "effect"
 import { mergeEventLogs } from "../../core/merge/LogMerge.js"
 import type { MergeError } from "../../core/merge/MergeError.js"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
+import { classifyRow } from "../../core/status/EventRow.js"
 import type { EventStream } from "../../core/status/EventRow.js"
 import type { Lane } from "../../core/status/Lane.js"
 import { derivedDir } from "../../core/repo/Naming.js"
@@ -75,6 +76,15 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
     target: StatusTarget,
     other: { readonly source: string; readonly text: string }
   ) => Effect.Effect<MaterializeOutcome & { readonly logWritten: boolean }, StatusFailure | MergeError>
+  /**
+   * Appends lifecycle envelope rows (rows every state reader skips, e.g. `retrospective.*`), each
+   * stamped with a fresh `event_id` and `at`, then materializes. A row that would not read back as an
+   * envelope is refused (`INVALID_REQUEST`).
+   */
+  readonly appendEnvelopes: (
+    target: StatusTarget,
+    rows: ReadonlyArray<Readonly<Record<string, JsonValue>>>
+  ) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>>, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
 }>() {}
@@ -319,8 +329,41 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         })
       )
 
+    const appendEnvelopes = (t: StatusTarget, rows: ReadonlyArray<Readonly<Record<string, JsonValue>>>) =>
+      withLock(
+        t,
+        Effect.gen(function*() {
+          const stamped: Array<Record<string, JsonValue>> = []
+          for (const row of rows) {
+            const stamp = yield* ids.next
+            const full = Object.fromEntries(
+              Object.entries({ ...row, event_id: stamp.eventId, at: stamp.at }).sort(([a], [b]) => (a < b ? -1 : 1))
+            ) as Record<string, JsonValue>
+            const kind = classifyRow(full, 0)
+            if (Either.isLeft(kind) || kind.right.kind !== "envelope") {
+              return yield* statusError("INVALID_REQUEST", "Only lifecycle envelope rows can be appended this way", { row: full })
+            }
+            stamped.push(full)
+          }
+          const path = logPath(t)
+          const before = yield* repoFs.signature(path)
+          const existing = (yield* reader.logText(t)) ?? ""
+          const prefix = existing === "" || existing.endsWith("\n") ? existing : existing + "\n"
+          const written = yield* repoWrite.writeFile(t.scope, path, prefix + stamped.map((r) => encodeLine(r) + "\n").join(""), {
+            mode: before?.mode ?? 0o644,
+            expect: before
+          })
+          if (!written) {
+            return yield* statusError("STATUS_APPEND_CONTENDED", `The event log changed during the append: ${path}`, { path })
+          }
+          yield* materializeLocked(t)
+          return stamped
+        })
+      )
+
     return MissionStatus.of({
       transition,
+      appendEnvelopes,
       mergeLog,
       materialize: (t, options) =>
         Effect.zipRight(
