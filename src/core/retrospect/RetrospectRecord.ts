@@ -133,7 +133,7 @@ export const recordProblems = (data: unknown): ReadonlyArray<string> => {
   const problems: Array<string> = []
   const push = (p: string | null) => p !== null && problems.push(p)
   push(unknownKeys(data, new Set(TOP_KEYS), "record"))
-  const missing = REQUIRED_TOP.filter((k) => !(k in data))
+  const missing = REQUIRED_TOP.filter((k) => !(k in data)).sort()
   if (missing.length > 0) problems.push(`Missing required generator record field(s): ${missing.join(", ")}`)
   if (data.schema_version !== 1) problems.push("schema_version must be 1")
   if (data.findings_status !== "has_findings" && data.findings_status !== "ran_no_findings") {
