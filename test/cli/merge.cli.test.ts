@@ -145,6 +145,30 @@ describe("a lane conflict", () => {
   })
 })
 
+describe("which merge --resume means", () => {
+  it("without --mission: the one merge in progress; with two in progress: MERGE_STATE_AMBIGUOUS", () => {
+    const f = fixture({
+      lanes: {
+        "lane-a": { wps: ["WP01"], files: { "src/shared.txt": "from lane a\n" } },
+        "lane-b": { wps: ["WP02"], files: { "src/shared.txt": "from lane b\n" } }
+      }
+    })
+    assert.strictEqual(merge(f).code, 1)
+    // a second (hand-made) state: another mission's merge in progress
+    const other = path.join(path.dirname(path.dirname(f.stateFile)), "01JZMH00000000000000000000")
+    fs.mkdirSync(other)
+    const state = JSON.parse(fs.readFileSync(f.stateFile, "utf8"))
+    fs.writeFileSync(path.join(other, "state.json"), JSON.stringify({ ...state, mission_id: "01JZMH00000000000000000000", mission_slug: "other-01JZMH00" }))
+    const ambiguous = f.cli(["merge", "--resume", "--json"])
+    assert.strictEqual(ambiguous.code, 1)
+    assert.strictEqual(json(ambiguous).error.code, "MERGE_STATE_AMBIGUOUS")
+    assert.deepStrictEqual(json(ambiguous).error.missions.sort(), ["other-01JZMH00", f.slug].sort())
+    fs.rmSync(other, { recursive: true })
+    const still = f.cli(["merge", "--resume", "--json"])
+    assert.strictEqual(json(still).error.code, "MERGE_UNRESOLVED_PATHS", "resumes this mission's merge, which still has its conflict")
+  })
+})
+
 describe("the integration", () => {
   it("a target change conflicting with the mission stops the run; nothing on the target is overwritten (never -X theirs)", () => {
     const f = fixture({ targetFiles: { "src/a.txt": "the target's own alpha\n" } })

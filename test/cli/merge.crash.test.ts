@@ -55,8 +55,11 @@ const result = (f: MergeFixture) => ({
   tree: git(f.root, ["rev-parse", `${f.target}^{tree}`])
 })
 
-/** Starts a merge in its own process group; resolves once the hook blocked it (then kills the group) or it exited. */
-const runUntilBlocked = (i: Instrumented): Promise<"killed" | "finished"> =>
+/**
+ * Starts a merge in its own process group; once the hook blocked it, runs `whileBlocked`, then kills the
+ * group. Resolves when the merge process is gone.
+ */
+const runUntilBlocked = (i: Instrumented, whileBlocked: () => void = () => {}): Promise<"killed" | "finished"> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, "merge", "--mission", i.f.slug, "--json"], {
       cwd: i.f.root,
@@ -69,6 +72,7 @@ const runUntilBlocked = (i: Instrumented): Promise<"killed" | "finished"> =>
       if (!settled && fs.existsSync(i.mark)) {
         settled = true
         watcher.close()
+        whileBlocked()
         process.kill(-child.pid!, "SIGKILL")
       }
     })
@@ -120,6 +124,22 @@ describe("SIGKILL at every phase, then --resume", () => {
     const state = JSON.parse(fs.readFileSync(i.f.stateFile, "utf8"))
     assert.strictEqual(state.phase, "integrate")
     const resumed = i.f.cli(["merge", "--mission", i.f.slug, "--resume", "--json"])
+    assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+    assert.deepStrictEqual(result(i.f), expected)
+  }, TIMEOUT)
+
+  it("a second merge while one runs is MERGE_LOCKED (the lock is the kernel's: released when the holder is killed)", async () => {
+    const i = instrumented(lastUpdateOf.get("merge_lanes"))
+    let second: { code: number | null; stdout: string } | null = null
+    const outcome = await runUntilBlocked(i, () => {
+      second = i.f.cli(["merge", "--mission", i.f.slug, "--json"], { KITTYCTX_LOCK_TIMEOUT_MS: "0" })
+    })
+    assert.strictEqual(outcome, "killed")
+    assert.isNotNull(second)
+    const run = second as unknown as { code: number | null; stdout: string }
+    assert.strictEqual(run.code, 1)
+    assert.strictEqual(JSON.parse(run.stdout).error.code, "MERGE_LOCKED")
+    const resumed = i.f.cli(["merge", "--mission", i.f.slug, "--resume", "--json"], { KITTYCTX_LOCK_TIMEOUT_MS: "0" })
     assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
     assert.deepStrictEqual(result(i.f), expected)
   }, TIMEOUT)
