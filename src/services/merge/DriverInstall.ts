@@ -85,15 +85,16 @@ export interface DriverCheck {
 
 type Requirements = Git | GitReader | RepoFs | RepoWrite | Settings
 
-/** Sets the drivers' git config where it differs (idempotent). */
+/** Sets the drivers' git config where it differs (idempotent: one read, writes only for what changed). */
 const writeConfig = (root: string, entries: ReadonlyArray<DriverEntry>): Effect.Effect<void, GitError, Git> =>
   Effect.gen(function*() {
     const git = yield* Git
+    const listed = yield* git.run(["config", "--local", "-z", "--get-regexp", "^merge\\."], { cwd: root, mode: "write" })
+    const current = listed.exitCode === 0 ? parseConfigZ(listed.stdout) : new Map<string, string>()
     for (const e of entries) {
       for (const [field, value] of [["name", e.name], ["driver", e.driver]] as const) {
         const key = `merge.${e.key}.${field}`
-        const current = yield* git.run(["config", "--local", "--get", "--end-of-options", key], { cwd: root, mode: "write" })
-        if (current.exitCode === 0 && current.stdout.replace(/\n$/, "") === value) continue
+        if (current.get(key) === value) continue
         yield* git.checked(["config", "--local", "--replace-all", "--end-of-options", key, value], { cwd: root, mode: "write" })
       }
     }

@@ -34,7 +34,7 @@ import {
   mergeWorkspace,
   metaPathspec
 } from "../../core/repo/Naming.js"
-import { joinPath, relativeWithin } from "../../core/repo/Paths.js"
+import { isWithin, joinPath, relativeWithin } from "../../core/repo/Paths.js"
 import { commitId } from "../../core/repo/RefName.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { decodeMissionMeta } from "../../core/context/MissionMeta.js"
@@ -671,7 +671,9 @@ const execute = (req: MergeRequest, r0: Resolution) =>
         for (const lane of plan.lanes) {
           if (!state.keep_worktree) {
             const path = laneWorktree(root, plan.slug, lane.laneId)
-            if ((yield* reader.worktreeList(root)).some((e) => e.path === path)) {
+            if (isWithin(path, req.cwd)) {
+              warnings.push(`kept the lane worktree ${path}: the merge runs from inside it`)
+            } else if ((yield* reader.worktreeList(root)).some((e) => e.path === path)) {
               const r = yield* git.run(["worktree", "remove", "--", path], { cwd: root, mode: "write" })
               if (r.exitCode !== 0) warnings.push(`kept the lane worktree ${path}: ${r.stderr.trim()}`)
             }
