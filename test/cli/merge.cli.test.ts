@@ -204,6 +204,26 @@ describe("the integration", () => {
   })
 })
 
+describe("rebase and push", () => {
+  it("--strategy rebase puts the mission's commits on the target linearly; --push updates origin", () => {
+    const f = fixture({ targetFiles: { "src/other.txt": "the target moved on\n" } })
+    const origin = path.join(f.base, "origin.git")
+    git(f.base, ["init", "-q", "--bare", origin])
+    git(f.root, ["remote", "add", "origin", origin])
+    git(f.root, ["push", "-q", "origin", f.target])
+    const run = merge(f, "--strategy", "rebase", "--push")
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr)
+    const out = json(run)
+    assert.strictEqual(out.strategy, "rebase")
+    assert.isTrue(out.pushed)
+    assert.strictEqual(git(origin, ["rev-parse", f.target]), git(f.root, ["rev-parse", f.target]))
+    assert.strictEqual(git(f.root, ["rev-list", "--merges", "--count", `${f.target}~2..${f.target}`]), "0")
+    const subjects = git(f.root, ["log", "--format=%s", f.target]).split("\n")
+    assert.includeMembers(subjects, ["lane-a work", "lane-b work", `chore(${f.slug}): assign mission number 8`, "target moved on"])
+    assert.deepStrictEqual(lanesOnTarget(f), { WP01: "done", WP02: "done" })
+  })
+})
+
 describe("--dry-run", () => {
   it("touches nothing and predicts the conflict the real run meets", () => {
     const f = fixture({
