@@ -341,11 +341,13 @@ const USAGES: ReadonlyArray<Usage> = [
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
   { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
-  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
+  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts", "src/cli/driverBin.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
   { job: "the wall clock and randomness", owners: ["src/services/ports/EventIds.ts"], find: (f) => f.impure.filter((i) => /Date\.now|new Date\(\)|Math\.random/.test(i.text)) },
   { job: "the --mission and --json options", owners: ["src/cli/Options.ts"], find: callsOf(/^Options\.(text|boolean)$/, /^(mission|json)$/) },
   { job: "learning a checkout's branch (GitFiles.headOf reads HEAD)", owners: [], find: literalsOf(/^symbolic-ref$/) },
-  { job: "lock file names (Naming.lockPathOf)", owners: ["src/core/repo/Naming.ts", "src/services/ports/GitFiles.ts"], find: literalsOf(/.\.lock$/) }
+  { job: "lock file names (Naming.lockPathOf)", owners: ["src/core/repo/Naming.ts", "src/services/ports/GitFiles.ts"], find: literalsOf(/.\.lock$/) },
+  // docs/surfaces.md §0.3: only the merge executor holds the merge-bookkeeping capability
+  { job: "commits on a protected target (the merge-bookkeeping capability)", owners: ["src/services/merge/MergeExecutor.ts"], find: callsOf(/^commitInMergeWorkspace$/) }
 ]
 
 /** Each usage appears only in its owners. */
@@ -650,7 +652,8 @@ describe("each static check fails on a planted violation", () => {
       "const m = Options.text(\"mission\")\n",
       "const j = Options.boolean(\"json\")\n",
       "const r = [\"symbolic-ref\", \"HEAD\"]\n",
-      "const l = \"coord.lock\"\n"
+      "const l = \"coord.lock\"\n",
+      "yield* commitInMergeWorkspace({ checkout, capability, paths, message })\n"
     ]
     assert.strictEqual(planted.length, USAGES.length + 3, "one plant per usage (several usages have two forms)")
     for (const text of planted) assert.strictEqual(checkUsages({ ...base, "src/services/x/Bad.ts": text }).length, 1, text)

@@ -17,7 +17,7 @@ import { discoverPrimaryRoot } from "../services/context/RootLocator.js"
 import { dashboardStatus, DASHBOARD_PORTS, killDashboard, openInBrowser, startDashboard } from "../services/dashboard/Lifecycle.js"
 import { dashboardServer } from "../services/dashboard/Server.js"
 import { Spawner } from "../services/ports/Spawner.js"
-import { VERSION } from "./Version.js"
+import { VERSION } from "../core/Version.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 

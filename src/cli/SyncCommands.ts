@@ -19,7 +19,7 @@ import { configuredSink, deliverRound } from "../services/sync/Delivery.js"
 import type { RoundOutcome } from "../services/sync/Delivery.js"
 import { configure, register, unregister } from "../services/sync/SyncSetup.js"
 import { humanAge, syncStatus } from "../services/sync/SyncStatus.js"
-import { VERSION } from "./Version.js"
+import { VERSION } from "../core/Version.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
 

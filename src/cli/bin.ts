@@ -6,10 +6,12 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Layer } from "effect"
+import { resolvePath } from "../core/repo/Paths.js"
+import { VERSION } from "../core/Version.js"
+import * as Launcher from "../services/ports/Launcher.js"
 import { fastProgram } from "./FastPath.js"
 import { Cwd } from "./Invocation.js"
 import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
-import { VERSION } from "./Version.js"
 
 /** The current directory, or null when it was deleted. */
 const processDirectory = (): string | null => {
@@ -34,9 +36,12 @@ const fullCli = Effect.gen(function*() {
   const [{ run }, NodeContext, { makeMainLayer }] = yield* Effect.promise(() =>
     Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext"), import("../services/MainLayer.js")])
   )
-  // the launcher that started this process, so `dashboard` and `sync daemon` can start the same kittyctx detached
-  const self = { executable: process.execPath, entry: process.argv[1] ?? "" }
-  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(makeMainLayer({ self }), NodeContext.layer)))
+  // the launcher that started this process: `dashboard` and `sync daemon` start the same kittyctx detached,
+  // and the merge drivers kittyctx registers run this same build
+  const cwd = processDirectory()
+  const script = process.argv[1] ?? ""
+  const launcher = Launcher.layerFixed(process.execPath, cwd === null ? script : resolvePath(cwd, script))
+  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(makeMainLayer({ launcher }), NodeContext.layer)))
 })
 
 const main = (): Effect.Effect<void, unknown, Cwd> => {

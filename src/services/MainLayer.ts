@@ -6,6 +6,7 @@
 import { Layer } from "effect"
 import * as FileWatch from "./ports/FileWatch.js"
 import * as HttpSink from "./ports/HttpSink.js"
+import * as Launcher from "./ports/Launcher.js"
 import * as Loopback from "./ports/Loopback.js"
 import * as Spawner from "./ports/Spawner.js"
 import { makeStatusLayer } from "./StatusLayer.js"
@@ -18,20 +19,25 @@ export type { MainLayerOptions } from "./StatusLayer.js"
 
 /** Options of the whole program: the status layer's, and how this kittyctx was started. */
 export interface ProgramLayerOptions extends MainLayerOptions {
-  /** How this kittyctx was started (for the processes it spawns of itself); the binary passes its own. */
-  readonly self?: Spawner.SelfCommand
+  /**
+   * How this kittyctx was started (the background processes it spawns of itself and the merge drivers it
+   * registers run the same build); the binary passes its own. Default: unknown (a library embedding kittyctx).
+   */
+  readonly launcher?: Layer.Layer<Launcher.Launcher>
 }
 
-/** The live services, with the event clock and the settings optionally substituted. */
-export const makeMainLayer = (options: ProgramLayerOptions = {}) =>
-  Layer.mergeAll(
+/** The live services, with the event clock, the settings and the launcher optionally substituted. */
+export const makeMainLayer = (options: ProgramLayerOptions = {}) => {
+  const launcher = options.launcher ?? Launcher.layerUnknown
+  return Layer.mergeAll(
     claimGatesLayer,
     Loopback.layer,
     FileWatch.layer,
     HttpSink.layer,
     RuntimeFiles.layer,
-    Spawner.layer(options.self ?? { executable: process.execPath, entry: "" })
+    Spawner.layer.pipe(Layer.provideMerge(launcher))
   ).pipe(Layer.provideMerge(makeStatusLayer(options)))
+}
 
 /** Every live service kittyctx needs. */
 export const MainLayer = makeMainLayer()

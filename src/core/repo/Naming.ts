@@ -100,12 +100,13 @@ export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-co
 export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
 
 /**
- * What a lock protects: a mission's status (spec-kitty's lock), a worktree path being created, or, under
- * the runtime root, a forwarding scope's delivery or daemon spawn (docs/surfaces.md §8.1).
+ * What a lock protects: a mission's status (spec-kitty's lock), a worktree path being created, merging,
+ * or, under the runtime root, a forwarding scope's delivery or daemon spawn (docs/surfaces.md §8.1).
  */
 export type LockKey =
   | { readonly _tag: "Status"; readonly slug: string }
   | { readonly _tag: "Worktree"; readonly path: string }
+  | { readonly _tag: "Merge" }
   | { readonly _tag: "SyncDelivery"; readonly scopeId: string }
   | { readonly _tag: "SyncSpawn"; readonly scopeId: string }
 
@@ -134,6 +135,8 @@ export const lockPathOf = (base: string, key: LockKey): string => {
       return joinPath(statusLockDir(base), `${key.slug}.status.lock`)
     case "Worktree":
       return joinPath(base, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+    case "Merge":
+      return joinPath(base, "kittyctx-locks", "merge.lock")
     case "SyncDelivery":
       return joinPath(syncScopeDir(base, key.scopeId), "delivery.lock")
     case "SyncSpawn":
@@ -190,5 +193,74 @@ export const derivedDir = (root: string, slug: string): string => joinPath(root,
 export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
   new RegExp(names.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`).join("|"))
 
+/** git's index lock of a checkout's git dir (a crashed git leaves it behind). */
+export const gitIndexLock = (gitdir: string): string => joinPath(gitdir, "index.lock")
+
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`
+
+// ---------------------------------------------------------------------------------------------
+// Merging (docs/surfaces.md §5)
+
+/** The decisions ledger, merged by the event-log driver too. */
+export const DECISIONS_FILE = "decisions.events.jsonl"
+/** The retrospective record of a mission (docs/surfaces.md §4.1). */
+export const RETROSPECTIVE_FILE = "retrospective.yaml"
+
+/** kittyctx's merge drivers: the event-log union and the derived snapshot (kept as ours, regenerated). */
+export const EVENT_LOG_DRIVER = "kittyctx-event-log"
+export const DERIVED_DRIVER = "kittyctx-derived"
+/** spec-kitty's own name for its event-log driver. */
+export const SPEC_KITTY_EVENT_LOG_DRIVER = "spec-kitty-event-log"
+
+/** A path pattern of every mission's `name` file, as attribute files write it. */
+const missionFilePattern = (name: string): string => `${MISSIONS_DIR}/**/${name}`
+
+/** The attribute lines that route the mission files to kittyctx's drivers. */
+export const mergeAttributeLines = (): ReadonlyArray<string> => [
+  `${missionFilePattern(EVENTS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(DECISIONS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(SNAPSHOT_FILE)} merge=${DERIVED_DRIVER}`
+]
+
+/** Probe paths (repo-relative) and the driver each must be routed to, for `git check-attr`. */
+export const mergeAttributeProbes = (): ReadonlyArray<{ readonly path: string; readonly driver: string }> => [
+  { path: `${MISSIONS_DIR}/probe/${EVENTS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${DECISIONS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${SNAPSHOT_FILE}`, driver: DERIVED_DRIVER }
+]
+
+/** A git pathspec of every mission's meta.json one level below the missions dir. */
+export const metaPathspec = (): string => `:(glob)${MISSIONS_DIR}/*/${META_FILE}`
+
+/** The attribute lines shipped beside the launcher (`dist/merge.gitattributes`), for the merge's dry run. */
+export const mergeAttributesFileBeside = (launcherDir: string): string => joinPath(launcherDir, "merge.gitattributes")
+
+/** `<git-common-dir>/info/attributes` (per clone, untracked). */
+export const infoAttributesPath = (commonDir: string): string => joinPath(commonDir, "info", "attributes")
+/** `<root>/.gitattributes` (tracked). */
+export const gitattributesPath = (root: string): string => joinPath(root, ".gitattributes")
+
+/** `<git-common-dir>/kittyctx/merge`: kittyctx's merge state, shared by every worktree, never tracked. */
+export const mergeStateRoot = (commonDir: string): string => joinPath(commonDir, "kittyctx", "merge")
+/** The state directory of one mission's merge (keyed by mission id, or by slug for legacy missions). */
+export const mergeStateDir = (commonDir: string, key: string): string => joinPath(mergeStateRoot(commonDir), key)
+/** The state file of one mission's merge. */
+export const mergeStateFile = (commonDir: string, key: string): string => joinPath(mergeStateDir(commonDir, key), "state.json")
+/** The merge's temporary detached worktree, inside the git dir (never in a user's checkout). */
+export const mergeWorkspace = (commonDir: string, key: string): string =>
+  joinPath(mergeStateDir(commonDir, key), "workspace")
+
+/** spec-kitty's merge runtime directory, `<root>/.kittify/runtime/merge` (its states and its global lock). */
+export const specKittyMergeRuntime = (root: string): string => joinPath(root, KITTIFY_DIR, "runtime", "merge")
+/** spec-kitty's global merge lock inside its runtime directory. */
+export const SPEC_KITTY_GLOBAL_MERGE = "__global_merge__"
+/** spec-kitty's legacy single merge-state file. */
+export const specKittyLegacyMergeState = (root: string): string => joinPath(root, KITTIFY_DIR, "merge-state.json")
+
+/** spec-kitty's `.kittify/config.yaml`. */
+export const kittifyConfig = (root: string): string => joinPath(root, KITTIFY_DIR, "config.yaml")
+
+/** The legacy retrospective location `<root>/.kittify/missions/<mission_id>/retrospective.yaml` (read only). */
+export const legacyRetrospective = (root: string, missionId: string): string =>
+  joinPath(root, KITTIFY_DIR, "missions", missionId, RETROSPECTIVE_FILE)

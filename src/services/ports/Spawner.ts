@@ -12,6 +12,7 @@ import { BackgroundErrors } from "../../core/background/BackgroundError.js"
 import type { BackgroundError } from "../../core/background/BackgroundError.js"
 import type { ProcessIdentity } from "../../core/process/ProcessIdentity.js"
 import type { IoError } from "../../core/repo/RepoError.js"
+import { Launcher } from "./Launcher.js"
 import { Processes } from "./Processes.js"
 import { RepoWrite } from "./RepoWrite.js"
 import type { WriteScope } from "./RepoWrite.js"
@@ -141,16 +142,17 @@ const realOrSelf = (p: string): string => {
 }
 
 /**
- * The live layer: `node:child_process` with `detached: true`. `self` is how this kittyctx was started
- * (the binary passes its executable and launcher; links are resolved here).
+ * The live layer: `node:child_process` with `detached: true`. `self` is how this kittyctx was started, from
+ * the one `Launcher` (the binary provides its executable and launcher script; links are resolved here).
  */
-export const layer = (self: SelfCommand): Layer.Layer<Spawner, never, RepoWrite | Processes> => Layer.effect(
+export const layer: Layer.Layer<Spawner, never, RepoWrite | Processes | Launcher> = Layer.effect(
   Spawner,
   Effect.gen(function*() {
     const write = yield* RepoWrite
     const processes = yield* Processes
+    const launcher = yield* Launcher
     return Spawner.of({
-      self: { executable: realOrSelf(self.executable), entry: realOrSelf(self.entry) },
+      self: { executable: realOrSelf(launcher.node), entry: launcher.script === "" ? "" : realOrSelf(launcher.script) },
       spawnDetached: (request) =>
         Effect.gen(function*() {
           yield* write.writeFile(request.log.scope, request.log.path, "", { mode: 0o600, expect: null })

@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
+import * as Launcher from "../../../src/services/ports/Launcher.js"
 import * as Loopback from "../../../src/services/ports/Loopback.js"
 import type { LoopbackRequest, LoopbackResponse, LoopbackTable } from "../../../src/services/ports/Loopback.js"
 import * as Processes from "../../../src/services/ports/Processes.js"
@@ -166,7 +167,7 @@ describe("live spawner", () => {
       "console.log('child up');setInterval(()=>{},1000)})"
     const secret = { token: "0123456789abcdef0123456789abcdef" }
     const processes = Processes.layer
-    const layer = Spawner.layer({ executable: process.execPath, entry: "" }).pipe(Layer.provide(RepoWrite.layer), Layer.provideMerge(processes))
+    const layer = Spawner.layer.pipe(Layer.provide(Launcher.layerUnknown), Layer.provide(RepoWrite.layer), Layer.provideMerge(processes))
     return Effect.gen(function*() {
       const spawner = yield* Spawner.Spawner
       const identity = yield* spawner.spawnDetached({
@@ -199,7 +200,7 @@ describe("live spawner", () => {
 
   it.live("a log path outside the scope is refused before anything starts", () => {
     const dir = makeTemp("kittyctx-spawn-")
-    const layer = Spawner.layer({ executable: process.execPath, entry: "" }).pipe(Layer.provide(RepoWrite.layer), Layer.provideMerge(Processes.layer))
+    const layer = Spawner.layer.pipe(Layer.provide(Launcher.layerUnknown), Layer.provide(RepoWrite.layer), Layer.provideMerge(Processes.layer))
     return Effect.gen(function*() {
       const spawner = yield* Spawner.Spawner
       const failed = yield* Effect.flip(spawner.spawnDetached({
