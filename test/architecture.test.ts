@@ -287,6 +287,7 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "the one health probe", home: "src/services/background/Health.ts", names: ["fetchHealth"] },
   { job: "the loopback port picker", home: "src/services/background/PortPicker.ts", names: ["pickFreePort"] },
   { job: "stopping a control server", home: "src/services/background/StopInstance.ts", names: ["stopInstance"] },
+  { job: "the control request check (Origin, body, token)", home: "src/services/background/ControlRequest.ts", names: ["refuseControlRequest"] },
   { job: "the detached spawn", home: "src/services/ports/Spawner.ts", names: ["spawnNow"] },
   { job: "the Host/Origin guard and the token compare", home: "src/core/background/LoopbackRules.ts", names: ["isAllowedHost", "constantTimeEqual"] },
   { job: "the commit path", home: "src/services/surfaces/CommitPath.ts", names: ["commitPaths", "dirtyEntries"] },

@@ -9,7 +9,8 @@
  */
 import { HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Deferred, Effect, PubSub, Ref, Schedule, Stream } from "effect"
-import { isAllowedHost, isAllowedOrigin, judgeShutdown } from "../../core/background/LoopbackRules.js"
+import { isAllowedHost } from "../../core/background/LoopbackRules.js"
+import { refuseControlRequest } from "../background/ControlRequest.js"
 import {
   changedFrame,
   contentTypeOf,
@@ -141,13 +142,8 @@ export const dashboardServer = (config: DashboardConfig): Effect.Effect<void, ne
 
       const doShutdown = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.gen(function*() {
-          if (!isAllowedOrigin(request.headers.origin, config.port)) return json(403, { error: "invalid_origin" })
-          const length = Number(request.headers["content-length"] ?? "0")
-          if (!Number.isFinite(length) || length > 4096) return json(400, { error: "invalid_payload" })
-          const text = yield* request.text.pipe(Effect.orElseSucceed(() => ""))
-          const verdict = judgeShutdown(text, config.token)
-          if (verdict === "invalid_payload") return json(400, { error: "invalid_payload" })
-          if (verdict === "invalid_token") return json(403, { error: "invalid_token" })
+          const refusal = yield* refuseControlRequest(request, config.port, config.token)
+          if (refusal !== null) return json(refusal.status, { error: refusal.error })
           yield* Deferred.succeed(closing, undefined)
           yield* Deferred.succeed(shutdown, undefined).pipe(Effect.delay(50), Effect.forkDaemon)
           return json(200, { status: "stopping" })

@@ -9,7 +9,8 @@
  */
 import { HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Clock, Console, Deferred, Duration, Effect, Exit, Fiber, Queue, Random, Ref, Scope, Stream } from "effect"
-import { isAllowedHost, isAllowedOrigin, judgeShutdown } from "../../core/background/LoopbackRules.js"
+import { isAllowedHost } from "../../core/background/LoopbackRules.js"
+import { refuseControlRequest } from "../background/ControlRequest.js"
 import type { ProcessIdentity } from "../../core/process/ProcessIdentity.js"
 import { missionsRoot, SYNC_SCOPE_FILES } from "../../core/repo/Naming.js"
 import { basenamePath, dirnamePath } from "../../core/repo/Paths.js"
@@ -142,13 +143,8 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
       }))
       const authenticated = (request: HttpServerRequest.HttpServerRequest, then: Effect.Effect<HttpServerResponse.HttpServerResponse>) =>
         Effect.gen(function*() {
-          if (!isAllowedOrigin(request.headers.origin, config.port)) return json(403, { error: "invalid_origin" })
-          const length = Number(request.headers["content-length"] ?? "0")
-          if (!Number.isFinite(length) || length > 4096) return json(400, { error: "invalid_payload" })
-          const text = yield* request.text.pipe(Effect.orElseSucceed(() => ""))
-          const verdict = judgeShutdown(text, config.token)
-          if (verdict === "invalid_payload") return json(400, { error: "invalid_payload" })
-          if (verdict === "invalid_token") return json(403, { error: "invalid_token" })
+          const refusal = yield* refuseControlRequest(request, config.port, config.token)
+          if (refusal !== null) return json(refusal.status, { error: refusal.error })
           yield* Ref.set(lastActivity, yield* now)
           return yield* then
         })
