@@ -154,7 +154,8 @@ const openRegular = (path: string, noFollow: boolean): { readonly fd: number; re
   }
 }
 
-const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
+/** The signature of a `stat`/`fstat` result (the live write port reads its appends' signatures here too). */
+export const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
   size: Number(st.size),
   mtimeNs: st.mtimeNs,
   ctimeNs: st.ctimeNs,

@@ -15,6 +15,7 @@ import { IoError, IoErrors } from "../../core/repo/RepoError.js"
 import type { WriteVerb } from "../../core/repo/RepoError.js"
 import type { MemoryFs, MemoryNode } from "./MemoryFs.js"
 import { Processes } from "./Processes.js"
+import { signatureOf } from "./RepoFs.js"
 import type { FileSignature } from "./RepoFs.js"
 
 /** Where writes may land: absolute roots (their realpaths are compared). */
@@ -207,16 +208,6 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
   }
   return true
 }
-
-const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
-  size: Number(st.size),
-  mtimeNs: st.mtimeNs,
-  ctimeNs: st.ctimeNs,
-  mode: Number(st.mode) & 0o777,
-  dev: Number(st.dev),
-  ino: Number(st.ino),
-  isSymlink: false
-})
 
 /** Opens an existing (or, with `createMode`, new) regular file for writing in place; never follows a link, never blocks. */
 const openForChange = (

@@ -258,18 +258,24 @@ export const tailParses = (pending: Uint8Array): boolean => {
   return fault === null && ok
 }
 
+/** Rows sorted into the three lists of an `EventStream`, in the order `collect` sees them. */
+const rowCollector = () => {
+  const transitions: Array<TransitionRow> = []
+  const annotations: Array<AnnotationRow> = []
+  const envelopes: Array<EnvelopeRow> = []
+  const collect = (row: EventRow): boolean => {
+    if (row.kind === "transition") transitions.push(row)
+    else if (row.kind === "annotation") annotations.push(row)
+    else envelopes.push(row)
+    return true
+  }
+  return { transitions, annotations, envelopes, collect }
+}
+
 /** Every row of the log, then the fold of them in sort order: the fold of a log that is not in order. */
 const foldSorted = (fs: RepoFs["Type"], t: StatusTarget, options: FoldOptions) =>
   Effect.gen(function*() {
-    const transitions: Array<TransitionRow> = []
-    const annotations: Array<AnnotationRow> = []
-    const envelopes: Array<EnvelopeRow> = []
-    const collect = (row: EventRow) => {
-      if (row.kind === "transition") transitions.push(row)
-      else if (row.kind === "annotation") annotations.push(row)
-      else envelopes.push(row)
-      return true
-    }
+    const { annotations, collect, envelopes, transitions } = rowCollector()
     const lines = new LogLines()
     const hasher = options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null
     let failure: ScanFailure | "stopped" | null = null
@@ -398,15 +404,7 @@ export const saveCheckpoint = (
 /** Every row of the log in file order (for readers that need the rows: validate, time travel, implement). */
 export const streamOfLog = (fs: RepoFs["Type"], t: StatusTarget): Effect.Effect<EventStream, StatusError | IoError> =>
   Effect.gen(function*() {
-    const transitions: Array<TransitionRow> = []
-    const annotations: Array<AnnotationRow> = []
-    const envelopes: Array<EnvelopeRow> = []
-    const collect = (row: EventRow) => {
-      if (row.kind === "transition") transitions.push(row)
-      else if (row.kind === "annotation") annotations.push(row)
-      else envelopes.push(row)
-      return true
-    }
+    const { annotations, collect, envelopes, transitions } = rowCollector()
     const lines = new LogLines()
     let failure: ScanFailure | "stopped" | null = null
     yield* fs.readChunks(logPathOf(t), { noFollow: true }, (chunk) => {
