@@ -292,6 +292,36 @@ describe("self-retirement", () => {
       assert.isNull(rt.owner())
       assert.include(fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8"), "retiring: idle")
     }), 180_000)
+  it.live("reconfigured (the sink is no longer its scope) and no registered project: the daemon exits by itself", () =>
+    Effect.promise(async () => {
+      const p = project("reconf-mission", 10, 1)
+      const sink = await startSink()
+      const other = await startSink()
+      sinks.push(sink, other)
+      const rt = runtime()
+      await configure(rt, sink, [p.root])
+      const first = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), "start")
+      daemons.push(first.pid)
+      const firstId = await identityOf(first.pid)
+      const scopeDir = rt.scopeDir()!
+      await eventually("the first delivery", () => sink.delivered.size === 1)
+      // the configuration now names another sink (another scope): the daemon of the old scope retires
+      ok(await rt.cli(p.root, ["sync", "config", "--sink", other.url, "--json"]), "reconfigure")
+      await eventually("the reconfigured daemon's exit", async () => !(await alive(first.pid, firstId.started_at)))
+      assert.include(fs.readFileSync(path.join(scopeDir, "daemon.log"), "utf8"), "retiring: reconfigured")
+      assert.isFalse(fs.existsSync(path.join(scopeDir, "owner.json")), "it removed its own record")
+      // a daemon with no registered project retires (here after the 2 s idle period, which is shorter than 60 s)
+      ok(await rt.cli(p.root, ["sync", "config", "--idle-retire", "2", "--json"]), "idle period")
+      ok(await rt.cli(p.root, ["sync", "unregister", "--json"]), "unregister")
+      const second = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), "start without projects")
+      daemons.push(second.pid)
+      const secondId = await identityOf(second.pid)
+      await eventually("the daemon's exit with no project", async () => !(await alive(second.pid, secondId.started_at)))
+      const otherScope = fs.readdirSync(path.join(rt.home, "sync")).map((n) => path.join(rt.home, "sync", n)).find((d) => d !== scopeDir && fs.existsSync(path.join(d, "daemon.log")))!
+      const secondLog = fs.readFileSync(path.join(otherScope, "daemon.log"), "utf8")
+      assert.include(secondLog, "retiring: no_projects", secondLog)
+      assert.strictEqual(other.delivered.size, 0, "nothing registered, nothing sent")
+    }), 180_000)
 })
 
 /** A stub with a daemon's argv that runs nothing of ours: a preload blocks its main thread forever. */

@@ -83,6 +83,7 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         Effect.zipRight(kind === "rescan" ? Ref.set(needRescan, true) : Effect.void, wakeUp.offer(undefined))
       const lastActivity = yield* Ref.make(startedMs)
       const noProjectsSince = yield* Ref.make<number | null>(null)
+      const refreshed = yield* Ref.make(false)
       const stats = yield* Ref.make({
         last_success_at: null as string | null,
         consecutive_failures: 0,
@@ -180,7 +181,9 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         const next = new Map<string, ProjectSources>()
         for (const p of list.projects) next.set(p.root, yield* projectSources(p.root))
         yield* Ref.set(sourcesCache, next)
-        yield* Ref.set(noProjectsSince, list.projects.length === 0 ? (yield* Ref.get(noProjectsSince)) ?? (yield* now) : null)
+        // without a project since the start, the daemon has had none since its start
+        const none = (yield* Ref.get(noProjectsSince)) ?? ((yield* Ref.getAndSet(refreshed, true)) ? yield* now : startedMs)
+        yield* Ref.set(noProjectsSince, list.projects.length === 0 ? none : null)
         yield* rewatch(next)
       })
       const cachedSources = (root: string) =>
