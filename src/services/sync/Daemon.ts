@@ -41,8 +41,6 @@ export interface DaemonConfig {
   readonly executable: string
   readonly entry: string
   readonly sinkUrl: string
-  /** Run when a round leaves nothing pending: returns memory to the system while the daemon idles. */
-  readonly trimMemory?: Effect.Effect<void>
 }
 
 /** Everything the daemon program needs: the delivery round's services, watching, the process table and the server. */
@@ -280,7 +278,6 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
           } else if (o.delivered > 0 || o.dead_lettered > 0) {
             yield* log(`delivered ${o.delivered}${o.dead_lettered > 0 ? `, dead-lettered ${o.dead_lettered}` : ""}`)
           }
-          if (o.stopped === null && o.pending === 0 && config.trimMemory !== undefined) yield* config.trimMemory
           yield* Ref.update(stats, (s) => ({
             last_success_at: o.stopped === null ? isoOf(t) : s.last_success_at,
             consecutive_failures: o.stopped === null ? 0 : failures + 1,
