@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Processes from "../../src/services/ports/Processes.js"
 import { pyJson } from "../support/fixtures.js"
-import { CLI, commitAll, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
+import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
@@ -489,7 +489,7 @@ const snapshotTree = (root: string): Map<string, string> => {
 }
 
 describe("the daemon reads, never writes, the repositories", () => {
-  it.live("while it delivers through a failing then recovering sink, and through rescans: bytes, mtimes unchanged, no file event at all", () =>
+  it.live("while it delivers through a failing then recovering sink, and through rescans: bytes, mtimes, git status unchanged, no file event at all", () =>
     Effect.promise(async () => {
       const a = project("ro-alpha", 8, 40)
       const b = project("ro-beta", 9, 40)
@@ -499,6 +499,9 @@ describe("the daemon reads, never writes, the repositories", () => {
       const rt = runtime()
       await configure(rt, sink, [a.root, b.root], ["--batch-max-events", "5"])
       const roots = [a.root, b.root]
+      // git's own view, without the optional index refresh (which would write the index)
+      const porcelain = (r: string) => git(r, ["status", "--porcelain", "--ignored"], { ...isolatedEnv(path.dirname(r)), GIT_OPTIONAL_LOCKS: "0" })
+      const statusBefore = roots.map(porcelain)
       const before = roots.map(snapshotTree)
       const events: Array<string> = []
       const watchers = roots.map((r) => fs.watch(r, { recursive: true }, (kind, name) => events.push(`${kind} ${r}/${String(name)}`)))
@@ -518,5 +521,7 @@ describe("the daemon reads, never writes, the repositories", () => {
       }
       assert.deepStrictEqual(events, [], "no file in either repository was created, changed or removed")
       roots.forEach((r, i) => assert.deepStrictEqual(snapshotTree(r), before[i], r))
+      assert.deepStrictEqual(roots.map(porcelain), statusBefore, "git status --porcelain --ignored unchanged")
+      assert.deepStrictEqual(statusBefore, ["", ""], "clean before and after")
     }), 180_000)
 })
