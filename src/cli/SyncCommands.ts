@@ -8,8 +8,6 @@ import type { NumericSetting } from "../core/sync/SyncConfig.js"
 import { syncError } from "../core/sync/SyncError.js"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { createServer } from "node:http"
-import * as v8 from "node:v8"
-import { runInNewContext } from "node:vm"
 import { isToken } from "../core/background/LoopbackRules.js"
 import { Processes } from "../services/ports/Processes.js"
 import { Spawner } from "../services/ports/Spawner.js"
@@ -294,16 +292,6 @@ const daemonReap = Command.make(
     )
 ).pipe(Command.withDescription("Stop orphaned daemons of this runtime root that can be positively attributed"))
 
-/** A full garbage collection (V8 gives freed pages back), for the idle daemon; best effort. */
-const trimMemory = Effect.sync(() => {
-  try {
-    v8.setFlagsFromString("--expose-gc")
-    ;(runInNewContext("gc") as () => void)()
-  } catch {
-    // not available on this runtime: the daemon simply keeps its heap
-  }
-})
-
 // kittyctx sync daemon run --scope S --port P --kittyctx-daemon-root=R --kittyctx-daemon-exec=E   (internal: what start spawns)
 const daemonRun = Command.make(
   "run",
@@ -338,8 +326,7 @@ const daemonRun = Command.make(
           identity: yield* processes.identity(process.pid),
           executable: spawner.self.executable,
           entry: spawner.self.entry,
-          sinkUrl: sink.url,
-          trimMemory
+          sinkUrl: sink.url
         }).pipe(
           Effect.provide(server),
           Effect.catchTag("ServeError", (e) => syncError("DAEMON_START_FAILED", `cannot listen on 127.0.0.1:${o.port}: ${String(e.cause)}`))

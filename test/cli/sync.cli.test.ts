@@ -226,6 +226,13 @@ describe("sync push: refusals", () => {
       assert.isFalse(fs.readdirSync(path.join(rt.home, "sync")).some((scope) => fs.existsSync(path.join(rt.home, "sync", scope, "dead-letter.jsonl"))))
       const status = ok(await rt.cli(p.root, ["sync", "status", "--json"]), "status")
       assert.strictEqual(status.projects[0].pending, 5)
+      // the oldest pending event is the first row (2026-01-01T00:00:00), aged by the clock, per project and per mission
+      const age = Math.floor((Date.now() - Date.parse(atOf(0))) / 1000)
+      assert.approximately(status.projects[0].oldest_pending_age_seconds, age, 120)
+      assert.deepStrictEqual(status.projects[0].missions.map((m: Record<string, any>) => [m.mission, m.pending]), [["delta-mission", 5]])
+      assert.approximately(status.projects[0].missions[0].oldest_pending_age_seconds, age, 120)
+      assert.isNull(status.projects[0].last_success_at)
+      assert.isFalse(status.daemon.running, "no daemon")
       assert.strictEqual(status.projects[0].consecutive_failures, 1)
       assert.match(status.projects[0].last_error, /^SINK_REFUSED: HTTP 401/)
       const noToken = await runCliAsync(p.root, ["sync", "push", "--json"], { ...rt.env, SINK_TOKEN: "" })

@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Processes from "../../src/services/ports/Processes.js"
 import { pyJson } from "../support/fixtures.js"
-import { CLI, commitAll, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
+import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
@@ -141,7 +141,8 @@ describe("one daemon per scope", () => {
       const outs = runs.map((r, i) => ok(r, `start ${i}`))
       const pids = new Set(outs.map((o) => o.pid as number))
       pids.forEach((pid) => daemons.push(pid))
-      assert.strictEqual(pids.size, 1, `one pid named by every start: ${[...pids].join(", ")}`)
+      const daemonLog = () => fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8")
+      assert.strictEqual(pids.size, 1, `one pid named by every start: ${[...pids].join(", ")}\n${JSON.stringify(outs)}\n${daemonLog()}`)
       assert.strictEqual(outs.filter((o) => o.started === true).length, 1, "exactly one start spawned")
       assert.strictEqual(outs.filter((o) => o.reused === true).length, 49)
       const running = await daemonPids(fs.realpathSync(rt.home))
@@ -291,6 +292,36 @@ describe("self-retirement", () => {
       await eventually("the idle daemon's exit", async () => !(await alive(start.pid, id.started_at)))
       assert.isNull(rt.owner())
       assert.include(fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8"), "retiring: idle")
+    }), 180_000)
+  it.live("reconfigured (the sink is no longer its scope) and no registered project: the daemon exits by itself", () =>
+    Effect.promise(async () => {
+      const p = project("reconf-mission", 10, 1)
+      const sink = await startSink()
+      const other = await startSink()
+      sinks.push(sink, other)
+      const rt = runtime()
+      await configure(rt, sink, [p.root])
+      const first = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), "start")
+      daemons.push(first.pid)
+      const firstId = await identityOf(first.pid)
+      const scopeDir = rt.scopeDir()!
+      await eventually("the first delivery", () => sink.delivered.size === 1)
+      // the configuration now names another sink (another scope): the daemon of the old scope retires
+      ok(await rt.cli(p.root, ["sync", "config", "--sink", other.url, "--json"]), "reconfigure")
+      await eventually("the reconfigured daemon's exit", async () => !(await alive(first.pid, firstId.started_at)))
+      assert.include(fs.readFileSync(path.join(scopeDir, "daemon.log"), "utf8"), "retiring: reconfigured")
+      assert.isFalse(fs.existsSync(path.join(scopeDir, "owner.json")), "it removed its own record")
+      // a daemon with no registered project retires (here after the 2 s idle period, which is shorter than 60 s)
+      ok(await rt.cli(p.root, ["sync", "config", "--idle-retire", "2", "--json"]), "idle period")
+      ok(await rt.cli(p.root, ["sync", "unregister", "--json"]), "unregister")
+      const second = ok(await rt.cli(p.root, ["sync", "daemon", "start", "--json"]), "start without projects")
+      daemons.push(second.pid)
+      const secondId = await identityOf(second.pid)
+      await eventually("the daemon's exit with no project", async () => !(await alive(second.pid, secondId.started_at)))
+      const otherScope = fs.readdirSync(path.join(rt.home, "sync")).map((n) => path.join(rt.home, "sync", n)).find((d) => d !== scopeDir && fs.existsSync(path.join(d, "daemon.log")))!
+      const secondLog = fs.readFileSync(path.join(otherScope, "daemon.log"), "utf8")
+      assert.include(secondLog, "retiring: no_projects", secondLog)
+      assert.strictEqual(other.delivered.size, 0, "nothing registered, nothing sent")
     }), 180_000)
 })
 
@@ -458,7 +489,7 @@ const snapshotTree = (root: string): Map<string, string> => {
 }
 
 describe("the daemon reads, never writes, the repositories", () => {
-  it.live("while it delivers through a failing then recovering sink, and through rescans: bytes, mtimes unchanged, no file event at all", () =>
+  it.live("while it delivers through a failing then recovering sink, and through rescans: bytes, mtimes, git status unchanged, no file event at all", () =>
     Effect.promise(async () => {
       const a = project("ro-alpha", 8, 40)
       const b = project("ro-beta", 9, 40)
@@ -468,6 +499,9 @@ describe("the daemon reads, never writes, the repositories", () => {
       const rt = runtime()
       await configure(rt, sink, [a.root, b.root], ["--batch-max-events", "5"])
       const roots = [a.root, b.root]
+      // git's own view, without the optional index refresh (which would write the index)
+      const porcelain = (r: string) => git(r, ["status", "--porcelain", "--ignored"], { ...isolatedEnv(path.dirname(r)), GIT_OPTIONAL_LOCKS: "0" })
+      const statusBefore = roots.map(porcelain)
       const before = roots.map(snapshotTree)
       const events: Array<string> = []
       const watchers = roots.map((r) => fs.watch(r, { recursive: true }, (kind, name) => events.push(`${kind} ${r}/${String(name)}`)))
@@ -487,5 +521,7 @@ describe("the daemon reads, never writes, the repositories", () => {
       }
       assert.deepStrictEqual(events, [], "no file in either repository was created, changed or removed")
       roots.forEach((r, i) => assert.deepStrictEqual(snapshotTree(r), before[i], r))
+      assert.deepStrictEqual(roots.map(porcelain), statusBefore, "git status --porcelain --ignored unchanged")
+      assert.deepStrictEqual(statusBefore, ["", ""], "clean before and after")
     }), 180_000)
 })

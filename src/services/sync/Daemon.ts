@@ -42,8 +42,6 @@ export interface DaemonConfig {
   readonly executable: string
   readonly entry: string
   readonly sinkUrl: string
-  /** Run when a round leaves nothing pending: returns memory to the system while the daemon idles. */
-  readonly trimMemory?: Effect.Effect<void>
 }
 
 /** Everything the daemon program needs: the delivery round's services, watching, the process table and the server. */
@@ -84,6 +82,7 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         Effect.zipRight(kind === "rescan" ? Ref.set(needRescan, true) : Effect.void, wakeUp.offer(undefined))
       const lastActivity = yield* Ref.make(startedMs)
       const noProjectsSince = yield* Ref.make<number | null>(null)
+      const refreshed = yield* Ref.make(false)
       const stats = yield* Ref.make({
         last_success_at: null as string | null,
         consecutive_failures: 0,
@@ -176,7 +175,9 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         const next = new Map<string, ProjectSources>()
         for (const p of list.projects) next.set(p.root, yield* projectSources(p.root))
         yield* Ref.set(sourcesCache, next)
-        yield* Ref.set(noProjectsSince, list.projects.length === 0 ? (yield* Ref.get(noProjectsSince)) ?? (yield* now) : null)
+        // without a project since the start, the daemon has had none since its start
+        const none = (yield* Ref.get(noProjectsSince)) ?? ((yield* Ref.getAndSet(refreshed, true)) ? yield* now : startedMs)
+        yield* Ref.set(noProjectsSince, list.projects.length === 0 ? none : null)
         yield* rewatch(next)
       })
       const cachedSources = (root: string) =>
@@ -273,7 +274,6 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
           } else if (o.delivered > 0 || o.dead_lettered > 0) {
             yield* log(`delivered ${o.delivered}${o.dead_lettered > 0 ? `, dead-lettered ${o.dead_lettered}` : ""}`)
           }
-          if (o.stopped === null && o.pending === 0 && config.trimMemory !== undefined) yield* config.trimMemory
           yield* Ref.update(stats, (s) => ({
             last_success_at: o.stopped === null ? isoOf(t) : s.last_success_at,
             consecutive_failures: o.stopped === null ? 0 : failures + 1,

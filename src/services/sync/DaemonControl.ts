@@ -33,6 +33,8 @@ import { readConfig, readProjects, runtimeOf, scopeDirOf, scopeIdOf } from "./Sy
 export const HEALTH_WAIT_MS = 10_000
 /** How long a superseded daemon gets to shut down after the request, before the kill path. */
 export const SUPERSEDE_GRACE_MS = 3_000
+/** How many children one start spawns at most when each exits before answering (a port taken under it). */
+export const START_ATTEMPTS = 3
 /** How long `sync daemon stop` waits after the shutdown request, before the kill path. */
 export const STOP_GRACE_MS = 5_000
 
@@ -132,39 +134,44 @@ const lockedStart = (rt: Runtime, scopeId: string, version: string) =>
     const reap = yield* reapOrphans(rt, { dryRun: false, lockedScope: scopeId }).pipe(
       Effect.orElseSucceed((): ReapReport => ({ reaped: [], would_reap: [], skipped: [], failed: [] }))
     )
-    // 4. a free port and a fresh token
-    const port = yield* pickFreePort(DAEMON_PORT_RANGE, null)
-    if (port === null) {
-      return yield* syncError("DAEMON_START_FAILED", `no free loopback port in ${DAEMON_PORT_RANGE.first}-${DAEMON_PORT_RANGE.last}`)
-    }
-    const token = randomBytes(16).toString("hex")
-    const instanceId = randomUUID()
-    // 5. spawn detached; the token goes over stdin
+    // 4-6. a free port, a fresh token, the detached child and its health; a child that exits before it
+    // answers (another process bound the port between the probe and its own bind) is tried again on the next free port
     const logPath = syncScopeFile(rt.root, scopeId, "daemonLog")
     yield* files.makeDirectory(scopeDirOf(rt, scopeId))
-    const child = yield* spawner.spawnDetached({
-      argv: daemonArgv(spawner.self, rt.root, scopeId, port),
-      cwd: rt.root,
-      secret: { token, instance_id: instanceId },
-      log: { scope: rt.scope, path: logPath }
-    })
-    // 6. wait for this instance's health
-    const healthy = yield* awaitHealthy({
-      port,
-      expected: { instance_id: instanceId, scope_id: scopeId },
-      totalMs: HEALTH_WAIT_MS,
-      firstMs: 50,
-      maxMs: 500,
-      gone: Effect.map(processes.probe(child), (l) => l !== "alive")
-    })
-    if (!healthy) {
-      yield* terminate(child)
-      return yield* syncError("DAEMON_START_FAILED", `the daemon did not become healthy; see ${logPath}`, { log: logPath, pid: child.pid })
+    let started: { readonly pid: number; readonly port: number } | null = null
+    for (let attempt = 1; started === null; attempt++) {
+      const port = yield* pickFreePort(DAEMON_PORT_RANGE, null)
+      if (port === null) {
+        return yield* syncError("DAEMON_START_FAILED", `no free loopback port in ${DAEMON_PORT_RANGE.first}-${DAEMON_PORT_RANGE.last}`)
+      }
+      const token = randomBytes(16).toString("hex")
+      const instanceId = randomUUID()
+      const child = yield* spawner.spawnDetached({
+        argv: daemonArgv(spawner.self, rt.root, scopeId, port),
+        cwd: rt.root,
+        secret: { token, instance_id: instanceId },
+        log: { scope: rt.scope, path: logPath }
+      })
+      const gone = Effect.map(processes.probe(child), (l) => l !== "alive")
+      const healthy = yield* awaitHealthy({
+        port,
+        expected: { instance_id: instanceId, scope_id: scopeId },
+        totalMs: HEALTH_WAIT_MS,
+        firstMs: 50,
+        maxMs: 500,
+        gone
+      })
+      if (healthy) started = { pid: child.pid, port }
+      else if (!(yield* gone) || attempt >= START_ATTEMPTS) {
+        yield* terminate(child)
+        return yield* syncError("DAEMON_START_FAILED", `the daemon did not become healthy; see ${logPath}`, { log: logPath, pid: child.pid })
+      }
     }
+    const { pid, port } = started
     return {
       started: true,
       reused: false,
-      pid: child.pid,
+      pid,
       port,
       url: url(port),
       scope_id: scopeId,
