@@ -20,7 +20,7 @@ import * as Spawner from "../../src/services/ports/Spawner.js"
 import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { request } from "../support/http.js"
-import { makeRepo, removeTemp, runCli } from "../support/repo.js"
+import { isolatedEnv, makeRepo, removeTemp, runCli } from "../support/repo.js"
 
 const lifecycle = (root: string) => path.join(root, ".kittify", ".dashboard")
 
@@ -86,6 +86,28 @@ describe("dashboard lifecycle", () => {
       assert.strictEqual(human.stdout.trim(), "No dashboard is recorded for this project")
     } finally {
       runCli(root, ["dashboard", "--kill"])
+      removeTemp(path.dirname(root))
+    }
+  })
+
+  it("--open hands the URL to the system's opener, once; without it nothing is opened", async () => {
+    const root = makeRepo()
+    const bin = path.join(path.dirname(root), "bin")
+    const opened = path.join(path.dirname(root), "opened.log")
+    fs.mkdirSync(bin)
+    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 })
+    const env = isolatedEnv(path.dirname(root), { PATH: `${bin}:${process.env.PATH ?? ""}` })
+    try {
+      const started = runCli(root, ["dashboard", "--json"], env)
+      assert.strictEqual(started.code, 0, started.stdout + started.stderr)
+      const url = JSON.parse(started.stdout).url
+      const again = runCli(root, ["dashboard", "--open", "--json"], env)
+      assert.strictEqual(again.code, 0, again.stdout + again.stderr)
+      assert.include(JSON.parse(again.stdout), { started: false, opened: true, url })
+      for (let i = 0; i < 250 && !fs.existsSync(opened); i++) await new Promise((r) => setTimeout(r, 20))
+      assert.strictEqual(fs.readFileSync(opened, "utf8"), `${url}\n`, "opened once, by the --open run only")
+    } finally {
+      runCli(root, ["dashboard", "--kill"], env)
       removeTemp(path.dirname(root))
     }
   })
