@@ -40,6 +40,8 @@ export interface DashboardConfig {
   readonly startedAt: string
   /** The bundled page's directory (index.html, app.js, app.css). */
   readonly staticRoot: string
+  /** The heartbeat period of an event stream; `HEARTBEAT_MS` unless a test shortens it. */
+  readonly heartbeatMs?: number
 }
 
 /** Everything the server program reads through: no writer. */
@@ -103,7 +105,7 @@ export const dashboardServer = (config: DashboardConfig): Effect.Effect<void, ne
               Stream.concat(
                 Stream.merge(
                   Stream.fromQueue(sub),
-                  Stream.fromSchedule(Schedule.spaced(HEARTBEAT_MS)).pipe(Stream.as(HEARTBEAT_FRAME))
+                  Stream.fromSchedule(Schedule.spaced(config.heartbeatMs ?? HEARTBEAT_MS)).pipe(Stream.as(HEARTBEAT_FRAME))
                 )
               )
             )

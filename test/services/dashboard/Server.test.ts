@@ -329,7 +329,7 @@ describe("mission states (§7.1)", () => {
       [`kitty-specs/${LEGACY}/spec.md`]: "# Legacy\n"
     })
     commitAll(repo, "missions")
-    own = await startDashboardInProcess(repo, WEB)
+    own = await startDashboardInProcess(repo, WEB, { heartbeatMs: 100 })
   })
 
   afterAll(async () => {
@@ -368,5 +368,19 @@ describe("mission states (§7.1)", () => {
     assert.strictEqual(board.status, 200)
     assert.isTrue(board.body.is_legacy)
     assert.deepStrictEqual(board.body.columns, { planned: [], doing: [], for_review: [], approved: [], done: [] })
+  })
+
+  it("an idle event stream carries only heartbeat comments (every 25 s; 100 ms here)", async () => {
+    const stream = openEvents(own.port)
+    try {
+      assert.strictEqual(await stream.ready, 200)
+      for (let i = 0; i < 250 && stream.comments.filter((c) => c === ": heartbeat").length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      assert.deepStrictEqual(stream.comments.slice(0, 3), [": connected", ": heartbeat", ": heartbeat"])
+      assert.deepStrictEqual(stream.events, [])
+    } finally {
+      stream.close()
+    }
   })
 })
