@@ -259,6 +259,28 @@ describe("dashboard in chromium", () => {
     await page.waitForSelector("#keys:not([open])", { state: "attached" })
   })
 
+  it("accessible markup: landmarks, labelled columns of lists, named cards, a named slider and progress", async () => {
+    const key = ids[BOARD_MISSIONS[1]]
+    await openBoard(page, key)
+    const tree = await page.locator("body").ariaSnapshot()
+    for (const landmark of ["- link \"Skip to content\"", "- banner:", "- main:", "- button \"Keyboard shortcuts\"",
+      "- progressbar \"Weighted progress\"", "- slider \"Board at event\"", "- navigation \"Mission artifacts\""]) {
+      assert.include(tree, landmark)
+    }
+    assert.match(tree, /- heading "069 - [^"]+" \[level=1\]/)
+    for (const title of ["Planned", "Doing", "For review", "Approved", "Done"]) {
+      assert.match(tree, new RegExp(`- region "${title} \\d+":\\n\\s+- heading "${title} \\d+" \\[level=2\\]\\n\\s+- list`), title)
+    }
+    const cards = await page.$$eval("a.card", (as) => as.map((a) => (a as HTMLElement).dataset.wp!))
+    assert.isAbove(cards.length, 0)
+    for (const wp of cards) assert.match(tree, new RegExp(`- listitem:\\n\\s+- link "${wp} `), wp)
+    await page.click(`[data-wp=${cards[0]}]`)
+    await page.waitForSelector("#detail[open]")
+    assert.match(await page.locator("#detail").ariaSnapshot(), new RegExp(`^- dialog "${cards[0]} `))
+    await page.keyboard.press("Escape")
+    await page.waitForSelector("#detail:not([open])", { state: "attached" })
+  })
+
   it("follows the system's dark mode; screenshots of the board, light and dark", async () => {
     const key = COORD.id
     await openBoard(page, key)
