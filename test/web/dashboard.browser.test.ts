@@ -165,6 +165,23 @@ describe("dashboard in chromium", () => {
     assert.deepStrictEqual(fetched.sort(), [`/api/missions/${COORD.id}/events`, `/api/missions/${COORD.id}/kanban`], "one refetch")
   })
 
+  it("on the missions list, a change refetches only the rows it names", async () => {
+    await page.goto(`${base}/#/`)
+    await page.waitForSelector("a.mission-link")
+    await page.waitForSelector("#live[data-state=on]")
+    const before = requests.length
+    const r = runCli(lane, ["status", "emit", "WP02", "--to", "in_progress", "--actor", "alice", "--mission", COORD.slug, "--json"])
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr)
+    await page.waitForFunction(() => document.getElementById("announce")?.textContent === "Missions updated")
+    await page.waitForTimeout(300)
+    assert.deepStrictEqual(requests.slice(before).map((u) => new URL(u).pathname + new URL(u).search), [`/api/missions?keys=${COORD.id}`])
+    const shown = await page.$eval(`li:has(a[data-key="${COORD.id}"])`, (li) => [li.querySelector(".pct")!.textContent, li.querySelector(".stats")!.textContent])
+    const row = JSON.parse(await page.evaluate(async () => (await fetch("/api/missions")).text())).missions
+      .find((m: { key: string }) => m.key === COORD.id)
+    const s = row.kanban_stats
+    assert.deepStrictEqual(shown, [`${s.weighted_percentage}%`, `${s.done}/${s.total} done · ${s.doing} doing · ${s.for_review} in review`])
+  })
+
   it("time travel shows the board as it was at an earlier event; the deep link reopens it", async () => {
     const key = ids[BOARD_MISSIONS[1]]
     await openBoard(page, key)

@@ -25,7 +25,17 @@ import type { FileWatch } from "../ports/FileWatch.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { startChangeFeed } from "./ChangeFeed.js"
 import type { LiveMode } from "./ChangeFeed.js"
-import { artifactOf, findMission, kanbanOf, loadMission, missionDirs, missionEventsOf, missionItems, workPackageOf } from "./MissionViews.js"
+import {
+  artifactOf,
+  findMission,
+  kanbanOf,
+  loadMission,
+  missionDirs,
+  missionEventsOf,
+  missionItems,
+  missionItemsByKey,
+  workPackageOf
+} from "./MissionViews.js"
 
 /** What one server instance is. */
 export interface DashboardConfig {
@@ -163,8 +173,12 @@ export const dashboardServer = (config: DashboardConfig): Effect.Effect<void, ne
             return staticFile(route.rel)
           case "Health":
             return Effect.map(feed.mode, (mode) => json(200, healthBody(config, mode)))
-          case "Missions":
-            return Effect.map(missionItems(config.root), (missions) => json(200, { project_path: config.root, missions }))
+          case "Missions": {
+            // `?keys=a,b`: only the rows a `changed` frame named (docs/surfaces.md §7.4)
+            const keys = query.get("keys")
+            const rows = keys === null ? missionItems(config.root) : missionItemsByKey(config.root, [...new Set(keys.split(","))])
+            return Effect.map(rows, (missions) => json(200, { project_path: config.root, missions }))
+          }
           case "Kanban": {
             const at = query.get("at")
             return withMission(route.key, (record) => kanbanOf(config.root, record, at === null || at === "" ? null : at))

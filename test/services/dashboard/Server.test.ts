@@ -80,6 +80,16 @@ describe("dashboard API", () => {
     assert.deepStrictEqual(created, [...created].sort().reverse(), "newest first")
   })
 
+  it("?keys= returns only the named missions' rows, the same rows as the full list", async () => {
+    const { body: all } = await getJson("/api/missions")
+    const want = [ids[BOARD_MISSIONS[2]], COORD.id]
+    const { body, status } = await getJson(`/api/missions?keys=${want.join(",")},01AAAAAAAAAAAAAAAAAAAAAAAA,legacy:..%2fx,nope`)
+    assert.strictEqual(status, 200)
+    assert.deepStrictEqual(body.missions.map((m: { key: string }) => m.key), want)
+    for (const row of body.missions) assert.deepStrictEqual(row, all.missions.find((m: { key: string }) => m.key === row.key))
+    assert.deepStrictEqual((await getJson("/api/missions?keys=")).body.missions, [])
+  })
+
   it("a lane worktree's copy of a mission is never read (§7.1)", async () => {
     const dir = BOARD_MISSIONS[1]
     const key = ids[dir]
