@@ -137,13 +137,36 @@ const progress = (value: number | null | undefined, label: string) => {
   return p
 }
 
+/** The rows the missions list shows (so a `changed` frame refetches only the rows it names). */
+let missionRows: Array<MissionItem> | null = null
+
 const renderMissions = async () => {
   const token = ++renderToken
   const data = await getJson<{ project_path: string; missions: Array<MissionItem> }>("/api/missions")
   if (token !== renderToken || data === null) return
   $("project").textContent = data.project_path
+  missionRows = data.missions
+  drawMissions(data.missions)
+}
+
+/** Refetches the named rows only; a row that is new or gone redraws the whole list from the server. */
+const refreshMissions = async (keys: Array<string>) => {
+  const rows = missionRows
+  if (rows === null) return renderMissions()
+  const token = ++renderToken
+  const data = await getJson<{ missions: Array<MissionItem> }>(`/api/missions?keys=${keys.map(enc).join(",")}`)
+  if (token !== renderToken || data === null) return
+  const fresh = new Map(data.missions.map((m) => [m.key, m]))
+  if (keys.some((k) => !fresh.has(k) || !rows.some((m) => m.key === k))) return renderMissions()
+  missionRows = rows.map((m) => fresh.get(m.key) ?? m)
+  drawMissions(missionRows)
+  announce("Missions updated")
+}
+
+const drawMissions = (missions: Array<MissionItem>) => {
+  const focused = (document.activeElement as HTMLElement | null)?.dataset?.key ?? null
   const list = el("ul", { class: "missions", "aria-label": "Missions" })
-  for (const m of data.missions) {
+  for (const m of missions) {
     const s = m.kanban_stats
     const pct = s.weighted_percentage ?? null
     const stats = el(
@@ -163,8 +186,9 @@ const renderMissions = async () => {
       )
     )
   }
-  main().replaceChildren(el("h1", {}, "Missions"), data.missions.length === 0 ? el("p", {}, "No missions yet.") : list)
+  main().replaceChildren(el("h1", {}, "Missions"), missions.length === 0 ? el("p", {}, "No missions yet.") : list)
   document.title = "Missions · kittyctx"
+  if (focused !== null) list.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus()
 }
 
 const cardNode = (key: string, card: Card) =>
@@ -392,7 +416,7 @@ const connect = () => {
       return
     }
     const v = view
-    if (v.kind === "missions" && missions.length > 0) void renderMissions()
+    if (v.kind === "missions" && missions.length > 0) void refreshMissions(missions)
     else if (v.kind === "board" && missions.includes(v.key)) {
       void renderBoard(v.key, v.at).then(() => announce("Board updated"))
     } else if (v.kind === "wp" && missions.includes(v.key)) void renderBoard(v.key, null).then(() => renderWp(v.key, v.wp))

@@ -4,7 +4,7 @@
  * refused and never signalled; an unhealthy own instance is replaced through the kill path.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -20,7 +20,7 @@ import * as Spawner from "../../src/services/ports/Spawner.js"
 import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { request } from "../support/http.js"
-import { makeRepo, removeTemp, runCli } from "../support/repo.js"
+import { isolatedEnv, makeRepo, removeTemp, runCli } from "../support/repo.js"
 
 const lifecycle = (root: string) => path.join(root, ".kittify", ".dashboard")
 
@@ -86,6 +86,28 @@ describe("dashboard lifecycle", () => {
       assert.strictEqual(human.stdout.trim(), "No dashboard is recorded for this project")
     } finally {
       runCli(root, ["dashboard", "--kill"])
+      removeTemp(path.dirname(root))
+    }
+  })
+
+  it("--open hands the URL to the system's opener, once; without it nothing is opened", async () => {
+    const root = makeRepo()
+    const bin = path.join(path.dirname(root), "bin")
+    const opened = path.join(path.dirname(root), "opened.log")
+    fs.mkdirSync(bin)
+    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 })
+    const env = isolatedEnv(path.dirname(root), { PATH: `${bin}:${process.env.PATH ?? ""}` })
+    try {
+      const started = runCli(root, ["dashboard", "--json"], env)
+      assert.strictEqual(started.code, 0, started.stdout + started.stderr)
+      const url = JSON.parse(started.stdout).url
+      const again = runCli(root, ["dashboard", "--open", "--json"], env)
+      assert.strictEqual(again.code, 0, again.stdout + again.stderr)
+      assert.include(JSON.parse(again.stdout), { started: false, opened: true, url })
+      for (let i = 0; i < 250 && !fs.existsSync(opened); i++) await new Promise((r) => setTimeout(r, 20))
+      assert.strictEqual(fs.readFileSync(opened, "utf8"), `${url}\n`, "opened once, by the --open run only")
+    } finally {
+      runCli(root, ["dashboard", "--kill"], env)
       removeTemp(path.dirname(root))
     }
   })
@@ -197,6 +219,54 @@ describe("dashboard lifecycle", () => {
       assert.deepStrictEqual(spawns.spawned, [])
       assert.deepStrictEqual(table.signalled, [])
       assert.strictEqual(loopback.requests.length, 0)
+    }).pipe(Effect.provide(layer), Effect.ensuring(Effect.sync(() => removeTemp(path.dirname(root)))))
+  })
+
+  it.effect("a server that never becomes healthy is stopped through the kill path: DASHBOARD_START_FAILED, no file", () => {
+    const root = makeRepo()
+    const table: Processes.ProcessTable = { processes: new Map([[4242, "100.00"]]), signalled: [] }
+    const spawns: Spawner.SpawnLog = {
+      spawned: [],
+      identities: [{ pid: 4242, started_at: "100.00" }, { pid: 4343, started_at: "200.00" }],
+      secret: null
+    }
+    const loopback: Loopback.LoopbackTable = { servers: new Map(), busy: new Set(), requests: [] }
+    const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))
+    const layer = Layer.mergeAll(
+      RepoFs.layer,
+      Git.readerLayer.pipe(Layer.provide(platform)),
+      Settings.layerFixed(),
+      Processes.layerMemory(table),
+      RepoWrite.layer.pipe(Layer.provide(Processes.layerMemory(table))),
+      Loopback.layerMemory(loopback),
+      Spawner.layerMemory(spawns)
+    )
+    /** Runs a start to its end, moving the test clock while it waits (its git calls take real time). */
+    const startToEnd = Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip(startDashboard({ cwd: root, port: 9240, version: "t" })))
+      for (let i = 0; i < 2000 && fiber.unsafePoll() === null; i++) {
+        yield* TestClock.adjust("250 millis")
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+      }
+      return yield* Fiber.join(fiber)
+    })
+    return Effect.gen(function*() {
+      // alive but never healthy: after the 20 s wait, SIGTERM through the kill path (the memory table reaps it)
+      const e = yield* startToEnd
+      assert.strictEqual(e.code, "DASHBOARD_START_FAILED")
+      assert.deepStrictEqual(table.signalled, [{ pid: 4242, signal: "SIGTERM" }])
+      assert.isFalse(fs.existsSync(lifecycle(root)), "no lifecycle file for a server that never became healthy")
+      assert.isAbove(loopback.requests.length, 10, "health was asked with backoff")
+      const argv = spawns.spawned[0].argv.join(" ")
+      assert.include(argv, "dashboard serve --port 9240")
+      assert.notMatch(argv, /[0-9a-f]{32}/, "no token in argv")
+      // a child that exits at once (its pid is not in the table): refused without waiting, nothing signalled
+      const asked = loopback.requests.length
+      const gone = yield* startToEnd
+      assert.strictEqual(gone.code, "DASHBOARD_START_FAILED")
+      assert.strictEqual(table.signalled.length, 1, "a dead child is never signalled")
+      assert.isBelow(loopback.requests.length - asked, 3)
+      assert.isFalse(fs.existsSync(lifecycle(root)))
     }).pipe(Effect.provide(layer), Effect.ensuring(Effect.sync(() => removeTemp(path.dirname(root)))))
   })
 })

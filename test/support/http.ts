@@ -55,6 +55,7 @@ export const freePort = (): Promise<number> =>
 /** An event stream reader: collects `changed` events. */
 export const openEvents = (port: number) => {
   const events: Array<{ seq: number; missions: Array<string> }> = []
+  const comments: Array<string> = []
   let buffer = ""
   let req: http.ClientRequest | null = null
   const ready = new Promise<number>((resolve, reject) => {
@@ -68,20 +69,21 @@ export const openEvents = (port: number) => {
           buffer = buffer.slice(i + 2)
           const data = /^data: (.*)$/m.exec(frame)
           if (/^event: changed$/m.test(frame) && data !== null) events.push(JSON.parse(data[1]))
+          for (const line of frame.split("\n")) if (line.startsWith(":")) comments.push(line)
         }
       })
       resolve(res.statusCode ?? 0)
     })
     req.on("error", reject)
   })
-  return { events, ready, close: () => req?.destroy() }
+  return { events, comments, ready, close: () => req?.destroy() }
 }
 
 /** The test token. */
 export const TOKEN = "0123456789abcdef0123456789abcdef"
 
 /** A dashboard server running in this process on a free port; `stop` shuts it down with the token. */
-export const startDashboardInProcess = async (root: string, staticRoot: string) => {
+export const startDashboardInProcess = async (root: string, staticRoot: string, options: { readonly heartbeatMs?: number } = {}) => {
   const port = await freePort()
   const config: DashboardConfig = {
     root,
@@ -91,7 +93,8 @@ export const startDashboardInProcess = async (root: string, staticRoot: string) 
     version: "test",
     pid: process.pid,
     startedAt: "2026-01-01T00:00:00.000Z",
-    staticRoot
+    staticRoot,
+    ...options
   }
   const layer = Layer.mergeAll(makeMainLayer(), NodeHttpServer.layerServer(() => http.createServer(), { port, host: "127.0.0.1" }))
   const fiber = Effect.runFork(dashboardServer(config).pipe(Effect.provide(layer)))

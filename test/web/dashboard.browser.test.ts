@@ -13,7 +13,7 @@ import type { BrowserContext, Page } from "playwright-core"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { launchChromium } from "../support/browser.js"
 import { BOARD_MISSIONS, buildDashboardRepo, COORD, promptFile } from "../support/dashboardRepo.js"
-import { makeTemp, removeTemp, runCli } from "../support/repo.js"
+import { bootstrapLine, makeTemp, removeTemp, runCli } from "../support/repo.js"
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url))
 const ATTACK = "Hello <script>window.__xss = 1</script>\n\n[click](javascript:window.__xss=2) " +
@@ -115,6 +115,73 @@ describe("dashboard in chromium", () => {
     assert.deepStrictEqual(await boardInDom(page), boardFromCli(COORD.slug))
   })
 
+  it("a change to another mission fetches nothing; a change to the shown board refetches only that board", async () => {
+    await openBoard(page, COORD.id)
+    await page.waitForSelector("#live[data-state=on]")
+    const other = BOARD_MISSIONS[2]
+    // a second stream in the page tells the test when the `changed` frame has been delivered
+    await page.evaluate(() => {
+      const w = window as unknown as { __changed: Array<string>; __probe: EventSource }
+      w.__changed = []
+      w.__probe = new EventSource("/api/events")
+      w.__probe.addEventListener("changed", (e) => w.__changed.push((e as MessageEvent<string>).data))
+    })
+    await page.waitForFunction(() => (window as unknown as { __probe: EventSource }).__probe.readyState === 1)
+    const before = requests.length
+    fs.appendFileSync(
+      path.join(root, "kitty-specs", other, "status.events.jsonl"),
+      bootstrapLine(other, ids[other], "WP66", "01KZZZZZZZZZZZZZZZZZZZZZ66", "2099-01-01T00:00:00.000000+00:00") + "\n"
+    )
+    await page.waitForFunction((k) => (window as unknown as { __changed: Array<string> }).__changed.some((d) => d.includes(k)), ids[other])
+    await page.waitForTimeout(300)
+    assert.deepStrictEqual(requests.slice(before), [], "a change to a mission not shown fetches nothing")
+    // the shown board: only its board and its event list are fetched
+    const r = runCli(lane, ["status", "emit", "WP01", "--to", "claimed", "--actor", "bob", "--mission", COORD.slug, "--json"])
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr)
+    await page.waitForSelector("[data-column=doing] [data-wp=WP01]", { timeout: 2000 })
+    await page.evaluate(() => (window as unknown as { __probe: EventSource }).__probe.close())
+    const fetched = new Set(requests.slice(before).map((u) => new URL(u).pathname))
+    assert.deepStrictEqual([...fetched].sort(), [`/api/missions/${COORD.id}/events`, `/api/missions/${COORD.id}/kanban`])
+  })
+
+  it("after the event stream reconnects, the page refetches its view once", async () => {
+    await openBoard(page, COORD.id)
+    await page.waitForSelector("#live[data-state=on]")
+    const port = new URL(base).port
+    const killed = runCli(root, ["dashboard", "--kill", "--json"])
+    assert.strictEqual(killed.code, 0, killed.stdout + killed.stderr)
+    await page.waitForSelector("#live[data-state=off]")
+    // a change while no server runs: no `changed` frame will ever announce it
+    const r = runCli(lane, ["status", "emit", "WP03", "--to", "claimed", "--actor", "bob", "--mission", COORD.slug, "--json"])
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr)
+    const before = requests.length
+    const restarted = runCli(root, ["dashboard", "--port", port, "--json"])
+    assert.strictEqual(restarted.code, 0, restarted.stdout + restarted.stderr)
+    assert.strictEqual(String(JSON.parse(restarted.stdout).port), port, "the same port again")
+    await page.waitForSelector("[data-column=doing] [data-wp=WP03]", { timeout: 10_000 })
+    await page.waitForSelector("#live[data-state=on]")
+    await page.waitForTimeout(300)
+    const fetched = requests.slice(before).map((u) => new URL(u).pathname).filter((p) => p !== "/api/events")
+    assert.deepStrictEqual(fetched.sort(), [`/api/missions/${COORD.id}/events`, `/api/missions/${COORD.id}/kanban`], "one refetch")
+  })
+
+  it("on the missions list, a change refetches only the rows it names", async () => {
+    await page.goto(`${base}/#/`)
+    await page.waitForSelector("a.mission-link")
+    await page.waitForSelector("#live[data-state=on]")
+    const before = requests.length
+    const r = runCli(lane, ["status", "emit", "WP02", "--to", "in_progress", "--actor", "alice", "--mission", COORD.slug, "--json"])
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr)
+    await page.waitForFunction(() => document.getElementById("announce")?.textContent === "Missions updated")
+    await page.waitForTimeout(300)
+    assert.deepStrictEqual(requests.slice(before).map((u) => new URL(u).pathname + new URL(u).search), [`/api/missions?keys=${COORD.id}`])
+    const shown = await page.$eval(`li:has(a[data-key="${COORD.id}"])`, (li) => [li.querySelector(".pct")!.textContent, li.querySelector(".stats")!.textContent])
+    const row = JSON.parse(await page.evaluate(async () => (await fetch("/api/missions")).text())).missions
+      .find((m: { key: string }) => m.key === COORD.id)
+    const s = row.kanban_stats
+    assert.deepStrictEqual(shown, [`${s.weighted_percentage}%`, `${s.done}/${s.total} done · ${s.doing} doing · ${s.for_review} in review`])
+  })
+
   it("time travel shows the board as it was at an earlier event; the deep link reopens it", async () => {
     const key = ids[BOARD_MISSIONS[1]]
     await openBoard(page, key)
@@ -207,6 +274,28 @@ describe("dashboard in chromium", () => {
     assert.include(await page.textContent("#keys"), "next / previous card")
     await page.keyboard.press("Escape")
     await page.waitForSelector("#keys:not([open])", { state: "attached" })
+  })
+
+  it("accessible markup: landmarks, labelled columns of lists, named cards, a named slider and progress", async () => {
+    const key = ids[BOARD_MISSIONS[1]]
+    await openBoard(page, key)
+    const tree = await page.locator("body").ariaSnapshot()
+    for (const landmark of ["- link \"Skip to content\"", "- banner:", "- main:", "- button \"Keyboard shortcuts\"",
+      "- progressbar \"Weighted progress\"", "- slider \"Board at event\"", "- navigation \"Mission artifacts\""]) {
+      assert.include(tree, landmark)
+    }
+    assert.match(tree, /- heading "069 - [^"]+" \[level=1\]/)
+    for (const title of ["Planned", "Doing", "For review", "Approved", "Done"]) {
+      assert.match(tree, new RegExp(`- region "${title} \\d+":\\n\\s+- heading "${title} \\d+" \\[level=2\\]\\n\\s+- list`), title)
+    }
+    const cards = await page.$$eval("a.card", (as) => as.map((a) => (a as HTMLElement).dataset.wp!))
+    assert.isAbove(cards.length, 0)
+    for (const wp of cards) assert.match(tree, new RegExp(`- listitem:\\n\\s+- link "${wp} `), wp)
+    await page.click(`[data-wp=${cards[0]}]`)
+    await page.waitForSelector("#detail[open]")
+    assert.match(await page.locator("#detail").ariaSnapshot(), new RegExp(`^- dialog "${cards[0]} `))
+    await page.keyboard.press("Escape")
+    await page.waitForSelector("#detail:not([open])", { state: "attached" })
   })
 
   it("follows the system's dark mode; screenshots of the board, light and dark", async () => {

@@ -273,6 +273,22 @@ export const missionItems = (root: string): Effect.Effect<ReadonlyArray<MissionI
     )
   })
 
+/** At most this many keys in one `?keys=` request. */
+export const MAX_KEYS = 64
+
+/**
+ * The rows of the named missions only (what a `changed` frame names), in the order asked; a key that
+ * names no discovered mission is left out. Keys are looked up like any other (`findMission`).
+ */
+export const missionItemsByKey = (
+  root: string,
+  keys: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<MissionItem>, never, ResolveRequirements> =>
+  Effect.gen(function*() {
+    const records = yield* Effect.forEach(keys.slice(0, MAX_KEYS), (key) => findMission(root, key), { concurrency: 8 })
+    return yield* Effect.forEach(records.filter((r): r is MissionRecord => r !== null), (r) => missionItemOf(root, r), { concurrency: 8 })
+  })
+
 /** The board of a mission, optionally at an event; `null` when that event is not in the log. */
 export const kanbanOf = (
   root: string,

@@ -26,7 +26,17 @@ import type { FileWatch } from "../ports/FileWatch.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { startChangeFeed } from "./ChangeFeed.js"
 import type { LiveMode } from "./ChangeFeed.js"
-import { artifactOf, findMission, kanbanOf, loadMission, missionDirs, missionEventsOf, missionItems, workPackageOf } from "./MissionViews.js"
+import {
+  artifactOf,
+  findMission,
+  kanbanOf,
+  loadMission,
+  missionDirs,
+  missionEventsOf,
+  missionItems,
+  missionItemsByKey,
+  workPackageOf
+} from "./MissionViews.js"
 
 /** What one server instance is. */
 export interface DashboardConfig {
@@ -41,6 +51,8 @@ export interface DashboardConfig {
   readonly startedAt: string
   /** The bundled page's directory (index.html, app.js, app.css). */
   readonly staticRoot: string
+  /** The heartbeat period of an event stream; `HEARTBEAT_MS` unless a test shortens it. */
+  readonly heartbeatMs?: number
 }
 
 /** Everything the server program reads through: no writer. */
@@ -104,7 +116,7 @@ export const dashboardServer = (config: DashboardConfig): Effect.Effect<void, ne
               Stream.concat(
                 Stream.merge(
                   Stream.fromQueue(sub),
-                  Stream.fromSchedule(Schedule.spaced(HEARTBEAT_MS)).pipe(Stream.as(HEARTBEAT_FRAME))
+                  Stream.fromSchedule(Schedule.spaced(config.heartbeatMs ?? HEARTBEAT_MS)).pipe(Stream.as(HEARTBEAT_FRAME))
                 )
               )
             )
@@ -157,8 +169,12 @@ export const dashboardServer = (config: DashboardConfig): Effect.Effect<void, ne
             return staticFile(route.rel)
           case "Health":
             return Effect.map(feed.mode, (mode) => json(200, healthBody(config, mode)))
-          case "Missions":
-            return Effect.map(missionItems(config.root), (missions) => json(200, { project_path: config.root, missions }))
+          case "Missions": {
+            // `?keys=a,b`: only the rows a `changed` frame named (docs/surfaces.md §7.4)
+            const keys = query.get("keys")
+            const rows = keys === null ? missionItems(config.root) : missionItemsByKey(config.root, [...new Set(keys.split(","))])
+            return Effect.map(rows, (missions) => json(200, { project_path: config.root, missions }))
+          }
           case "Kanban": {
             const at = query.get("at")
             return withMission(route.key, (record) => kanbanOf(config.root, record, at === null || at === "" ? null : at))

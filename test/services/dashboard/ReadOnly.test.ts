@@ -2,9 +2,12 @@
  * Read-only by construction (docs/surfaces.md §7.2): the server program's requirements hold no writer
  * service (a compile-time check, with a negative control), and at run time no request changes any
  * file's bytes or mtime or `git status --porcelain --ignored`, during a real conflicted rebase and with a
- * task file that is not UTF-8 (§7.6 A7.1). The server runs as the real detached process `dashboard` starts.
+ * task file that is not UTF-8 (§7.6 A7.1). The server runs as the real detached process `dashboard` starts,
+ * with a `git` on its PATH that records every invocation: the server runs git only in read mode and only
+ * with the read subcommands of docs/surfaces.md §7.2.
  */
 import { Effect } from "effect"
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -12,6 +15,7 @@ import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import type { FileLock } from "../../../src/services/ports/FileLock.js"
 import type { Git } from "../../../src/services/ports/Git.js"
 import type { Processes } from "../../../src/services/ports/Processes.js"
+import { subcommandOf } from "../../../src/services/ports/Git.js"
 import { RepoWrite } from "../../../src/services/ports/RepoWrite.js"
 import type { Spawner } from "../../../src/services/ports/Spawner.js"
 import type { MissionStatus } from "../../../src/services/status/MissionStatus.js"
@@ -19,7 +23,7 @@ import { dashboardServer } from "../../../src/services/dashboard/Server.js"
 import { kanbanOf, missionItems, workPackageOf } from "../../../src/services/dashboard/MissionViews.js"
 import { BOARD_MISSIONS, buildDashboardRepo, COORD } from "../../support/dashboardRepo.js"
 import { openEvents, request } from "../../support/http.js"
-import { bootstrapLine, commitAll, git, isolatedEnv, removeTemp, runCli } from "../../support/repo.js"
+import { bootstrapLine, commitAll, git, isolatedEnv, makeTemp, removeTemp, runCli } from "../../support/repo.js"
 
 // ---------------------------------------------------------------------------------------------
 // Compile time: a writer in the server's requirements would make these lines type errors.
@@ -75,6 +79,40 @@ const CONFLICTED = BOARD_MISSIONS[2]
 let root = ""
 let lane = ""
 let port = 0
+let pid = 0
+let shimDir = ""
+let gitLog = ""
+
+/**
+ * The git subcommands the server may run (docs/surfaces.md §7.2), plus `for-each-ref`: the resolver
+ * lists the branches in one call instead of one `rev-parse` per branch (a read, like the others).
+ */
+const SERVER_GIT = ["rev-parse", "worktree list", "ls-tree", "show", "cat-file", "for-each-ref"]
+
+/** A `git` that appends its parent's pid, `GIT_OPTIONAL_LOCKS` and its arguments to a log, then runs the real git. */
+const gitShim = () => {
+  shimDir = makeTemp("kittyctx-gitshim-")
+  gitLog = path.join(shimDir, "calls.log")
+  const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim()
+  const script = [
+    "#!/bin/sh",
+    "us=$(printf '\\037')",
+    "line=\"$PPID$us${GIT_OPTIONAL_LOCKS:-unset}\"",
+    "for a in \"$@\"; do line=\"$line$us$a\"; done",
+    `printf '%s\\n' "$line" >> '${gitLog}'`,
+    `exec '${realGit}' "$@"`
+  ].join("\n") + "\n"
+  fs.mkdirSync(path.join(shimDir, "bin"))
+  fs.writeFileSync(path.join(shimDir, "bin", "git"), script, { mode: 0o755 })
+  fs.writeFileSync(gitLog, "")
+  return path.join(shimDir, "bin")
+}
+
+/** The git calls a process made: `[GIT_OPTIONAL_LOCKS, subcommand]`. */
+const gitCallsOf = (parent: number) =>
+  fs.readFileSync(gitLog, "utf8").split("\n").filter((l) => l !== "").map((l) => l.split("\x1f"))
+    .filter(([ppid]) => Number(ppid) === parent)
+    .map(([, locks, ...args]) => [locks, subcommandOf(args)] as const)
 
 beforeAll(() => {
   const repo = buildDashboardRepo()
@@ -109,14 +147,17 @@ beforeAll(() => {
   }
   assert.isTrue(fs.existsSync(path.join(root, ".git", "rebase-merge")), "a rebase is in progress")
   assert.include(fs.readFileSync(logPath, "utf8"), "<<<<<<<")
-  const started = runCli(root, ["dashboard", "--json"])
+  const bin = gitShim()
+  const started = runCli(root, ["dashboard", "--json"], isolatedEnv(path.dirname(root), { PATH: `${bin}:${process.env.PATH ?? ""}` }))
   assert.strictEqual(started.code, 0, started.stdout + started.stderr)
   port = JSON.parse(started.stdout).port
+  pid = JSON.parse(started.stdout).pid
 })
 
 afterAll(() => {
   runCli(root, ["dashboard", "--kill", "--json"])
   removeTemp(path.dirname(root))
+  removeTemp(shimDir)
 })
 
 describe("the running server writes nothing (A7.1)", () => {
@@ -164,6 +205,11 @@ describe("the running server writes nothing (A7.1)", () => {
     assert.strictEqual(gitStatus(lane), laneStatusBefore)
     assert.isFalse([...treeAfter.keys()].some((p) => p.endsWith(".bak")), "no .bak file")
     assert.isFalse(fs.existsSync(path.join(root, "kitty-specs", COORD.slug, "status.json")))
+
+    // git: read mode only (GIT_OPTIONAL_LOCKS=0), read subcommands only (§7.2)
+    const calls = gitCallsOf(pid)
+    assert.isAbove(calls.length, 0, "the shim saw the server's git calls")
+    assert.deepStrictEqual(calls.filter(([locks, sub]) => locks !== "0" || !SERVER_GIT.includes(sub)), [])
 
     // negative control: the writing materialiser (what spec-kitty's dashboard ran per request) is caught
     const m = runCli(root, ["status", "materialize", "--mission", COORD.slug, "--force", "--json"])

@@ -11,7 +11,7 @@ import { pyRound1 } from "../../../src/core/python/PyRepr.js"
 import { weightedProgress } from "../../../src/core/status/Snapshot.js"
 import { BOARD_MISSIONS, buildDashboardRepo, COORD, promptFile } from "../../support/dashboardRepo.js"
 import { openEvents, request, startDashboardInProcess, TOKEN } from "../../support/http.js"
-import { bootstrapLine, makeTemp, removeTemp, runCli } from "../../support/repo.js"
+import { bootstrapLine, commitAll, makeRepo, makeTemp, missionFiles, removeTemp, runCli, writeFiles } from "../../support/repo.js"
 
 const WEB = fileURLToPath(new URL("../../../dist/web/", import.meta.url))
 const ATTACK = "Hello <script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.org/a) [frag](#top)\n\n" +
@@ -78,6 +78,42 @@ describe("dashboard API", () => {
     assert.strictEqual(first.display_name, "050 - State Model Cleanup Foundations")
     const created = body.missions.map((m: { created_at: string | null }) => m.created_at).filter((c: string | null) => c !== null)
     assert.deepStrictEqual(created, [...created].sort().reverse(), "newest first")
+  })
+
+  it("?keys= returns only the named missions' rows, the same rows as the full list", async () => {
+    const { body: all } = await getJson("/api/missions")
+    const want = [ids[BOARD_MISSIONS[2]], COORD.id]
+    const { body, status } = await getJson(`/api/missions?keys=${want.join(",")},01AAAAAAAAAAAAAAAAAAAAAAAA,legacy:..%2fx,nope`)
+    assert.strictEqual(status, 200)
+    assert.deepStrictEqual(body.missions.map((m: { key: string }) => m.key), want)
+    for (const row of body.missions) assert.deepStrictEqual(row, all.missions.find((m: { key: string }) => m.key === row.key))
+    assert.deepStrictEqual((await getJson("/api/missions?keys=")).body.missions, [])
+  })
+
+  it("a lane worktree's copy of a mission is never read (§7.1)", async () => {
+    const dir = BOARD_MISSIONS[1]
+    const key = ids[dir]
+    const read = async () => ({
+      board: (await getJson(`/api/missions/${key}/kanban`)).body,
+      events: (await getJson(`/api/missions/${key}/events`)).body,
+      row: (await getJson("/api/missions")).body.missions.find((m: { key: string }) => m.key === key)
+    })
+    const before = await read()
+    const copy = path.join(lane, "kitty-specs", dir)
+    const saved = fs.readFileSync(path.join(copy, "status.events.jsonl"))
+    try {
+      // the lane copy gains a WP with an event and a prompt: a board read from it would show WP88
+      fs.appendFileSync(
+        path.join(copy, "status.events.jsonl"),
+        bootstrapLine(dir, key, "WP88", "01KZZZZZZZZZZZZZZZZZZZZZ88", "2099-01-01T00:00:00.000000+00:00") + "\n"
+      )
+      fs.writeFileSync(path.join(copy, "tasks", "WP88-work.md"), promptFile("WP88", "Only in the lane"))
+      assert.deepStrictEqual(await read(), before)
+      assert.strictEqual((await request(server.port, `/api/missions/${key}/wp/WP88`)).status, 404)
+    } finally {
+      fs.writeFileSync(path.join(copy, "status.events.jsonl"), saved)
+      fs.rmSync(path.join(copy, "tasks", "WP88-work.md"))
+    }
   })
 
   it("the board matches `status show --json`, and the read creates no status.json (A7.2, A7.3)", async () => {
@@ -278,6 +314,81 @@ describe("live updates (§7.4)", () => {
       await waitFor(() => stream.events.slice(before).some((e) => e.missions.includes(COORD.id)))
       const { body: after } = await getJson(`/api/missions/${COORD.id}/kanban`)
       assert.strictEqual(after.columns.doing[0].lane, "in_progress")
+    } finally {
+      stream.close()
+    }
+  })
+})
+
+describe("mission states (§7.1)", () => {
+  const NO_LOG = { slug: "no-log-01JZC0NB", id: "01JZC0NB000000000000000000" }
+  const LEGACY = "001-legacy-lanes"
+  let repo = ""
+  let own: Awaited<ReturnType<typeof startDashboardInProcess>>
+
+  beforeAll(async () => {
+    repo = makeRepo()
+    const noLog = missionFiles(NO_LOG.slug, NO_LOG.id, ["WP01"])
+    delete noLog[`kitty-specs/${NO_LOG.slug}/status.events.jsonl`]
+    writeFiles(repo, {
+      ...noLog,
+      // the pre-event-log layout: lane subdirectories under tasks/, no meta.json
+      [`kitty-specs/${LEGACY}/tasks/planned/WP01-a.md`]: promptFile("WP01", "A"),
+      [`kitty-specs/${LEGACY}/tasks/planned/WP02-b.md`]: promptFile("WP02", "B"),
+      [`kitty-specs/${LEGACY}/tasks/done/WP03-c.md`]: promptFile("WP03", "C"),
+      [`kitty-specs/${LEGACY}/spec.md`]: "# Legacy\n"
+    })
+    commitAll(repo, "missions")
+    own = await startDashboardInProcess(repo, WEB, { heartbeatMs: 100 })
+  })
+
+  afterAll(async () => {
+    await own.stop()
+    removeTemp(path.dirname(repo))
+  })
+
+  const get = async (p: string) => {
+    const r = await request(own.port, p)
+    return { status: r.status, body: JSON.parse(r.body) }
+  }
+
+  it("a mission without an event log: \"Event log not found\", still 200, nothing written", async () => {
+    const list = await get("/api/missions")
+    const row = list.body.missions.find((m: { key: string }) => m.key === NO_LOG.id)
+    assert.isDefined(row, JSON.stringify(list.body.missions))
+    assert.deepStrictEqual(row.kanban_stats, {
+      total: 0, planned: 0, doing: 0, for_review: 0, approved: 0, done: 0, weighted_percentage: null, error: "Event log not found"
+    })
+    const board = await get(`/api/missions/${NO_LOG.id}/kanban`)
+    assert.strictEqual(board.status, 200)
+    assert.strictEqual(board.body.error, "Event log not found")
+    assert.isNull(board.body.weighted_percentage)
+    assert.deepStrictEqual(board.body.columns, { planned: [], doing: [], for_review: [], approved: [], done: [] })
+    assert.isFalse(fs.existsSync(path.join(repo, "kitty-specs", NO_LOG.slug, "status.events.jsonl")))
+    assert.isFalse(fs.existsSync(path.join(repo, "kitty-specs", NO_LOG.slug, "status.json")))
+  })
+
+  it("the legacy layout (lane subdirectories) is is_legacy with empty columns", async () => {
+    const list = await get("/api/missions")
+    const row = list.body.missions.find((m: { mission_slug: string }) => m.mission_slug === LEGACY)
+    assert.strictEqual(row.key, `legacy:${LEGACY}`)
+    assert.isTrue(row.is_legacy)
+    assert.include(row.kanban_stats, { total: 3, planned: 2, done: 1 })
+    const board = await get(`/api/missions/legacy:${LEGACY}/kanban`)
+    assert.strictEqual(board.status, 200)
+    assert.isTrue(board.body.is_legacy)
+    assert.deepStrictEqual(board.body.columns, { planned: [], doing: [], for_review: [], approved: [], done: [] })
+  })
+
+  it("an idle event stream carries only heartbeat comments (every 25 s; 100 ms here)", async () => {
+    const stream = openEvents(own.port)
+    try {
+      assert.strictEqual(await stream.ready, 200)
+      for (let i = 0; i < 250 && stream.comments.filter((c) => c === ": heartbeat").length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      assert.deepStrictEqual(stream.comments.slice(0, 3), [": connected", ": heartbeat", ": heartbeat"])
+      assert.deepStrictEqual(stream.events, [])
     } finally {
       stream.close()
     }
