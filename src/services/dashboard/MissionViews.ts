@@ -35,6 +35,7 @@ import type { EventStream } from "../../core/status/EventRow.js"
 import type { Snapshot } from "../../core/status/Snapshot.js"
 import { resolve } from "../context/ResolveContext.js"
 import type { Resolution, ResolveRequirements } from "../context/ResolveContext.js"
+import { withSharedRefs } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { StatusReader } from "../status/StatusReader.js"
 import { renderMarkdown } from "./Markdown.js"
@@ -258,7 +259,7 @@ export const missionItemOf = (root: string, record: MissionRecord): Effect.Effec
 
 /** Every mission row, newest first (§7.1 order). */
 export const missionItems = (root: string): Effect.Effect<ReadonlyArray<MissionItem>, never, ResolveRequirements> =>
-  Effect.gen(function*() {
+  withSharedRefs(Effect.gen(function*() {
     const dirs = yield* missionDirs(root)
     const items = yield* Effect.forEach(
       dirs,
@@ -271,7 +272,7 @@ export const missionItems = (root: string): Effect.Effect<ReadonlyArray<MissionI
         { created_at: b.created_at, mission_id: b.mission_id, mission_number: b.mission_number, dir: b.mission_slug }
       )
     )
-  })
+  }))
 
 /** At most this many keys in one `?keys=` request. */
 export const MAX_KEYS = 64
@@ -284,10 +285,10 @@ export const missionItemsByKey = (
   root: string,
   keys: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyArray<MissionItem>, never, ResolveRequirements> =>
-  Effect.gen(function*() {
+  withSharedRefs(Effect.gen(function*() {
     const records = yield* Effect.forEach(keys.slice(0, MAX_KEYS), (key) => findMission(root, key), { concurrency: 8 })
     return yield* Effect.forEach(records.filter((r): r is MissionRecord => r !== null), (r) => missionItemOf(root, r), { concurrency: 8 })
-  })
+  }))
 
 /** The board of a mission, optionally at an event; `null` when that event is not in the log. */
 export const kanbanOf = (

@@ -214,6 +214,20 @@ const spawner = Effect.map(CommandExecutor.CommandExecutor, (executor) =>
   (args: ReadonlyArray<string>, options: GitRunOptions) =>
     runGit(args, options).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor)))
 
+/**
+ * Runs `effect` with one snapshot of the repository's refs and worktree registry: `refs` and `worktreeList`
+ * answer once per root for the whole effect, so a batch that resolves many missions (the dashboard's
+ * mission list) spawns git once instead of once per mission. Only for read-only batches: a write between
+ * two reads would not be seen.
+ */
+export const withSharedRefs = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | GitReader> =>
+  Effect.gen(function*() {
+    const reader = yield* GitReader
+    const refs = yield* Effect.cachedFunction(reader.refs)
+    const worktreeList = yield* Effect.cachedFunction(reader.worktreeList)
+    return yield* Effect.provideService(effect, GitReader, GitReader.of({ ...reader, refs, worktreeList }))
+  })
+
 /** The live reader: every call is one git subprocess through `runGit`, in read mode. */
 export const readerLayer: Layer.Layer<GitReader, never, CommandExecutor.CommandExecutor> = Layer.effect(
   GitReader,
