@@ -79,6 +79,8 @@ export const mergeFixture = (opts: {
   readonly wpLanes?: Readonly<Record<string, string>>
   readonly targetFiles?: Readonly<Record<string, string>>
   readonly config?: string
+  /** A legacy mission: meta.json has no mission_id (kittyctx keys its merge state on the slug). */
+  readonly legacy?: boolean
 } = {}): MergeFixture => {
   const target = opts.target ?? "develop"
   const lanes = opts.lanes ?? {
@@ -95,7 +97,13 @@ export const mergeFixture = (opts: {
   const missionBranch = `kitty/mission-${SLUG}`
   const files: Record<string, string> = {
     [`${dir}/meta.json`]: JSON.stringify(
-      { mission_id: MISSION_ID, mission_slug: SLUG, slug: SLUG, mission_type: "software-dev", target_branch: target },
+      {
+        ...(opts.legacy === true ? {} : { mission_id: MISSION_ID }),
+        mission_slug: SLUG,
+        slug: SLUG,
+        mission_type: "software-dev",
+        target_branch: target
+      },
       null,
       2
     ) + "\n",
@@ -137,7 +145,7 @@ export const mergeFixture = (opts: {
     logRel: `${dir}/status.events.jsonl`,
     cli: (args, env = {}) => runCli(root, args, envOf(env)),
     env: envOf,
-    stateFile: path.join(root, ".git", "kittyctx", "merge", MISSION_ID, "state.json")
+    stateFile: path.join(root, ".git", "kittyctx", "merge", opts.legacy === true ? SLUG : MISSION_ID, "state.json")
   }
 }
 
