@@ -81,6 +81,8 @@ export const mergeFixture = (opts: {
   readonly config?: string
   /** A legacy mission: meta.json has no mission_id (kittyctx keys its merge state on the slug). */
   readonly legacy?: boolean
+  /** A coordination mission: its coordination branch is the mission branch (materialised by kittyctx on demand). */
+  readonly coordination?: boolean
 } = {}): MergeFixture => {
   const target = opts.target ?? "develop"
   const lanes = opts.lanes ?? {
@@ -102,7 +104,8 @@ export const mergeFixture = (opts: {
         mission_slug: SLUG,
         slug: SLUG,
         mission_type: "software-dev",
-        target_branch: target
+        target_branch: target,
+        ...(opts.coordination === true ? { topology: "lanes_with_coord", coordination_branch: `kitty/mission-${SLUG}` } : {})
       },
       null,
       2
