@@ -169,6 +169,48 @@ describe("which merge --resume means", () => {
   })
 })
 
+describe("any handle finds the merge in progress (the state is keyed on the mission, never on the handle)", () => {
+  const lanes = {
+    "lane-a": { wps: ["WP01"], files: { "src/shared.txt": "from lane a\n" } },
+    "lane-b": { wps: ["WP02"], files: { "src/shared.txt": "from lane b\n" } }
+  }
+  const resolveIn = (ws: string) => {
+    fs.writeFileSync(path.join(ws, "src/shared.txt"), "from both lanes\n")
+    git(ws, ["add", "src/shared.txt"])
+  }
+
+  it("started with the slug; the dry run by slug, mid8, id or bare slug sees it (A5.7); resumed by mid8", () => {
+    // shown to fail with the state looked up under the slug while saved under the id (spec-kitty's slug-vs-id
+    // resume bug): the resume by mid8 was NO_MERGE_TO_RESUME
+    const f = fixture({ lanes })
+    const run = f.cli(["merge", "--mission", f.slug, "--json"])
+    assert.strictEqual(json(run).error.code, "MERGE_CONFLICT")
+    for (const handle of [f.slug, f.missionId.slice(0, 8), f.missionId, "ship-it"]) {
+      const dry = json(f.cli(["merge", "--mission", handle, "--dry-run", "--json"]))
+      assert.deepStrictEqual([dry.mission_slug, dry.in_progress], [f.slug, true], handle)
+    }
+    resolveIn(json(run).error.workspace_path)
+    const resumed = f.cli(["merge", "--mission", f.missionId.slice(0, 8), "--resume", "--json"])
+    assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+    assert.isTrue(json(resumed).resumed)
+    assert.deepStrictEqual(lanesOnTarget(f), { WP01: "done", WP02: "done" })
+    noMergeLeftovers(f)
+  })
+
+  it("a legacy mission (no mission_id) keys on its slug: started by the bare slug, resumed without --mission", () => {
+    const f = fixture({ lanes, legacy: true })
+    const run = f.cli(["merge", "--mission", "ship-it", "--json"])
+    assert.strictEqual(json(run).error.code, "MERGE_CONFLICT")
+    assert.isTrue(fs.existsSync(f.stateFile), "the state is under the slug")
+    resolveIn(json(run).error.workspace_path)
+    const resumed = f.cli(["merge", "--resume", "--json"])
+    assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+    assert.deepStrictEqual(json(resumed).mission_slug, f.slug)
+    assert.deepStrictEqual(lanesOnTarget(f), { WP01: "done", WP02: "done" })
+    noMergeLeftovers(f)
+  })
+})
+
 describe("the integration", () => {
   it("a target change conflicting with the mission stops the run; nothing on the target is overwritten (never -X theirs)", () => {
     const f = fixture({ targetFiles: { "src/a.txt": "the target's own alpha\n" } })
@@ -265,6 +307,40 @@ describe("--dry-run", () => {
     const log = git(f.root, ["show", `${f.target}:${f.logRel}`])
     assert.include(log, "\"n1\"")
     assert.include(log, "\"n2\"")
+  })
+})
+
+describe("--dry-run predicts the integration as the strategy runs it", () => {
+  it("squash: the target's own change conflicts; the prediction is the conflict the real run stops on", () => {
+    const f = fixture({ targetFiles: { "src/a.txt": "the target's own alpha\n" } })
+    const before = repoFingerprint(f.root)
+    const out = json(merge(f, "--dry-run"))
+    assert.deepStrictEqual(repoFingerprint(f.root), before)
+    assert.deepStrictEqual(out.conflicts, [{ step: `${f.missionBranch} into ${f.target}`, files: ["src/a.txt"] }])
+    const real = json(merge(f)).error
+    assert.deepStrictEqual([real.code, real.conflicted_files], ["MERGE_CONFLICT", out.conflicts[0].files])
+    assert.strictEqual(JSON.parse(fs.readFileSync(f.stateFile, "utf8")).phase, "integrate")
+  })
+
+  it("rebase: a pick that conflicts although the whole mission merges clean is predicted (commit by commit), and met", () => {
+    // lane-a changes the shared file and changes it back; the target changed it meanwhile. A merge of the
+    // whole mission is clean (the mission leaves the file as the base had it); replaying lane-a's first
+    // commit onto the target is not. Shown to fail with the prediction as one merge-tree of the mission.
+    const f = fixture({ targetFiles: { "src/shared.txt": "the target's shared\n" } })
+    git(f.root, ["checkout", "-q", f.laneBranch("lane-a")])
+    for (const text of ["lane a's shared\n", "shared\n"]) {
+      fs.writeFileSync(path.join(f.root, "src/shared.txt"), text)
+      git(f.root, ["commit", "-qam", `lane-a: shared ${text.trim()}`])
+    }
+    git(f.root, ["checkout", "-q", f.target])
+    const before = repoFingerprint(f.root)
+    const squash = json(merge(f, "--dry-run"))
+    assert.deepStrictEqual(squash.conflicts, [], "the whole mission merges clean")
+    const out = json(merge(f, "--dry-run", "--strategy", "rebase"))
+    assert.deepStrictEqual(repoFingerprint(f.root), before)
+    assert.deepStrictEqual(out.conflicts, [{ step: `${f.missionBranch} into ${f.target}`, files: ["src/shared.txt"] }])
+    const real = json(merge(f, "--strategy", "rebase")).error
+    assert.deepStrictEqual([real.code, real.conflicted_files], ["MERGE_CONFLICT", ["src/shared.txt"]])
   })
 })
 

@@ -1,6 +1,7 @@
 /**
  * Crash safety of `kittyctx merge` (issue: "a merge killed with SIGKILL at any phase, then resumed, ends
- * with the same target tree and the same refs as an uninterrupted run"). A `reference-transaction` hook
+ * with the same target tree and the same refs as an uninterrupted run"), on a lanes mission and on a
+ * coordination mission (done rows committed on the coordination branch, then projected onto the target). A `reference-transaction` hook
  * counts every ref git commits during the merge and records the phase the state file names; a run is
  * then stopped at chosen ref updates (the hook blocks, the whole process group gets SIGKILL) and resumed.
  * The fixtures are built with fixed dates, so every build has the same commits and an uninterrupted run
@@ -37,8 +38,8 @@ interface Instrumented {
 }
 
 /** A fixture whose ref updates are counted (and, with `killAt`, blocked at the n-th one). */
-const instrumented = (killAt?: number): Instrumented => {
-  const f = mergeFixture()
+const instrumented = (killAt?: number, coordination = false): Instrumented => {
+  const f = mergeFixture({ coordination })
   temps.push(f.base)
   const hook = path.join(f.root, ".git", "hooks", "reference-transaction")
   fs.writeFileSync(hook, HOOK, { mode: 0o755 })
@@ -87,15 +88,30 @@ const runUntilBlocked = (i: Instrumented, whileBlocked: () => void = () => {}): 
 const PHASES = ["merge_lanes", "bake_number", "integrate", "record_done", "cleanup"] as const
 const TIMEOUT = 240_000
 
-describe("SIGKILL at every phase, then --resume", () => {
+const lanesRun: { expected: ReturnType<typeof result> | null; lastUpdateOf: Map<string, number> } = {
+  expected: null,
+  lastUpdateOf: new Map()
+}
+
+for (const topology of ["lanes", "coordination"] as const) {
+describe(`SIGKILL at every phase, then --resume (${topology})`, () => {
   let expected: ReturnType<typeof result> | null = null
-  const lastUpdateOf = new Map<string, number>()
+  const lastUpdateOf = topology === "lanes" ? lanesRun.lastUpdateOf : new Map<string, number>()
+  const coordination = topology === "coordination"
 
   it("an uninterrupted run, counting its ref updates by phase", () => {
-    const clean = instrumented()
+    const clean = instrumented(undefined, coordination)
     const run = clean.f.cli(["merge", "--mission", clean.f.slug, "--json"], clean.env)
     assert.strictEqual(run.code, 0, run.stdout + run.stderr)
     expected = result(clean.f)
+    if (!coordination) lanesRun.expected = expected
+    else {
+      // the coordination path ran: the done rows were committed on the coordination (= mission) branch, which stays
+      assert.strictEqual(
+        git(clean.f.root, ["log", "-1", "--format=%s", clean.f.missionBranch]),
+        `chore(${clean.f.slug}): record done transitions for merged WPs`
+      )
+    }
     for (const line of fs.readFileSync(`${clean.counter}.log`, "utf8").split("\n").filter((l) => l !== "")) {
       const [n, phase] = line.split(" ")
       lastUpdateOf.set(phase, Number(n))
@@ -107,7 +123,7 @@ describe("SIGKILL at every phase, then --resume", () => {
     it(`killed right after the last ref update of ${phase}: --resume ends as the uninterrupted run`, async () => {
       const k = lastUpdateOf.get(phase)
       assert.isDefined(k, "the uninterrupted run comes first")
-      const i = instrumented(k)
+      const i = instrumented(k, coordination)
       assert.strictEqual(await runUntilBlocked(i), "killed", `the run reached ref update ${k}`)
       assert.strictEqual(JSON.parse(fs.readFileSync(i.f.stateFile, "utf8")).phase, phase)
       const resumed = i.f.cli(["merge", "--mission", i.f.slug, "--resume", "--json"])
@@ -119,7 +135,7 @@ describe("SIGKILL at every phase, then --resume", () => {
   }
 
   it("killed after the squash commit was built in the workspace, before the target moved: --resume rebuilds the same commit", async () => {
-    const i = instrumented(lastUpdateOf.get("integrate")! - 1)
+    const i = instrumented(lastUpdateOf.get("integrate")! - 1, coordination)
     assert.strictEqual(await runUntilBlocked(i), "killed")
     const state = JSON.parse(fs.readFileSync(i.f.stateFile, "utf8"))
     assert.strictEqual(state.phase, "integrate")
@@ -127,6 +143,14 @@ describe("SIGKILL at every phase, then --resume", () => {
     assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
     assert.deepStrictEqual(result(i.f), expected)
   }, TIMEOUT)
+
+})
+}
+
+/** The lanes topology's uninterrupted run (measured by the first describe, which runs first). */
+describe("a killed merge: the lock and --abort (lanes)", () => {
+  const lastUpdateOf = lanesRun.lastUpdateOf
+  const expected = () => lanesRun.expected
 
   it("a second merge while one runs is MERGE_LOCKED (the lock is the kernel's: released when the holder is killed)", async () => {
     const i = instrumented(lastUpdateOf.get("merge_lanes"))
@@ -141,7 +165,7 @@ describe("SIGKILL at every phase, then --resume", () => {
     assert.strictEqual(JSON.parse(run.stdout).error.code, "MERGE_LOCKED")
     const resumed = i.f.cli(["merge", "--mission", i.f.slug, "--resume", "--json"], { KITTYCTX_LOCK_TIMEOUT_MS: "0" })
     assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
-    assert.deepStrictEqual(result(i.f), expected)
+    assert.deepStrictEqual(result(i.f), expected())
   }, TIMEOUT)
 
   it("killed in the integration, then --abort: no state, no lock, no workspace; the moved refs are listed", async () => {

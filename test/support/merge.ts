@@ -79,6 +79,10 @@ export const mergeFixture = (opts: {
   readonly wpLanes?: Readonly<Record<string, string>>
   readonly targetFiles?: Readonly<Record<string, string>>
   readonly config?: string
+  /** A legacy mission: meta.json has no mission_id (kittyctx keys its merge state on the slug). */
+  readonly legacy?: boolean
+  /** A coordination mission: its coordination branch is the mission branch (materialised by kittyctx on demand). */
+  readonly coordination?: boolean
 } = {}): MergeFixture => {
   const target = opts.target ?? "develop"
   const lanes = opts.lanes ?? {
@@ -95,7 +99,14 @@ export const mergeFixture = (opts: {
   const missionBranch = `kitty/mission-${SLUG}`
   const files: Record<string, string> = {
     [`${dir}/meta.json`]: JSON.stringify(
-      { mission_id: MISSION_ID, mission_slug: SLUG, slug: SLUG, mission_type: "software-dev", target_branch: target },
+      {
+        ...(opts.legacy === true ? {} : { mission_id: MISSION_ID }),
+        mission_slug: SLUG,
+        slug: SLUG,
+        mission_type: "software-dev",
+        target_branch: target,
+        ...(opts.coordination === true ? { topology: "lanes_with_coord", coordination_branch: `kitty/mission-${SLUG}` } : {})
+      },
       null,
       2
     ) + "\n",
@@ -137,7 +148,7 @@ export const mergeFixture = (opts: {
     logRel: `${dir}/status.events.jsonl`,
     cli: (args, env = {}) => runCli(root, args, envOf(env)),
     env: envOf,
-    stateFile: path.join(root, ".git", "kittyctx", "merge", MISSION_ID, "state.json")
+    stateFile: path.join(root, ".git", "kittyctx", "merge", opts.legacy === true ? SLUG : MISSION_ID, "state.json")
   }
 }
 

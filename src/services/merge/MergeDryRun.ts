@@ -125,9 +125,52 @@ export const dryRunMerge = (req: {
         root
       )).stdout.trim()
     }
+    /**
+     * A rebase replays the mission's commits one by one (`git rebase` picks: no merges, none already on
+     * the target), so it can stop where a merge of the whole mission is clean, and the other way round.
+     * Each pick is predicted as the three-way merge it is: merging the commit into a stand-in commit with
+     * the replayed tree whose only parent is the commit's parent (so that parent is the merge base).
+     * Returns the paths of the first pick that conflicts, or null.
+     */
+    const predictRebase = (onto: string, tip: string) =>
+      Effect.gen(function*() {
+        const picks = (yield* reader.readChecked(
+          [
+            "rev-list",
+            "--reverse",
+            "--topo-order",
+            "--no-merges",
+            "--right-only",
+            "--cherry-pick",
+            "--parents",
+            "--end-of-options",
+            `${commitId(onto)}...${commitId(tip)}`
+          ],
+          root
+        )).stdout.split("\n").filter((l) => l !== "").map((l) => l.split(" "))
+        let tree = (yield* reader.readChecked(["rev-parse", "--verify", "--end-of-options", `${commitId(onto)}^{tree}`], root)).stdout.trim()
+        for (const [pick, parent] of picks) {
+          if (parent === undefined) return [] as ReadonlyArray<string>
+          const standIn = (yield* reader.readChecked(
+            ["commit-tree", commitId(tree), ...optionValues("-p", [commitId(parent)]), "-m", "kittyctx dry run: replayed so far"],
+            root
+          )).stdout.trim()
+          const m = yield* mergeTree(standIn, commitId(pick))
+          if (m.conflicted.length > 0 || m.failed) return m.conflicted
+          tree = m.tree
+        }
+        return null
+      })
+
     if (conflicts.length === 0 && mission !== null && plan.targetTip !== null) {
-      const m = yield* mergeTree(plan.targetTip, mission)
-      if (m.conflicted.length > 0 || m.failed) conflicts.push({ step: `${plan.missionBranch} into ${plan.target}`, files: m.conflicted })
+      const step = `${plan.missionBranch} into ${plan.target}`
+      if (plan.strategy === "rebase") {
+        const files = yield* predictRebase(plan.targetTip, mission)
+        if (files !== null) conflicts.push({ step, files })
+      } else {
+        const m = yield* mergeTree(plan.targetTip, mission)
+        if (m.conflicted.length > 0 || m.failed) conflicts.push({ step, files: m.conflicted })
+      }
     }
 
     // the number the bake would assign (null when the mission is numbered already)

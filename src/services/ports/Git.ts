@@ -128,6 +128,7 @@ export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set([
   "show",
   "log",
   "merge-base",
+  "rev-list",
   "check-attr",
   "check-ignore",
   // these two write objects only (a merged tree, a commit of it), never a ref, the index or a work
