@@ -34,12 +34,30 @@ const currentDirectory = (): string | null => {
 
 const cwd = currentDirectory()
 
+/** Help is wrapped to the terminal's width, or 80 columns when stdout is not a terminal. */
+const width = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 ? process.stdout.columns : 80
+
+/** No ANSI codes unless stdout is a terminal and NO_COLOR is unset (@effect/cli's own messages carry them). */
+const plain = process.stdout.isTTY !== true || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "")
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "") : v)
+
+const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  plain
+    ? Effect.flatMap(Console.consoleWith(Effect.succeed), (console) =>
+      Console.withConsole(effect, {
+        ...console,
+        log: (...args: ReadonlyArray<unknown>) => console.log(...args.map(stripAnsi)),
+        error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
+      }))
+    : effect
+
 const program = cwd === null
   ? Effect.zipRight(
     Console.error("error[CWD_UNAVAILABLE]: the current directory no longer exists; cd into a repository and retry"),
     Effect.fail(new CliExit({ code: 1 }))
   )
-  : run(process.argv).pipe(
+  : withPlainConsole(run(process.argv, { width })).pipe(
     Effect.tapErrorCause((cause) => {
       const failure = Cause.failureOption(cause)
       if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {

@@ -9,12 +9,13 @@ import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
 import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
+import { dirnamePath } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import { repositoryScope } from "../ports/RepoWrite.js"
+import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
 const MAX_ATTEMPTS = 20
@@ -75,6 +76,8 @@ export interface WorktreePlan<E> {
 export interface WorktreeOutcome {
   readonly path: string
   readonly created: boolean
+  /** The worktree's parent directory when `git worktree add` created it too (for an undo). */
+  readonly createdParent?: string | null
 }
 
 /**
@@ -105,12 +108,14 @@ export const ensureWorktree = <E>(
           if (state.prunable) yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
       }
       const args = yield* plan.prepare
+      const parent = dirnamePath(path)
+      const parentExisted = (yield* (yield* RepoFs).kind(parent)) !== null
       let last = { exitCode: 0, stderr: "" }
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const r = yield* git.run(["worktree", "add", ...args], { cwd: root, mode: "write" })
         if (r.exitCode === 0) {
           if (plan.finish !== undefined) yield* plan.finish
-          return { path, created: true }
+          return { path, created: true, createdParent: parentExisted ? null : parent }
         }
         last = r
         const now = yield* worktreeState(root, path, branch)
@@ -154,19 +159,41 @@ export const ensureCoordWorkspace = (
   if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
     return Effect.succeed(null)
   }
-  return ensureCoordWorktreeAt({
-    primaryRoot: ctx.workspace.primary_root,
-    commonDir: location.commonDir,
-    path,
-    branch,
-    primaryDir: ctx.status_surface.status_read_dir
-  })
+  return Effect.map(
+    ensureCoordWorktreeAt({
+      primaryRoot: ctx.workspace.primary_root,
+      commonDir: location.commonDir,
+      path,
+      branch,
+      primaryDir: ctx.status_surface.status_read_dir
+    }),
+    (o) => o.path
+  )
 }
+
+/**
+ * Undoes a worktree this command created and then did not use (docs/surfaces.md §0.7): `git worktree
+ * remove --force`, and its parent directory when the add created it and it is empty again. Never fails.
+ */
+export const removeCreatedWorktree = (
+  plan: { readonly primaryRoot: string; readonly commonDir: string },
+  outcome: WorktreeOutcome
+): Effect.Effect<void, never, Git | GitReader | RepoFs | RepoWrite> =>
+  Effect.gen(function*() {
+    if (!outcome.created) return
+    const git = yield* Git
+    yield* git.run(["worktree", "remove", "--force", "--", outcome.path], { cwd: plan.primaryRoot, mode: "write" })
+    yield* git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })
+    const parent = outcome.createdParent ?? null
+    if (parent !== null && ((yield* (yield* RepoFs).entries(parent)) ?? []).length === 0) {
+      yield* (yield* RepoWrite).remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent)
+    }
+  }).pipe(Effect.ignore)
 
 /** §12 for a planned coordination worktree, under its path-keyed lock. */
 export const ensureCoordWorktreeAt = (
   plan: CoordPlan
-): Effect.Effect<string, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
+): Effect.Effect<WorktreeOutcome, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const { branch, path } = plan
     const root = plan.primaryRoot
@@ -187,5 +214,5 @@ export const ensureCoordWorktreeAt = (
       onAddFailed: (exitCode, stderr) => ContextErrors.worktreeAddFailed(path, branch, exitCode, stderr),
       onLockTimeout: (lockFile, timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
-    return outcome.path
+    return outcome
   })

@@ -128,6 +128,7 @@ export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set([
   "show",
   "log",
   "merge-base",
+  "rev-list",
   "worktree list"
 ])
 

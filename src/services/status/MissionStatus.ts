@@ -13,6 +13,8 @@ import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
 import { snapshotBytes, snapshotOf } from "../../core/status/Snapshot.js"
 import type { Snapshot } from "../../core/status/Snapshot.js"
+import { decideAnnotation } from "../../core/status/Annotation.js"
+import type { AnnotationRequest } from "../../core/status/Annotation.js"
 import { decideTransition, needsRoster } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { statusError, StatusError } from "../../core/status/StatusError.js"
@@ -21,6 +23,7 @@ import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { gitOperationInProgress } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
+import type { FileSignature } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
 import { logPathOf, snapshotPathOf, StatusReader } from "./StatusReader.js"
 import type { StatusFailure, StatusTarget } from "./StatusReader.js"
@@ -67,7 +70,25 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
+  // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
+  /** Annotation rows (e.g. mark-status's subtask marks), one atomic append: lock, decide, append, read back, materialize. */
+  readonly annotate: (
+    target: StatusTarget,
+    requests: ReadonlyArray<AnnotationRequest>
+  ) => Effect.Effect<AnnotateOutcome, StatusFailure>
+  /**
+   * Runs `body` under the lock; if it fails, `status.events.jsonl` and `status.json` return to the bytes
+   * they had before (and the derived views follow), so a failed commit leaves no event behind.
+   */
+  readonly withRollback: <A, E, R>(target: StatusTarget, body: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
 }>() {}
+
+/** The result of an annotate: the rows as written. */
+export interface AnnotateOutcome {
+  readonly events: ReadonlyArray<Record<string, JsonValue>>
+  readonly statusEventsPath: string
+  readonly warnings: ReadonlyArray<string>
+}
 
 
 const MAX_APPEND_ATTEMPTS = 5
@@ -169,28 +190,41 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     const loadRoster = (t: StatusTarget, wpId: string) =>
       Effect.gen(function*() {
-        const entries = (yield* repoFs.entries(t.tasksDir)) ?? []
-        const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
-        if (candidates.length !== 1) {
-          return yield* statusError(
-            "WP_METADATA_INVALID",
-            candidates.length === 0
-              ? `No work package file for ${wpId} in ${t.tasksDir}`
-              : `Several work package files for ${wpId}: ${candidates.join(", ")}`,
-            { wp_id: wpId, tasks_dir: t.tasksDir, candidates }
-          )
-        }
-        const file = joinPath(t.tasksDir, candidates[0])
-        const text = (yield* repoFs.readText(file)) ?? ""
-        const roster = Either.flatMap(parseFrontmatter(text), subtaskRoster)
-        if (Either.isLeft(roster)) {
-          return yield* statusError("WP_METADATA_INVALID", `Malformed work package metadata ${file}: ${roster.left}`, {
+        const unresolved = (why: string, details: Record<string, unknown> = {}) =>
+          statusError("WP_METADATA_INVALID", `Cannot resolve subtask roster for ${wpId}: ${why}`, {
             wp_id: wpId,
-            path: file
+            tasks_dir: t.tasksDir,
+            ...details
           })
+        const entries = yield* repoFs.entries(t.tasksDir)
+        if (entries === null) return yield* unresolved("tasks directory is missing")
+        const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
+        if (candidates.length === 0) return yield* unresolved("work-package file is missing")
+        if (candidates.length > 1) return yield* unresolved(`ambiguous files (${candidates.join(", ")})`, { candidates })
+        const file = joinPath(t.tasksDir, candidates[0])
+        const front = parseFrontmatter((yield* repoFs.readText(file)) ?? "")
+        if (Either.isRight(front) && !("subtasks" in front.right)) return yield* unresolved("subtasks key is missing", { path: file })
+        const roster = Either.flatMap(front, subtaskRoster)
+        if (Either.isLeft(roster)) {
+          return yield* unresolved(`${candidates[0]} is unreadable`, { path: file, reason: roster.left })
         }
         return roster.right
       })
+
+    /** The one write of the log: `rows` appended to the text read under the lock; false when the file changed meanwhile. */
+    const writeRows = (
+      t: StatusTarget,
+      text: string | null,
+      before: FileSignature | null,
+      rows: ReadonlyArray<Record<string, JsonValue>>
+    ) => {
+      const existing = text ?? ""
+      const prefix = existing === "" || existing.endsWith("\n") ? existing : existing + "\n"
+      return repoWrite.writeFile(t.scope, logPath(t), prefix + rows.map((r) => encodeLine(r) + "\n").join(""), {
+        mode: before?.mode ?? 0o644,
+        expect: before
+      })
+    }
 
     const appendOnce = (t: StatusTarget, request: TransitionRequest) =>
       Effect.gen(function*() {
@@ -210,12 +244,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           roster
         })
         if (decision._tag === "NoOp") return { decision, written: true }
-        const existing = text ?? ""
-        const prefix = existing === "" || existing.endsWith("\n") ? existing : existing + "\n"
-        const written = yield* repoWrite.writeFile(t.scope, path, prefix + encodeLine(decision.event) + "\n", {
-          mode: before?.mode ?? 0o644,
-          expect: before
-        })
+        const written = yield* writeRows(t, text, before, [decision.event])
         return { decision, written }
       })
 
@@ -280,12 +309,119 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         })
       )
 
+    // -- annotations and rollback --
+
+    const refreshAfterAppend = (t: StatusTarget, back: EventStream) =>
+      Effect.gen(function*() {
+        const marker = yield* gitOp(t)
+        const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
+          ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
+          : materializeLocked(t, back)
+        return yield* refresh.pipe(
+          Effect.as([] as Array<string>),
+          Effect.catchAll((e) =>
+            Effect.succeed([
+              `The event was recorded but status.json was not updated (${e.message}); run 'kittyctx status materialize'.`
+            ])
+          )
+        )
+      })
+
+    const annotate = (t: StatusTarget, requests: ReadonlyArray<AnnotationRequest>) =>
+      withLock(
+        t,
+        Effect.gen(function*() {
+          for (let attempt = 1;; attempt++) {
+            const before = yield* repoFs.signature(logPath(t))
+            const text = yield* reader.logText(t)
+            yield* reader.stream(t, text)
+            const rows: Array<Record<string, JsonValue>> = []
+            for (const request of requests) {
+              const stamp = yield* ids.next
+              rows.push(yield* decideAnnotation(request, stamp))
+            }
+            if (!(yield* writeRows(t, text, before, rows))) {
+              if (attempt < MAX_APPEND_ATTEMPTS) continue
+              return yield* statusError(
+                "STATUS_APPEND_CONTENDED",
+                `The event log changed during every one of ${MAX_APPEND_ATTEMPTS} append attempts: ${logPath(t)}`,
+                { path: logPath(t) }
+              )
+            }
+            const back = yield* stream(t)
+            const found = new Set(back.annotations.map((a) => a.event_id))
+            const missing = rows.find((r) => !found.has(String(r.event_id)))
+            if (missing !== undefined) {
+              return yield* statusError(
+                "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED",
+                `Status annotation persistence verification failed: event not found after append; ` +
+                  `mission_slug=${t.missionSlug}; wp_id=${missing.wp_id}; event_id=${missing.event_id}; event_path=${logPath(t)}`,
+                { event_id: missing.event_id, event_path: logPath(t) }
+              )
+            }
+            const warnings = yield* refreshAfterAppend(t, back)
+            return { events: rows, statusEventsPath: logPath(t), warnings }
+          }
+        })
+      )
+
+    const withRollback = <A, E, R>(t: StatusTarget, body: Effect.Effect<A, E, R>) =>
+      withLock(
+        t,
+        Effect.gen(function*() {
+          const log = yield* repoFs.readBytes(logPath(t), { noFollow: true, maxBytes: 500 * 1024 * 1024 })
+          const snap = yield* repoFs.readBytes(snapshotPath(t), { noFollow: true })
+          const restore = (path: string, bytes: Uint8Array | null) =>
+            bytes === null ? repoWrite.remove(t.scope, path) : Effect.asVoid(repoWrite.writeFile(t.scope, path, bytes))
+          const rollback = Effect.gen(function*() {
+            const now = yield* repoFs.readBytes(logPath(t), { noFollow: true, maxBytes: 500 * 1024 * 1024 })
+            const same = now === null ? log === null : log !== null && Buffer.from(now).equals(Buffer.from(log))
+            if (same) return
+            yield* restore(logPath(t), log)
+            yield* restore(snapshotPath(t), snap)
+            yield* writeDerived(t, yield* snapshot(t))
+          })
+          return yield* body.pipe(
+            Effect.tapError(() =>
+              rollback.pipe(
+                Effect.catchAll((e) =>
+                  Effect.fail(
+                    statusError(
+                      "STATUS_ROLLBACK_FAILED",
+                      `The command failed and its status append could not be rolled back (${e.message}); ` +
+                        `check ${logPath(t)} against git before retrying`,
+                      { path: logPath(t), cause: e.message }
+                    )
+                  )
+                )
+              )
+            )
+          )
+        })
+      )
+
     return MissionStatus.of({
       transition,
       materialize: (t, options) =>
-        withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseDuringGitOp(t), materializeLocked(t))),
+        withLock(
+          t,
+          Effect.gen(function*() {
+            if ((yield* repoFs.kind(logPath(t))) === null) {
+              return yield* statusError(
+                "EVENT_LOG_NOT_FOUND",
+                `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
+                  "(or spec-kitty's finalize-tasks to seed every work package).",
+                { path: logPath(t) }
+              )
+            }
+            if (options?.force !== true) yield* refuseDuringGitOp(t)
+            return yield* materializeLocked(t)
+          })
+        ),
       materializeIfStale,
-      withLock
+      withLock,
+      annotate,
+      withRollback
     })
   })
 )

@@ -9,13 +9,14 @@ import type { CommitTarget } from "../../core/context/ExecutionContext.js"
 import { WORKTREES_DIR } from "../../core/repo/Naming.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { parsePorcelainZ } from "../../core/surfaces/Placement.js"
-import type { StatusEntry } from "../../core/surfaces/Placement.js"
+import type { ProtectionPolicy, StatusEntry } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { Git, GitReader } from "../ports/Git.js"
 import type { RepoFs } from "../ports/RepoFs.js"
 import type { Settings } from "../ports/Settings.js"
 import { checkCommitTarget } from "./WriteGuards.js"
+import type { Bookkeeping } from "./WriteGuards.js"
 
 /** What to commit, where, and on which ref. */
 export interface CommitRequest {
@@ -26,6 +27,15 @@ export interface CommitRequest {
   /** Repo-relative POSIX paths to stage and commit (and nothing else). */
   readonly paths: ReadonlyArray<string>
   readonly message: string
+  /** The project's protected branches. */
+  readonly protection: ProtectionPolicy
+  /** Set for a status bookkeeping commit: the refusal then reads as spec-kitty's. */
+  readonly bookkeeping?: Bookkeeping
+  /**
+   * Texts the commit must hold exactly (checkout-relative path → the bytes kittyctx wrote): anything else
+   * (a hook that edited and re-staged a file) is `COMMIT_FAILED` after the commit; the caller undoes it.
+   */
+  readonly expect?: ReadonlyMap<string, string>
 }
 
 /** The outcome of a commit request. */
@@ -58,13 +68,36 @@ export const commitPaths = (
         paths: staging
       })
     }
-    yield* checkCommitTarget(req.checkout, req.target)
+    yield* checkCommitTarget(req.checkout, req.target, req.protection, {
+      ...(req.bookkeeping === undefined ? {} : { bookkeeping: req.bookkeeping })
+    })
     if (req.paths.length === 0) return { committed: false, sha: null }
     const opts = { cwd: req.checkout, mode: "write" } as const
+    const reader = yield* GitReader
     yield* git.checked(["add", "-A", "--", ...req.paths], opts)
-    const diff = yield* (yield* GitReader).read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
+    const diff = yield* reader.read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
     if (diff.exitCode === 0) return { committed: false, sha: null }
-    yield* git.checked(["commit", "-q", "-m", req.message, "--", ...req.paths], opts)
-    const sha = yield* git.checked(["rev-parse", "--verify", "HEAD"], opts)
-    return { committed: true, sha: sha.stdout.trim() }
+    const commit = yield* git.run(["commit", "-q", "-m", req.message, "--", ...req.paths], opts)
+    if (commit.exitCode !== 0) {
+      return yield* surfaceError(
+        "COMMIT_FAILED",
+        `git commit in ${req.checkout} failed (exit ${commit.exitCode})` +
+          (firstLine(commit.stderr) === "" ? "" : `: ${firstLine(commit.stderr)}`),
+        { checkout: req.checkout, paths: req.paths, reason: "git_commit_failed", exit_code: commit.exitCode, stderr: commit.stderr }
+      )
+    }
+    const sha = (yield* git.checked(["rev-parse", "--verify", "HEAD"], opts)).stdout.trim()
+    for (const [path, text] of req.expect ?? new Map<string, string>()) {
+      const blob = yield* reader.read(["cat-file", "blob", `${sha}:${path}`], req.checkout)
+      if (blob.exitCode !== 0 || blob.stdout !== text) {
+        return yield* surfaceError(
+          "COMMIT_FAILED",
+          `The commit ${sha.slice(0, 12)} does not hold ${path} as kittyctx wrote it (a hook changed it)`,
+          { checkout: req.checkout, path, commit: sha, reason: "committed_content_differs" }
+        )
+      }
+    }
+    return { committed: true, sha }
   })
+
+const firstLine = (text: string): string => text.trim().split("\n")[0] ?? ""
