@@ -101,8 +101,9 @@ export interface BookkeepingSpec {
 
 /**
  * The checks of a bookkeeping write, made before anything is written: with auto-commit the placement
- * checkout must be on the placement ref, the ref must not be protected (spec-kitty's `Bookkeeping
- * refused` with its remedy), and no git operation or stale `index.lock` may be in the way.
+ * checkout must be on the placement ref and the ref must not be protected (spec-kitty's `Bookkeeping
+ * refused` with its remedy). The git-operation check (a merge, a stale `index.lock`) is made under the
+ * status lock, where no other status writer can be committing.
  */
 export const clearBookkeeping = (
   r: Resolution,
@@ -116,7 +117,6 @@ export const clearBookkeeping = (
     yield* checkCommitTarget(checkout, r.context.artifact_placement.placement_ref, policy, {
       bookkeeping: { operation: spec.operation }
     })
-    yield* refuseDuringGitOp([checkout], spec.command)
     return { autoCommit, policy }
   })
 
@@ -142,6 +142,7 @@ export const recordBookkeeping = <A, E, R>(
     return yield* status.withRollback(
       target,
       Effect.gen(function*() {
+        if (policy !== null) yield* refuseDuringGitOp([checkout], spec.command)
         const journal = needsJournal ? yield* makeUndoJournal(target.scope, checkout) : null
         const body = Effect.gen(function*() {
           const written = yield* write(journal)
