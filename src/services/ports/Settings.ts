@@ -4,12 +4,13 @@
  * never silently meaning a default). Tests supply fixed values with `layerFixed`.
  */
 import { Context, Effect, Either, Layer } from "effect"
-import { parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
+import { parseCommitTimeout, parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 
 /** The variables kittyctx reads. */
 export const SETTING_VARIABLES = [
   "KITTYCTX_LOCK_TIMEOUT_MS",
+  "KITTYCTX_COMMIT_TIMEOUT_MS",
   "SPECIFY_REPO_ROOT",
   "KITTYCTX_PROTECTED_BRANCHES",
   "KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS",
@@ -25,6 +26,8 @@ export class Settings extends Context.Tag("kittyctx/Settings")<Settings, {
   readonly specifyRepoRoot: string | undefined
   /** How long any lock is waited for (`KITTYCTX_LOCK_TIMEOUT_MS`, default 30000). */
   readonly lockTimeoutMs: Effect.Effect<number, ConfigError>
+  /** How long a commit, hooks included, may take (`KITTYCTX_COMMIT_TIMEOUT_MS`, default 60000). */
+  readonly commitTimeoutMs: Effect.Effect<number, ConfigError>
   /** Extra protected branch names (`KITTYCTX_PROTECTED_BRANCHES`, comma-separated). */
   readonly extraProtectedBranches: ReadonlyArray<string>
   /** The operator override for commits on protected branches. */
@@ -43,6 +46,7 @@ export const fromValues = (values: SettingValues): Context.Tag.Service<Settings>
   return Settings.of({
     specifyRepoRoot: root === undefined || root === "" ? undefined : root,
     lockTimeoutMs: timeout,
+    commitTimeoutMs: parseCommitTimeout(values.KITTYCTX_COMMIT_TIMEOUT_MS),
     extraProtectedBranches: (values.KITTYCTX_PROTECTED_BRANCHES ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
     allowProtectedCommits: allow
   })

@@ -3,7 +3,7 @@
  * `commitPaths`, which makes the commit-target check (`WriteGuards.checkCommitTarget`) and stages and
  * commits exactly the paths it was given, with options and operands separated.
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import type { CommitTarget } from "../../core/context/ExecutionContext.js"
 import { WORKTREES_DIR } from "../../core/repo/Naming.js"
@@ -14,7 +14,7 @@ import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { Git, GitReader } from "../ports/Git.js"
 import type { RepoFs } from "../ports/RepoFs.js"
-import type { Settings } from "../ports/Settings.js"
+import { Settings } from "../ports/Settings.js"
 import { checkCommitTarget } from "./WriteGuards.js"
 import type { Bookkeeping } from "./WriteGuards.js"
 
@@ -77,7 +77,26 @@ export const commitPaths = (
     yield* git.checked(["add", "-A", "--", ...req.paths], opts)
     const diff = yield* reader.read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
     if (diff.exitCode === 0) return { committed: false, sha: null }
-    const commit = yield* git.run(["commit", "-q", "-m", req.message, "--", ...req.paths], opts)
+    const timeoutMs = yield* (yield* Settings).commitTimeoutMs
+    const commit = yield* git.run(["commit", "-q", "-m", req.message, "--", ...req.paths], {
+      ...opts,
+      timeout: Duration.millis(timeoutMs)
+    }).pipe(
+      Effect.mapError((e) =>
+        surfaceError(
+          "COMMIT_FAILED",
+          e.message.endsWith("timed out")
+            ? `git commit in ${req.checkout} did not finish within ${timeoutMs} ms (a slow hook?); it was stopped`
+            : `git commit in ${req.checkout} could not run: ${e.message}`,
+          {
+            checkout: req.checkout,
+            paths: req.paths,
+            reason: e.message.endsWith("timed out") ? "git_commit_timed_out" : "git_commit_failed",
+            timeout_ms: timeoutMs
+          }
+        )
+      )
+    )
     if (commit.exitCode !== 0) {
       return yield* surfaceError(
         "COMMIT_FAILED",
