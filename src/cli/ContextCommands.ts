@@ -13,7 +13,7 @@ import {
   resolveForWrite,
   resolveStatusSurface
 } from "../services/context/ResolveContext.js"
-import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
+import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 const action = Options.choice("action", ACTIONS).pipe(
@@ -38,7 +38,7 @@ const request = (o: {
   wp: Option.Option<string>
   cwd: Option.Option<string>
 }) =>
-  Effect.map(Cwd, (cwd) => ({
+  Effect.map(currentDirectory, (cwd) => ({
     cwd: Option.match(o.cwd, { onNone: () => cwd, onSome: (d) => resolvePath(cwd, d) }),
     mission: Option.getOrUndefined(o.mission),
     action: o.action,
@@ -142,7 +142,7 @@ const classifyCommand = Command.make("classify", { cwd: cwdOption, json }, (o) =
   handle(
     o.json,
     Effect.gen(function*() {
-      const base = yield* Cwd
+      const base = yield* currentDirectory
       const checkout = yield* classifyCheckout(Option.match(o.cwd, { onNone: () => base, onSome: (d) => resolvePath(base, d) }))
       yield* o.json
         ? printJson({ ok: true, checkout })

@@ -1,5 +1,6 @@
 /**
- * `kittyctx implement <WP>`: claims a work package (surfaces spec §2) through `claimWorkPackage`.
+ * `kittyctx implement <WP>`: claims a work package (docs/surfaces.md §2) through `claimWorkPackage`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"

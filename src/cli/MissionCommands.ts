@@ -11,7 +11,7 @@ import { RepoFs, textOf } from "../services/ports/RepoFs.js"
 import { listMissions, missionNames } from "../services/surfaces/MissionViews.js"
 import type { MissionSummary } from "../services/surfaces/MissionViews.js"
 import { analysisStatus, recordAnalysis } from "../services/surfaces/RecordAnalysis.js"
-import { Cwd, jsonOption as json, missionOption as mission } from "./Options.js"
+import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
 /** The most an analysis submission may hold. */
@@ -80,7 +80,7 @@ const recordAnalysisCommand = Command.make(
     handle(
       o.json,
       Effect.gen(function*() {
-        const cwd = yield* Cwd
+        const cwd = yield* currentDirectory
         const text = yield* readSubmission(cwd, o.inputFile)
         const out = yield* recordAnalysis({
           cwd,
@@ -118,7 +118,7 @@ const listCommand = Command.make("list", {
   handle(
     o.json,
     Effect.gen(function*() {
-      const cwd = yield* Cwd
+      const cwd = yield* currentDirectory
       if (o.names) {
         const names = yield* missionNames(cwd)
         yield* o.json ? printJson({ ok: true, missions: names }) : Console.log(names.join("\n"))
@@ -159,7 +159,7 @@ const analysisStatusCommand = Command.make("analysis-status", { mission, json },
   handle(
     o.json,
     Effect.gen(function*() {
-      const cwd = yield* Cwd
+      const cwd = yield* currentDirectory
       const f = yield* analysisStatus({ cwd, mission: Option.getOrUndefined(o.mission) })
       if (o.json) {
         yield* printJson({

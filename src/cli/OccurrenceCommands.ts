@@ -1,6 +1,7 @@
 /**
  * `kittyctx occurrence-map …`: validate a bulk-edit mission's occurrence map and check a review diff
- * against it (surfaces spec §6, §9). Each command resolves the mission once, then calls OccurrenceCheck.
+ * against it (docs/surfaces.md §6, §9). Each command resolves the mission once, then calls OccurrenceCheck.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"

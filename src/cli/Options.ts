@@ -5,10 +5,16 @@
 import { Options } from "@effect/cli"
 import { Context, Effect, Option } from "effect"
 import { basenamePath, resolvePath } from "../core/repo/Paths.js"
+import { IoErrors } from "../core/repo/RepoError.js"
+import type { IoError } from "../core/repo/RepoError.js"
 import { UsageError } from "./Output.js"
 
-/** The directory the command runs from (the process CWD in the binary; fixed in tests). */
-export class Cwd extends Context.Tag("kittyctx/Cwd")<Cwd, string>() {}
+/** The directory the command runs from (the process CWD in the binary; fixed in tests); null when it was deleted. */
+export class Cwd extends Context.Tag("kittyctx/Cwd")<Cwd, string | null>() {}
+
+/** The command's directory, or `CWD_UNAVAILABLE` when it no longer exists. */
+export const currentDirectory: Effect.Effect<string, IoError, Cwd> = Effect.flatMap(Cwd, (cwd) =>
+  cwd === null ? Effect.fail(IoErrors.cwdUnavailable()) : Effect.succeed(cwd))
 
 /** `--mission <handle>` (alias `--feature`). */
 export const missionOption = Options.text("mission").pipe(
@@ -45,10 +51,10 @@ export const missionRequest = (
     readonly mission: string | undefined
     readonly missionCheck?: { readonly handle: string; readonly featureDir: string }
   },
-  never,
+  IoError,
   Cwd
 > =>
-  Effect.map(Cwd, (cwd) =>
+  Effect.map(currentDirectory, (cwd) =>
     Option.match(featureDir, {
       onNone: () => ({ cwd, mission: Option.getOrUndefined(mission) }),
       onSome: (d) => {

@@ -2,7 +2,8 @@
  * The CLI edge: result and error rendering (stdout carries results only; errors go to stderr, or
  * into the `--json` envelope on stdout) and the exit-code contract (0 ok, 1 refusal, 2 usage, 70 defect).
  */
-import { Cause, Console, Data, Effect } from "effect"
+import { ValidationError } from "@effect/cli"
+import { Cause, Console, Data, Effect, Exit } from "effect"
 
 /** A domain failure as every kittyctx error carries it. */
 export interface CodedError {
@@ -15,7 +16,7 @@ export interface CodedError {
 export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}
 
 /** The codes the command line itself reports (beside the error families of the library). */
-export const CLI_ERROR_CODES = ["USAGE_ERROR", "INTERNAL_DEFECT", "CWD_UNAVAILABLE"] as const
+export const CLI_ERROR_CODES = ["USAGE_ERROR", "INTERNAL_DEFECT"] as const
 
 /** A malformed command line found by a command's own checks (exit 2, like a parser error). */
 export class UsageError extends Data.TaggedError("UsageError")<{
@@ -93,3 +94,15 @@ export const handle = <A, E, R>(json: boolean, body: Effect.Effect<A, E, R>): Ef
       )
     })
   )
+
+/** The process exit code of a command's outcome: 0 ok, the code of a rendered refusal, 2 usage, 70 a defect. */
+export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "Some") {
+    const e = failure.value
+    if (e instanceof CliExit) return e.code
+    if (ValidationError.isValidationError(e)) return 2
+  }
+  return DEFECT_EXIT
+}

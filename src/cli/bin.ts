@@ -6,25 +6,15 @@
 import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Effect, Layer } from "effect"
 import { MainLayer } from "../services/MainLayer.js"
 import { run } from "./Cli.js"
 import { Cwd } from "./Options.js"
-import { CliExit, DEFECT_EXIT } from "./Output.js"
+import { CliExit, exitCodeOf } from "./Output.js"
 
-const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
-  if (Exit.isSuccess(exit)) return 0
-  const failure = Cause.failureOption(exit.cause)
-  if (failure._tag === "Some") {
-    const e = failure.value
-    if (e instanceof CliExit) return e.code
-    if (ValidationError.isValidationError(e)) return 2
-  }
-  return DEFECT_EXIT
-}
 
-/** The current directory; a deleted one is reported plainly instead of as a stack trace. */
-const currentDirectory = (): string | null => {
+/** The current directory, or null when it was deleted. */
+const processDirectory = (): string | null => {
   try {
     return process.cwd()
   } catch {
@@ -32,7 +22,7 @@ const currentDirectory = (): string | null => {
   }
 }
 
-const cwd = currentDirectory()
+const cwd = processDirectory()
 
 /** Help is wrapped to the terminal's width, or 80 columns when stdout is not a terminal. */
 const width = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 ? process.stdout.columns : 80
@@ -52,21 +42,17 @@ const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
       }))
     : effect
 
-const program = cwd === null
-  ? Effect.zipRight(
-    Console.error("error[CWD_UNAVAILABLE]: the current directory no longer exists; cd into a repository and retry"),
-    Effect.fail(new CliExit({ code: 1 }))
-  )
-  : withPlainConsole(run(process.argv, { width })).pipe(
-    Effect.tapErrorCause((cause) => {
-      const failure = Cause.failureOption(cause)
-      if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
-        return Effect.void
-      }
-      return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
-    }),
-    Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
-  )
+// a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
+const program = withPlainConsole(run(process.argv, { width })).pipe(
+  Effect.tapErrorCause((cause) => {
+    const failure = Cause.failureOption(cause)
+    if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
+      return Effect.void
+    }
+    return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
+  }),
+  Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
+)
 
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,

@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { classifyCheckoutIn } from "../../src/core/context/ExecutionContext.js"
 import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 
-describe("context classify (execution-context §6), real git", () => {
+describe("context classify (docs/execution-context.md §6), real git", () => {
   it("primary, lane, coordination, husk, a linked worktree outside .worktrees, and their subdirectories", () => {
     const root = makeRepo()
     try {

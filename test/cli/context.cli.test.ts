@@ -1,5 +1,5 @@
 /**
- * The CLI contract of `kittyctx context resolve|explain` (execution-context spec §15.2, R-CLI-1/2,
+ * The CLI contract of `kittyctx context resolve|explain` (docs/execution-context.md §15.2, R-CLI-1/2,
  * R-ERR-2/4) run as a real process from every CWD of F1 and F2-MATERIALIZED, and the number of git
  * subprocesses one resolution spawns. `npm test` builds dist/ first; run `npm run build` before
  * running this file alone.
@@ -319,6 +319,17 @@ describe("context explain --json", () => {
     }
     const surface = provenance.find((p) => p.field === "status_surface.status_read_dir")!
     assert.isNotEmpty(surface.rejected as Array<unknown>)
+  })
+
+  it("explains in plain words: no rule ids or section numbers in what a user reads, JSON or text", () => {
+    const env = isolatedEnv(f.base)
+    const args = ["--mission", "01JZCRDM", "--action", "implement"]
+    const json = runCli(f.laneA, ["context", "explain", ...args, "--json"], env)
+    const text = runCli(f.laneA, ["context", "explain", ...args], env)
+    assert.strictEqual(text.code, 0, text.stderr)
+    for (const out of [json.stdout, text.stdout]) {
+      assert.notMatch(out, /R-[A-Z]+-\d|§\d/, "a rule id or section number reached the user")
+    }
   })
 })
 

@@ -1,8 +1,8 @@
 /**
- * `kittyctx implement` (surfaces spec §2, acceptance A2.1-A2.8) against real git: the CLI run as a real
+ * `kittyctx implement` (docs/surfaces.md §2, acceptance A2.1-A2.8) against real git: the CLI run as a real
  * process, plus two in-process library runs (A2.3 with the analysis gate isolated, A2.7 at fiber level).
  * Every refusal is checked to leave the repository exactly as it was: refs, worktree registry,
- * `git status` of each checkout and the hash of every file.
+ * `git status` of each checkout and the hash of every file. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, ManagedRuntime } from "effect"

@@ -1,7 +1,8 @@
 /**
- * Occurrence maps over real git repositories (surfaces spec §6.3-§6.6): the gate and the diff check
+ * Occurrence maps over real git repositories (docs/surfaces.md §6.3-§6.6): the gate and the diff check
  * through the library (live layers, in process), and the `kittyctx occurrence-map …` contract seen from
  * outside, the built binary run as a real process (needs `npm run build` with the command wired).
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Either, ManagedRuntime } from "effect"

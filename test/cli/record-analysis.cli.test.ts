@@ -1,8 +1,9 @@
 /**
- * `kittyctx mission record-analysis` and `analysis-status` seen from outside (surfaces spec §1.5-§1.6,
+ * `kittyctx mission record-analysis` and `analysis-status` seen from outside (docs/surfaces.md §1.5-§1.6,
  * acceptance A1.1-A1.12): the built binary run as a real process in real git repositories, plus the
  * preflight run in process with the naive classifications it replaces (the #1814 non-vacuity control).
  * Every refusal is checked to leave the repository exactly as it was. Needs `npm run build` first.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit } from "effect"

@@ -1,6 +1,7 @@
 /**
  * The `kittyctx status …` contract seen from outside: the built binary run as a real process in real
- * git repositories (status-model §3, §5, §6, §9, §14). Needs `npm run build` first.
+ * git repositories (docs/status-model.md §3, §5, §6, §9, §14). Needs `npm run build` first.
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { createHash } from "node:crypto"

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
 /** Absolute path of the corpus directory. */
 export const CORPUS_DIR = fileURLToPath(new URL("../fixtures/spec-kitty/missions/", import.meta.url))
 
-/** The missions whose committed status.json is stale (status-model spec §15). */
+/** The missions whose committed status.json is stale (docs/status-model.md §15). */
 export const STALE_SNAPSHOTS: ReadonlySet<string> = new Set([
   "rc3-lane-allocation-single-seam-01M0GGX8",
   "expected-artifacts-manifest-repair-01KZY498",

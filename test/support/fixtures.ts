@@ -1,7 +1,8 @@
 /**
- * The parity-ratchet fixtures of execution-context spec §16.1, built per test run with real git in a
+ * The parity-ratchet fixtures of docs/execution-context.md §16.1, built per test run with real git in a
  * temp directory: fixed ids, fixed commit and event timestamps, sorted-key JSON, valid ULID event ids.
  * Each builder returns the paths a test needs and a `cleanup` that removes the temp tree.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"

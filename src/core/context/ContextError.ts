@@ -1,6 +1,7 @@
 /**
- * The one error type of context resolution (execution-context spec §14): a closed set of codes, each
+ * The one error type of context resolution (docs/execution-context.md §14): a closed set of codes, each
  * with its required details. Constructors live here and nowhere else.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { CodedError } from "../CodedError.js"
 
@@ -43,6 +44,7 @@ export type RootFailureReason =
   | "not_a_kitty_project"
   | "malformed_git_pointer"
   | "dangling_git_pointer"
+  | "unregistered_worktree"
   | "bare_repository"
   | "env_root_missing"
 
@@ -64,6 +66,9 @@ const rootRemedy = (reason: RootFailureReason, start: string, path: string | und
     case "dangling_git_pointer":
       return `the .git file ${at} points at a git directory that does not exist (a worktree of a moved or deleted ` +
         "repository). Run `git worktree prune` in the main repository, or remove the directory."
+    case "unregistered_worktree":
+      return `the .git file ${at} points at a git directory that does not list this checkout back: it is not a ` +
+        "worktree of that repository. Remove the directory, or recreate it with `git worktree add`."
     case "env_root_missing":
       return `SPECIFY_REPO_ROOT is set to ${at}, which is not a directory. Unset it or point it at the project.`
   }

@@ -1,6 +1,7 @@
 /**
- * The `MissionExecutionContext` and its fragments (execution-context spec §3, §8-§11), as pure
+ * The `MissionExecutionContext` and its fragments (docs/execution-context.md §3, §8-§11), as pure
  * functions of facts the resolver has already read. `resolveContext` (services) is their only caller.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Either } from "effect"
 import { ContextErrors } from "./ContextError.js"
@@ -405,7 +406,7 @@ export const contextToJson = (ctx: MissionExecutionContext) => ({
   work_package: ctx.work_package
 })
 
-/** The kinds of checkout a directory can be in (execution-context spec §6). */
+/** The kinds of checkout a directory can be in (docs/execution-context.md §6). */
 export type CheckoutKind = "primary" | "lane_worktree" | "coord_worktree" | "unregistered_husk"
 
 /** A classified checkout: informational only, never used to choose a location (R-CLS-2). */

@@ -1,6 +1,7 @@
 /**
- * Mission handle resolution (execution-context spec §7): the safety gate and the precedence ladder,
+ * Mission handle resolution (docs/execution-context.md §7): the safety gate and the precedence ladder,
  * pure over the index of mission directories. The canonical slug is the matched directory's name.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Either } from "effect"
 import { ContextErrors } from "./ContextError.js"

@@ -1,11 +1,12 @@
 /**
- * `meta.json` and `lanes.json` as the execution context reads them (execution-context spec §2.3-§2.5):
+ * `meta.json` and `lanes.json` as the execution context reads them (docs/execution-context.md §2.3-§2.5):
  * schemas, the validation that maps to `MISSION_META_INVALID` / `LANES_MANIFEST_INVALID`, the four
- * topologies and the commit-kind rule.
+ * topologies and the commit-kind rule. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Either, ParseResult, Schema } from "effect"
 import { ContextErrors } from "./ContextError.js"
 import type { ContextError } from "./ContextError.js"
+import { parseJsonText } from "../python/PyJson.js"
 import { isUlid } from "../repo/Naming.js"
 import { branchNameProblem } from "../repo/RefName.js"
 import { snapshotIdentity } from "../status/Snapshot.js"
@@ -68,12 +69,9 @@ const firstIssue = (e: ParseResult.ParseError) => {
 /** Decodes the text of a primary `meta.json` (`null` = absent, a legacy mission). */
 export const decodeMissionMeta = (path: string, text: string | null): Either.Either<MissionMeta | null, ContextError> => {
   if (text === null) return Either.right(null)
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (e) {
-    return Either.left(ContextErrors.metaInvalid(path, `not valid JSON: ${(e as Error).message}`))
-  }
+  const parsed = parseJsonText(text)
+  if (Either.isLeft(parsed)) return Either.left(ContextErrors.metaInvalid(path, `not valid JSON: ${parsed.left}`))
+  const raw = parsed.right
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return Either.left(ContextErrors.metaInvalid(path, "not a JSON object"))
   }
@@ -140,12 +138,9 @@ export type LanesManifest = Schema.Schema.Type<typeof LanesManifestSchema>
 /** Decodes `lanes.json` text (R-LANES-1); absent is `LANES_MANIFEST_INVALID` with reason `missing`. */
 export const decodeLanesManifest = (path: string, text: string | null): Either.Either<LanesManifest, ContextError> => {
   if (text === null) return Either.left(ContextErrors.lanesInvalid(path, "missing"))
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (e) {
-    return Either.left(ContextErrors.lanesInvalid(path, `not valid JSON: ${(e as Error).message}`))
-  }
+  const parsed = parseJsonText(text)
+  if (Either.isLeft(parsed)) return Either.left(ContextErrors.lanesInvalid(path, `not valid JSON: ${parsed.left}`))
+  const raw = parsed.right
   const decoded = Schema.decodeUnknownEither(LanesManifestSchema)(raw)
   if (Either.isLeft(decoded)) {
     const { field, reason } = firstIssue(decoded.left)

@@ -1,7 +1,8 @@
 /**
- * The review diff check of a bulk-edit mission (surfaces spec §6.4) and the reference integrity of its
+ * The review diff check of a bulk-edit mission (docs/surfaces.md §6.4) and the reference integrity of its
  * declared moves (§6.5), as pure functions of a decoded map, the changed paths and the head tree:
  * fnmatch-style globs, move and structural-target matching, the path heuristic, per-file precedence.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { kindOfMissionFile } from "../context/ExecutionContext.js"
 import type { Action, ExceptionEntry, OccurrenceMap, StandardCategory } from "./OccurrenceMap.js"

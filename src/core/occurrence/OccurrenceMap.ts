@@ -1,7 +1,8 @@
 /**
- * The bulk-edit occurrence map `kitty-specs/<slug>/occurrence_map.yaml` (surfaces spec §6.1-§6.3): its
+ * The bulk-edit occurrence map `kitty-specs/<slug>/occurrence_map.yaml` (docs/surfaces.md §6.1-§6.3): its
  * Schema, a loader that never crashes on wrong types, the three validation layers with spec-kitty's
  * exact messages (structural, admissibility, the strict JSON-Schema view) and the implement gate.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Either, Schema } from "effect"
 import { parseDocument } from "yaml"

@@ -1,7 +1,7 @@
 /**
  * Process identity and liveness as pure functions (docs/surfaces.md §0.5): a pid alone is not an
  * identity (pids are reused); `{pid, started_at}` is. The `Processes` port reads the OS; this module
- * parses what it reads and judges it.
+ * parses what it reads and judges it. Bare section numbers (§N) cite docs/surfaces.md.
  */
 
 /** A process as spec-kitty records it: its pid and its OS start time (epoch seconds, two decimals). */

@@ -1,8 +1,14 @@
-/** A parsed JSON value. Numbers are JS numbers, except where the lossless parser keeps a lexeme. */
+/**
+ * JSON as Python's `json` module writes and reads it (docs/status-model.md §2): byte-exact encoders for log
+ * lines and `status.json`, `splitlines`, a lossless parser, and Python-style parse errors.
+ */
+import { Either } from "effect"
 
 /** A JSON object (a plain mapping): not null, not an array. */
 export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** A parsed JSON value. Numbers are JS numbers, except where the lossless parser keeps a lexeme. */
 export type JsonValue =
   | null
   | boolean
@@ -521,4 +527,39 @@ export const parseLossless = (
     if (error instanceof RangeError) return { ok: false, message: "maximum recursion depth exceeded while decoding JSON" }
     throw error
   }
+}
+
+/** How deep a document kittyctx reads may nest (real files nest a few levels; validators recurse). */
+export const MAX_JSON_DEPTH = 64
+
+/** True when a parsed value nests deeper than `max` arrays/objects; iterative, so any depth is safe. */
+export const nestsDeeperThan = (value: unknown, max: number): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== "object" || v === null) continue
+    if (depth >= max) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
+/**
+ * `JSON.parse` for a document kittyctx validates, with a failure described as Python's `json` describes
+ * it (position only; the message never quotes the text, which may be anything a link points at) and
+ * nesting bounded by `MAX_JSON_DEPTH` before any validator walks it.
+ */
+export const parseJsonText = (text: string): Either.Either<unknown, string> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    const lossless = parseLossless(text)
+    return Either.left(lossless.ok ? "not valid JSON" : lossless.message)
+  }
+  return nestsDeeperThan(value, MAX_JSON_DEPTH)
+    ? Either.left(`nested more than ${MAX_JSON_DEPTH} levels deep`)
+    : Either.right(value)
 }

@@ -1,5 +1,5 @@
 /**
- * The naming grammar (execution-context spec §2.2, R-NAME-1): the only module that composes mission
+ * The naming grammar (docs/execution-context.md §2.2, R-NAME-1): the only module that composes mission
  * directories, branches, worktree paths, the mission's file names and lock paths.
  */
 import { joinPath } from "./Paths.js"
@@ -61,7 +61,7 @@ export const laneWorktree = (root: string, dir: string, laneId: string): string 
   joinPath(root, WORKTREES_DIR, `${dir}-${laneId}`)
 
 /**
- * The non-cone sparse-checkout patterns of a coordination mission's lane worktree (surfaces §2.2): everything
+ * The non-cone sparse-checkout patterns of a coordination mission's lane worktree (docs/surfaces.md §2.2): everything
  * but the mission's status files, whose only copy is the status surface. One pair per mission dir name.
  */
 export const laneSparsePatterns = (missionDirNames: ReadonlyArray<string>): ReadonlyArray<string> => [

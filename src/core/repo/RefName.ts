@@ -36,3 +36,18 @@ export const checkBranchName = (value: string, source: string): Either.Either<st
   const problem = branchNameProblem(value)
   return problem === null ? Either.right(value) : Either.left(GitErrors.invalidRefName(value, source, problem))
 }
+
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/
+
+/**
+ * A full object id (40 or 64 lower-case hex digits), as git printed it. Marks a value that may stand
+ * before `--` in a git command line; anything else here is a bug, never an input (it is a defect).
+ */
+export const commitId = (value: string): string => {
+  if (!OBJECT_ID.test(value)) throw new Error(`not a full object id: ${JSON.stringify(value.slice(0, 80))}`)
+  return value
+}
+
+/** `flag value flag value ...`: each value is the argument of its option, never read as an option itself. */
+export const optionValues = (flag: string, values: ReadonlyArray<string>): ReadonlyArray<string> =>
+  values.flatMap((v) => [flag, v])

@@ -15,7 +15,8 @@ export const IO_ERROR_CODES = [
   "PATH_OUTSIDE_REPOSITORY",
   "WRITE_FAILED",
   "DISK_FULL",
-  "READ_ONLY_FILESYSTEM"
+  "READ_ONLY_FILESYSTEM",
+  "CWD_UNAVAILABLE"
 ] as const
 /** A file-system code. */
 export type IoErrorCode = (typeof IO_ERROR_CODES)[number]
@@ -94,6 +95,12 @@ export const IoErrors = {
       code: "PATH_OUTSIDE_REPOSITORY",
       message: `Refusing to ${verb} ${path}: it resolves to ${realPath}, outside the repository`,
       details: { path, real_path: realPath, allowed_roots: allowed }
+    }),
+  cwdUnavailable: () =>
+    new IoError({
+      code: "CWD_UNAVAILABLE",
+      message: "The current directory no longer exists; cd into a repository and run the command again",
+      details: {}
     }),
   writeFailed: (path: string, errno: string, verb: WriteVerb = "write") =>
     errno === "ENOSPC" || errno === "EDQUOT"

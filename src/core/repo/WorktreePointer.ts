@@ -1,7 +1,7 @@
 /**
- * The worktree-pointer grammar (execution-context spec §5.1): the text of a `.git` file and of a
+ * The worktree-pointer grammar (docs/execution-context.md §5.1): the text of a `.git` file and of a
  * `commondir` file, resolved as git resolves them. The file reads happen in the RootLocator service;
- * this module is the single parser.
+ * this module is the single parser. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { dirnamePath, resolvePath } from "./Paths.js"
 
@@ -38,6 +38,8 @@ export type GitPointer =
   | { readonly _tag: "ForeignGitdir"; readonly gitdir: string }
   | { readonly _tag: "Malformed"; readonly path: string }
   | { readonly _tag: "Dangling"; readonly path: string; readonly gitdir: string }
+  /** The gitdir exists but does not list this worktree back (its `gitdir` file names another `.git`). */
+  | { readonly _tag: "Unregistered"; readonly path: string; readonly gitdir: string }
 
 /** The per-worktree `HEAD` of a linked worktree, as a ref name or a detached sha. */
 export type HeadState = { readonly _tag: "Ref"; readonly ref: string } | { readonly _tag: "Detached"; readonly sha: string }

@@ -1,7 +1,8 @@
 /**
- * The derived, gitignored views of a snapshot (status-model §9.2, §10): `.kittify/derived/<slug>/`
+ * The derived, gitignored views of a snapshot (docs/status-model.md §9.2, §10): `.kittify/derived/<slug>/`
  * `status.json`, `board-summary.json`, `progress.json`, `lifecycle.json`. Pure functions of the
  * snapshot, so a regeneration of the same log is byte-identical (timestamps come from the log).
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { DISPLAY_LANES, LANE_WEIGHTS } from "./Lane.js"
 import { SNAPSHOT_FILE } from "../repo/Naming.js"

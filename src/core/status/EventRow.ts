@@ -1,8 +1,9 @@
 /**
  * Rows of `status.events.jsonl`: classification (transition, annotation, envelope) and strict
- * decoding (status-model spec §3). The Schemas below are the definition of a valid row; a hand-written
+ * decoding (docs/status-model.md §3). The Schemas below are the definition of a valid row; a hand-written
  * check that accepts exactly the same rows runs first on the hot path, and the Schema runs only to
  * explain a rejected row (a property test keeps the two in agreement).
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"

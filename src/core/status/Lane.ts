@@ -1,6 +1,7 @@
 /**
  * Work-package lanes: the 11 lane values, display lanes, terminal lanes, the `doing` alias and the
- * per-lane weights used by weighted progress (status-model spec §4, §10).
+ * per-lane weights used by weighted progress (docs/status-model.md §4, §10).
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 
 /** Every lane value, in spec-kitty's enum order. */

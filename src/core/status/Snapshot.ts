@@ -1,6 +1,7 @@
 /**
- * The `status.json` snapshot (status-model spec §8), its identity fields from `meta.json` (§8.2),
+ * The `status.json` snapshot (docs/status-model.md §8), its identity fields from `meta.json` (§8.2),
  * the optional retrospective block, weighted progress (§10) and time travel over the log.
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either } from "effect"
 import type { EnvelopeRow, EventStream } from "./EventRow.js"

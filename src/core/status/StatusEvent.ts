@@ -1,7 +1,7 @@
 /**
- * `decide` for the status log (status-model spec §6): from the current stream and a transition
+ * `decide` for the status log (docs/status-model.md §6): from the current stream and a transition
  * request, either the exact row to append, a no-op (alias collapse), or spec-kitty's refusal. Pure:
- * the event id, timestamp and WP roster are inputs.
+ * the event id, timestamp and WP roster are inputs. Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either } from "effect"
 import type { EventStream } from "./EventRow.js"

@@ -1,5 +1,6 @@
 /**
- * The reducer (status-model spec §7): `evolve` over the event log. Pure: no I/O, no clock.
+ * The reducer (docs/status-model.md §7): `evolve` over the event log. Pure: no I/O, no clock.
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { compareCodePoints } from "../repo/Text.js"
 import { DISPLAY_LANES } from "./Lane.js"

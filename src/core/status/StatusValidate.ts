@@ -1,7 +1,8 @@
 /**
- * `status validate` (status-model spec §14.1, §14.3): spec-kitty's checks with its exact finding strings,
+ * `status validate` (docs/status-model.md §14.1, §14.3): spec-kitty's checks with its exact finding strings,
  * run on the strictly parsed transitions, plus kittyctx's integrity checks, run on the raw rows so that they
  * can report what the strict reader only aborts on. Pure: no I/O, no clock.
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either } from "effect"
 import { classifyRow, readEventStream } from "./EventRow.js"

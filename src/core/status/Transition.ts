@@ -1,6 +1,7 @@
 /**
  * The pure transition FSM of the work-package status model: the 29 edges, guards G1–G9 and the
- * force rule, with spec-kitty's exact reason strings (status-model spec §5, §16 D7).
+ * force rule, with spec-kitty's exact reason strings (docs/status-model.md §5, §16 D7).
+ * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { isJsonObject } from "../python/PyJson.js"
 import { Either } from "effect"
@@ -20,7 +21,7 @@ export type Actor = string | StructuredActor
 /** Projects an actor to a string: a string as is; an object → tool, else role, else "" (first truthy). */
 export const actorName = (actor: Actor): string => typeof actor === "string" ? actor : actor.tool || actor.role || ""
 
-/** Review outcome carried by a transition (status-model §3.2). */
+/** Review outcome carried by a transition (docs/status-model.md §3.2). */
 export interface ReviewResult {
   readonly reviewer: string
   readonly verdict: string
@@ -28,7 +29,7 @@ export interface ReviewResult {
   readonly feedback_path?: string | null
 }
 
-/** Done evidence (status-model §3.2): at least review.{reviewer, verdict, reference}. */
+/** Done evidence (docs/status-model.md §3.2): at least review.{reviewer, verdict, reference}. */
 export interface DoneEvidence {
   readonly review: { readonly reviewer: string; readonly verdict: string; readonly reference: string }
   readonly [k: string]: unknown

@@ -1,5 +1,5 @@
 /**
- * Event ids and timestamps for new rows (status-model spec §6.2), as pure encoders: the clock and the
+ * Event ids and timestamps for new rows (docs/status-model.md §6.2), as pure encoders: the clock and the
  * random bytes come from a service.
  */
 

@@ -1,8 +1,8 @@
 /**
- * `analysis-report.md` (surfaces spec §1.1-§1.4, §1.7), pure: the findings carrier and its verdict,
+ * `analysis-report.md` (docs/surfaces.md §1.1-§1.4, §1.7), pure: the findings carrier and its verdict,
  * the report's frontmatter layout, `tasks.md` normalisation (Python-compatible, so recorded hashes
  * match spec-kitty's), and the freshness comparison. Reading, hashing and writing live in
- * services/RecordAnalysis.
+ * services/RecordAnalysis. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { isJsonObject } from "../python/PyJson.js"
 import { decodeUtf8 } from "../repo/Text.js"

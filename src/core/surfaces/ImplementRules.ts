@@ -1,7 +1,7 @@
 /**
  * The pure rules of the implement claim (docs/surfaces.md §2, §6.5): the bulk-edit inference from a
  * spec's wording, the dependencies and owned files a WP's frontmatter declares, and the claim a WP's
- * folded state holds.
+ * folded state holds. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Either } from "effect"
 import { statusError } from "../status/StatusError.js"

@@ -2,7 +2,7 @@
  * Write-side placement rules (docs/surfaces.md §0.3, §1.6): the protected-branch policy, `git status`
  * porcelain parsing, the rule table that classifies dirty paths (kittyctx's own bookkeeping, the
  * mission's own records, coordination residue) and the placement-divergence function shared by
- * record-analysis and implement. Pure.
+ * record-analysis and implement. Pure. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import type { CommitKind } from "../context/MissionMeta.js"
 import {

@@ -1,5 +1,5 @@
 /**
- * The one error type of the write surfaces (surfaces spec §9 codes): record-analysis, implement,
+ * The one error type of the write surfaces (docs/surfaces.md §9 codes): record-analysis, implement,
  * the commit path, the git-operation guard, occurrence maps.
  */
 import { CodedError } from "../CodedError.js"

@@ -1,7 +1,8 @@
 /**
- * `ensureCoordWorkspace` (execution-context spec §12): creates or reuses the coordination worktree,
+ * `ensureCoordWorkspace` (docs/execution-context.md §12): creates or reuses the coordination worktree,
  * serialized across processes by the one lock primitive keyed on the worktree path. It is the only
  * component that mutates git's worktree registry; it never switches branches and never deletes a husk.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
@@ -9,8 +10,10 @@ import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
 import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
-import { dirnamePath } from "../../core/repo/Paths.js"
+import { IoErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
+import { basenamePath, dirnamePath, isWithin, joinPath } from "../../core/repo/Paths.js"
+import { checkBranchName } from "../../core/repo/RefName.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
@@ -19,6 +22,29 @@ import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
 const MAX_ATTEMPTS = 20
+
+/**
+ * A worktree path must stay in the repository: the real location of its parent (every link resolved)
+ * lies inside the primary work tree, so a `.worktrees` that is a link to elsewhere is refused before
+ * git creates anything there.
+ */
+const insideRepository = (root: string, commonDir: string, path: string): Effect.Effect<void, IoError, RepoFs> =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const realRoot = (yield* fs.realpath(root)) ?? root
+    let dir = dirnamePath(path)
+    const missing: Array<string> = []
+    let real = yield* fs.realpath(dir)
+    while (real === null && dir !== dirnamePath(dir)) {
+      missing.unshift(basenamePath(dir))
+      dir = dirnamePath(dir)
+      real = yield* fs.realpath(dir)
+    }
+    const realParent = joinPath(real ?? dir, ...missing)
+    if (!isWithin(realRoot, realParent)) {
+      return yield* IoErrors.outside(path, joinPath(realParent, basenamePath(path)), [root, commonDir], "create")
+    }
+  })
 const CONTENTION = /\.lock|File exists|could not lock config file|another git process/
 
 /** What the registry and the file system say about a worktree path, for the branch it must be on. */
@@ -62,8 +88,8 @@ export interface WorktreePlan<E> {
   readonly path: string
   /** The branch (short name) the worktree must have checked out. */
   readonly branch: string
-  /** Under the lock, once the path is known to be free: the arguments after `git worktree add`. */
-  readonly prepare: Effect.Effect<ReadonlyArray<string>, E | GitError, Git | GitReader>
+  /** Under the lock, once the path is known to be free: how `git worktree add` checks the branch out. */
+  readonly prepare: Effect.Effect<WorktreeAdd, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
   readonly finish?: Effect.Effect<void, E | GitError, Git | GitReader>
   readonly onBranchMismatch: (expected: string, actual: string) => E
@@ -71,6 +97,14 @@ export interface WorktreePlan<E> {
   readonly onAddFailed: (exitCode: number, stderr: string) => E
   readonly onLockTimeout: (lockFile: string, timeoutMs: number, holder: unknown) => E
 }
+
+/**
+ * How a free worktree path is populated: check out an existing branch, or create `branch` at the
+ * commit-ish `start`; `noCheckout` leaves the work tree empty (a sparse checkout follows).
+ */
+export type WorktreeAdd =
+  | { readonly _tag: "Existing"; readonly noCheckout: boolean }
+  | { readonly _tag: "NewBranch"; readonly start: string; readonly noCheckout: boolean }
 
 /** What `ensureWorktree` did. */
 export interface WorktreeOutcome {
@@ -81,8 +115,8 @@ export interface WorktreeOutcome {
 }
 
 /**
- * Creates or reuses a worktree under the cross-process lock keyed on its path (execution-context §12,
- * surfaces §2.2): a registered worktree on the branch is reused, one on another branch or an
+ * Creates or reuses a worktree under the cross-process lock keyed on its path (docs/execution-context.md §12,
+ * docs/surfaces.md §2.2): a registered worktree on the branch is reused, one on another branch or an
  * unregistered directory is refused (never switched, never deleted), a prunable entry is pruned, and
  * `git worktree add` is retried on lock contention, re-probing the registry before each retry.
  */
@@ -94,8 +128,10 @@ export const ensureWorktree = <E>(
     const locks = yield* FileLock
     const { branch, path, root } = plan
     const reused = { path, created: false }
+    const checkedBranch = yield* checkBranchName(branch, "the worktree's branch")
 
     const body = Effect.gen(function*() {
+      yield* insideRepository(root, plan.commonDir, path)
       const state = yield* worktreeState(root, path, branch)
       switch (state._tag) {
         case "OnBranch":
@@ -107,12 +143,15 @@ export const ensureWorktree = <E>(
         case "Free":
           if (state.prunable) yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
       }
-      const args = yield* plan.prepare
+      const add = yield* plan.prepare
+      const args = add._tag === "Existing"
+        ? ["worktree", "add", ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, checkedBranch]
+        : ["worktree", "add", "-b", checkedBranch, ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, add.start]
       const parent = dirnamePath(path)
       const parentExisted = (yield* (yield* RepoFs).kind(parent)) !== null
       let last = { exitCode: 0, stderr: "" }
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const r = yield* git.run(["worktree", "add", ...args], { cwd: root, mode: "write" })
+        const r = yield* git.run(args, { cwd: root, mode: "write" })
         if (r.exitCode === 0) {
           if (plan.finish !== undefined) yield* plan.finish
           return { path, created: true, createdParent: parentExisted ? null : parent }
@@ -171,25 +210,6 @@ export const ensureCoordWorkspace = (
   )
 }
 
-/**
- * Undoes a worktree this command created and then did not use (docs/surfaces.md §0.7): `git worktree
- * remove --force`, and its parent directory when the add created it and it is empty again. Never fails.
- */
-export const removeCreatedWorktree = (
-  plan: { readonly primaryRoot: string; readonly commonDir: string },
-  outcome: WorktreeOutcome
-): Effect.Effect<void, never, Git | GitReader | RepoFs | RepoWrite> =>
-  Effect.gen(function*() {
-    if (!outcome.created) return
-    const git = yield* Git
-    yield* git.run(["worktree", "remove", "--force", "--", outcome.path], { cwd: plan.primaryRoot, mode: "write" })
-    yield* git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })
-    const parent = outcome.createdParent ?? null
-    if (parent !== null && ((yield* (yield* RepoFs).entries(parent)) ?? []).length === 0) {
-      yield* (yield* RepoWrite).remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent)
-    }
-  }).pipe(Effect.ignore)
-
 /** §12 for a planned coordination worktree, under its path-keyed lock. */
 export const ensureCoordWorktreeAt = (
   plan: CoordPlan
@@ -205,7 +225,7 @@ export const ensureCoordWorktreeAt = (
       prepare: Effect.flatMap(GitReader, (git) => git.refs(root)).pipe(
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
-            ? Effect.succeed([path, branch])
+            ? Effect.succeed<WorktreeAdd>({ _tag: "Existing", noCheckout: false })
             : Effect.fail(ContextErrors.coordinationBranchDeleted(branch, path, plan.primaryDir))
         )
       ),
@@ -215,4 +235,33 @@ export const ensureCoordWorktreeAt = (
       onLockTimeout: (lockFile, timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
     return outcome
+  })
+
+/**
+ * Creates the coordination worktree if needed and returns how to take it away again: a writer whose
+ * resolution then fails (a mission dir missing on the branch, a mid8 that does not match) leaves no
+ * worktree behind that it created itself. A worktree that already existed is never removed.
+ */
+export const ensureCoordWorktreeUndoable = (
+  plan: CoordPlan
+): Effect.Effect<
+  Effect.Effect<void>,
+  ContextError | GitError | IoError | ConfigError,
+  Git | GitReader | FileLock | RepoFs | RepoWrite
+> =>
+  Effect.gen(function*() {
+    const outcome = yield* ensureCoordWorktreeAt(plan)
+    if (!outcome.created) return Effect.void
+    const git = yield* Git
+    const fs = yield* RepoFs
+    const write = yield* RepoWrite
+    const parent = outcome.createdParent ?? null
+    // the parent `.worktrees` too when this add created it and nothing else is in it now
+    const removeParent = parent === null ? Effect.void : Effect.flatMap(fs.entries(parent), (entries) =>
+      (entries ?? []).length === 0 ? write.remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent) : Effect.void)
+    return git.run(["worktree", "remove", "--force", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
+      Effect.zipRight(git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })),
+      Effect.zipRight(removeParent),
+      Effect.ignore
+    )
   })

@@ -2,6 +2,7 @@
  * Root discovery (docs/execution-context.md §5): `discoverPrimaryRoot` folds any directory (primary
  * checkout, lane or coordination worktree, any subdirectory) to the primary root and the git common
  * dir, through the one `.git` walk-up and pointer parser of `GitFiles`.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect, Option } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
@@ -112,9 +113,14 @@ export const discoverPrimaryRoot = (
               : Option.none()
           case "Malformed":
           case "Dangling":
+          case "Unregistered":
             return yield* ContextErrors.projectRootUnresolved(
               real,
-              dotGit._tag === "Malformed" ? "malformed_git_pointer" : "dangling_git_pointer",
+              dotGit._tag === "Malformed"
+                ? "malformed_git_pointer"
+                : dotGit._tag === "Dangling"
+                ? "dangling_git_pointer"
+                : "unregistered_worktree",
               joinPath(dir, ".git")
             )
         }

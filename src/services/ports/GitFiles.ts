@@ -2,11 +2,12 @@
  * git's own files, read directly (docs/execution-context.md §5.1): the one `.git` walk-up, the one
  * pointer parser (`.git` file → gitdir → `commondir`), the one reader of a checkout's `HEAD`, and the
  * git-operation detector (docs/status-model.md §9.3). All over `RepoFs`, so they run on real trees and on
- * memory ones; none of them spawns git.
+ * memory ones; none of them spawns git. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { Effect, Option } from "effect"
 import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
-import type { IoError } from "../../core/repo/RepoError.js"
+import { GitErrors } from "../../core/repo/RepoError.js"
+import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { parseHeadText, parsePointerText, resolveCommondir } from "../../core/repo/WorktreePointer.js"
 import type { GitPointer, HeadState } from "../../core/repo/WorktreePointer.js"
 import { RepoFs } from "./RepoFs.js"
@@ -23,6 +24,13 @@ export const parseGitPointer = (file: string): Effect.Effect<GitPointer, IoError
     if (gitdir === null) return { _tag: "Dangling", path: file, gitdir: pointer.gitdir } as const
     const commondirText = yield* fs.readText(joinPath(gitdir, "commondir"), { maxBytes: 64 * 1024 })
     if (commondirText === null) return { _tag: "ForeignGitdir", gitdir } as const
+    // a linked worktree's gitdir names its worktree back; a .git file pointing into some other
+    // repository's gitdir without that back-reference is not one of its worktrees
+    const backText = yield* fs.readText(joinPath(gitdir, "gitdir"), { maxBytes: 64 * 1024 })
+    const back = backText === null ? null : yield* fs.realpath(resolveCommondir(backText, gitdir))
+    if (back === null || back !== ((yield* fs.realpath(file)) ?? file)) {
+      return { _tag: "Unregistered", path: file, gitdir } as const
+    }
     const common = resolveCommondir(commondirText, gitdir)
     const commonDir = (yield* fs.realpath(common)) ?? normalizePath(common)
     return { _tag: "LinkedWorktree", worktreeRoot: dirnamePath(file), gitdir, commonDir } as const
@@ -112,4 +120,22 @@ export const gitOperationInProgress = (path: string): Effect.Effect<string | nul
       }
     }
     return null
+  })
+
+/** `GIT_OPERATION_IN_PROGRESS` when git is rewriting any of `checkouts`; `remedy` says what the user does then. */
+export const refuseDuringGitOp = (
+  checkouts: ReadonlyArray<string>,
+  remedy: string
+): Effect.Effect<void, GitError | IoError, RepoFs> =>
+  Effect.gen(function*() {
+    for (const dir of [...new Set(checkouts)]) {
+      const marker = yield* gitOperationInProgress(dir)
+      if (marker === null) continue
+      // a lock with no git behind it (a crashed git) is never waited out: say how to clear it
+      const stale = marker.endsWith("/index.lock")
+        ? `if no git process is running in ${dir}, the lock is left over from a crashed git: remove ${marker}; ` +
+          remedy.replace(/^finish or abort it, then /, "then ")
+        : remedy
+      return yield* GitErrors.operationInProgress(dir, marker, stale)
+    }
   })

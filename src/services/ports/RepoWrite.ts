@@ -51,6 +51,11 @@ export class RepoWrite extends Context.Tag("kittyctx/RepoWrite")<RepoWrite, {
   readonly makeDirectory: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
   /** Removes a file, or a directory with everything below it; absent is fine. */
   readonly remove: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
+  /**
+   * Checks, without writing, that every path could be written: its real parent inside the scope and
+   * no link or non-regular file at the path. Lets a surface refuse before its first write.
+   */
+  readonly check: (scope: WriteScope, paths: ReadonlyArray<string>) => Effect.Effect<void, IoError>
 }>() {}
 
 /** The temp-file name of an atomic write: `.<name>.<pid>.<hex>.tmp`, beside the target. */
@@ -188,6 +193,13 @@ const makeDirectorySync = (scope: WriteScope, path: string): void => {
   }
 }
 
+const checkSync = (scope: WriteScope, path: string): void => {
+  const dir = containedParent(scope, path, "write")
+  const current = nodeFs.lstatSync(joinPath(dir, basenamePath(path)), { throwIfNoEntry: false })
+  if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
+  if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
+}
+
 const removeSync = (scope: WriteScope, path: string): void => {
   const dir = containedParent(scope, path, "remove")
   nodeFs.rmSync(joinPath(dir, basenamePath(path)), { recursive: true, force: true })
@@ -215,7 +227,8 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
           Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
         ),
       makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
-      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path))
+      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
+      check: (scope, paths) => Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, p)), { discard: true })
     })
   })
 )
@@ -274,7 +287,15 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoWrite> => {
         run(path, "remove", () => {
           const dir = parentIn(scope, path, "remove")
           mem.removeTree(joinPath(dir, basenamePath(path)))
-        })
+        }),
+      check: (scope, paths) =>
+        Effect.forEach(paths, (path) =>
+          run(path, "write", () => {
+            const dir = parentIn(scope, path, "write")
+            const current = mem.nodes.get(joinPath(dir, basenamePath(path)))
+            if (current?._tag === "Symlink") throw IoErrors.symlinkRefused(path)
+            if (current !== undefined && current._tag !== "File") throw IoErrors.notRegular(path, "directory or special file")
+          }), { discard: true })
     })
   )
 }

@@ -21,7 +21,7 @@ import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import { gitOperationInProgress } from "../ports/GitFiles.js"
+import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import type { FileSignature } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
@@ -148,9 +148,21 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { written, unchanged }
       })
 
+    /**
+     * Every file a status write may touch (the log, status.json, the derived views), checked before the
+     * first byte is written: a link or a location outside the repository refuses the whole write.
+     */
+    const checkTargets = (t: StatusTarget) =>
+      repoWrite.check(t.scope, [
+        logPath(t),
+        snapshotPath(t),
+        ...DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+      ])
+
     /** Writes the snapshot; `known` reuses a stream already read under the same lock. */
     const materializeLocked = (t: StatusTarget, known?: EventStream) =>
       Effect.gen(function*() {
+        yield* checkTargets(t)
         const snap = known === undefined ? yield* snapshot(t) : snapshotOf(known, t.identity)
         const path = snapshotPath(t)
         const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
@@ -158,13 +170,10 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { path, written, snapshot: snap, derived }
       })
 
-    const refuseDuringGitOp = (t: StatusTarget) =>
-      Effect.flatMap(gitOp(t), (marker) =>
-        marker === null
-          ? Effect.void
-          : Effect.fail(
-            GitErrors.operationInProgress(t.statusDir, marker, "status.json is not rewritten until it finishes (or pass --force)")
-          ))
+    const refuseWhileRewriting = (t: StatusTarget) =>
+      refuseDuringGitOp([t.statusDir], "status.json is not rewritten until it finishes (or pass --force)").pipe(
+        Effect.provideService(RepoFs, repoFs)
+      )
 
     const isStale = (t: StatusTarget) =>
       Effect.gen(function*() {
@@ -273,7 +282,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       })
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
-      withLock(
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           let attempt = 0
@@ -307,7 +317,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             return { event: decision.event, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings }
           }
         })
-      )
+      ))
 
     // -- annotations and rollback --
 
@@ -403,20 +413,23 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
     return MissionStatus.of({
       transition,
       materialize: (t, options) =>
-        withLock(
-          t,
-          Effect.gen(function*() {
-            if ((yield* repoFs.kind(logPath(t))) === null) {
-              return yield* statusError(
-                "EVENT_LOG_NOT_FOUND",
-                `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
-                  "(or spec-kitty's finalize-tasks to seed every work package).",
-                { path: logPath(t) }
-              )
-            }
-            if (options?.force !== true) yield* refuseDuringGitOp(t)
-            return yield* materializeLocked(t)
-          })
+        Effect.zipRight(
+          checkTargets(t),
+          withLock(
+            t,
+            Effect.gen(function*() {
+              if ((yield* repoFs.kind(logPath(t))) === null) {
+                return yield* statusError(
+                  "EVENT_LOG_NOT_FOUND",
+                  `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
+                    "(or spec-kitty's finalize-tasks to seed every work package).",
+                  { path: logPath(t) }
+                )
+              }
+              if (options?.force !== true) yield* refuseWhileRewriting(t)
+              return yield* materializeLocked(t)
+            })
+          )
         ),
       materializeIfStale,
       withLock,

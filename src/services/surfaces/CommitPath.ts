@@ -2,6 +2,7 @@
  * The one commit path (docs/surfaces.md §0.2-§0.4): every commit kittyctx makes goes through
  * `commitPaths`, which makes the commit-target check (`WriteGuards.checkCommitTarget`) and stages and
  * commits exactly the paths it was given, with options and operands separated.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Duration, Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"

@@ -5,7 +5,7 @@
  * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
  * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
  * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
- * `core/surfaces/ImplementRules`; this module orchestrates them.
+ * `core/surfaces/ImplementRules`; this module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
@@ -53,7 +53,7 @@ import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
 import type { PlanningMode } from "./PlanningCommit.js"
 import { checkAnalysisFreshness } from "./RecordAnalysis.js"
 import { batchSpec, clearBookkeeping, emitBatch } from "./StatusWrites.js"
-import { refuseDuringGitOp } from "./WriteGuards.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
 
 /** One claim: the WP, who claims it, and from which shell. */
 export interface ClaimRequest {
@@ -369,7 +369,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
         // 7 (checks). lane worktree state; the status rows' commit (branch, protection, git operations)
         yield* checkLaneWorkspace(ctx, lanePlan)
         const cleared = yield* clearBookkeeping(r, batchSpec(wpId, req.autoCommit))
-        yield* refuseDuringGitOp([planning.checkout, primary], "implement")
+        yield* refuseDuringGitOp([planning.checkout, primary], "finish or abort it, then re-run implement")
 
         // 8 (checks). the two transitions, decided on the current log (spec-kitty's claim batch)
         const identity = yield* Effect.flatMap(Processes, (p) => p.identity(shellPid))

@@ -1,6 +1,7 @@
 /**
  * The lane worktree of a claimed WP (docs/surfaces.md §2.2): where the WP is worked on, the checks made
  * before any write, and the allocation itself, under the one worktree lock, through `ensureWorktree`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
@@ -94,14 +95,13 @@ export const allocateLaneWorktree = (
     const path = plan.workspace
     const parent = plan.parent
     const coordination = ctx.branch_ref.destination_ref.kind === "coordination"
-    const noCheckout = coordination ? ["--no-checkout"] : []
     const slug = ctx.identity.mission_slug
     const sparse = laneSparsePatterns([slug, suffixed(slug, ctx.identity.mid8)])
     let newBranch = false
 
     const prepare = Effect.gen(function*() {
       const refs = (yield* reader.refs(root)).refs
-      if (branchExistsIn(refs, plan.branch)) return [...noCheckout, "--", path, plan.branch]
+      if (branchExistsIn(refs, plan.branch)) return { _tag: "Existing", noCheckout: coordination } as const
       let start = startRefOf(refs, parent)
       if (start === null) {
         const target = ctx.branch_ref.target_branch
@@ -116,7 +116,7 @@ export const allocateLaneWorktree = (
         start = headsRef(parent)
       }
       newBranch = true
-      return ["-b", plan.branch, ...noCheckout, "--", path, start]
+      return { _tag: "NewBranch", start, noCheckout: coordination } as const
     })
 
     const undo = Effect.gen(function*() {

@@ -1,8 +1,9 @@
 /**
- * The occurrence-map surfaces over a resolved context (surfaces spec §6): the implement gate
+ * The occurrence-map surfaces over a resolved context (docs/surfaces.md §6): the implement gate
  * `ensureOccurrenceClassificationReady`, `validateOccurrenceMap` and the review `checkDiff` with its move
  * reference integrity. Files are read through `RepoFs`, git through the `Git` port (read mode, against
  * the primary root); every decision is a pure function of `core/OccurrenceMap` and `core/OccurrenceDiff`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
@@ -10,6 +11,7 @@ import type { MissionExecutionContext } from "../../core/context/ExecutionContex
 import { decodeLanesManifest } from "../../core/context/MissionMeta.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { coordMissionDir, LANES_FILE, missionDir, missionFile } from "../../core/repo/Naming.js"
+import { commitId, optionValues } from "../../core/repo/RefName.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import {
@@ -180,10 +182,10 @@ const filesMentioning = (
 ): Effect.Effect<ReadonlySet<string>, GitError, GitReader> =>
   Effect.gen(function*() {
     const found = new Set<string>()
-    const patterns = [...new Set(map.moves.flatMap(literalSources))].flatMap((s) => ["-e", s])
+    const sources = [...new Set(map.moves.flatMap(literalSources))]
     for (let i = 0; i < paths.length; i += PATHSPEC_CHUNK) {
       const chunk = paths.slice(i, i + PATHSPEC_CHUNK)
-      const args = ["--literal-pathspecs", "grep", "-l", "-z", "-F", ...patterns, head, "--", ...chunk]
+      const args = ["--literal-pathspecs", "grep", "-l", "-z", "-F", ...optionValues("-e", sources), commitId(head), "--", ...chunk]
       const r = yield* Effect.flatMap(GitReader, (g) => g.read(args, ctx.workspace.primary_root))
       if (r.exitCode === 1 && r.stderr === "") continue
       if (r.exitCode !== 0) return yield* GitErrors.commandFailed(args, r.exitCode, r.stderr)
@@ -201,7 +203,7 @@ const integrityFindings = (
 ): Effect.Effect<ReadonlyArray<IntegrityFinding>, GitError, GitReader> =>
   Effect.gen(function*() {
     if (map.moves.length === 0) return []
-    const tree = parseTree(yield* git(ctx, ["ls-tree", "-r", "-l", "-z", "--full-tree", head]))
+    const tree = parseTree(yield* git(ctx, ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", head]))
     const presence = presenceFindings(map, tree.map((b) => b.path))
     if (!hasLiteralSources(map)) return presence
     const byPath = new Map(tree.map((b) => [b.path, b]))
@@ -214,7 +216,7 @@ const integrityFindings = (
     const stale = yield* Effect.forEach(
       scanned,
       (blob) =>
-        Effect.map(git(ctx, ["cat-file", "blob", blob.object]), (text) =>
+        Effect.map(git(ctx, ["cat-file", "blob", "--end-of-options", blob.object]), (text) =>
           isScannableText(blob.size, text) ? staleReferenceFindings(map, blob.path, text) : []),
       { concurrency: 8 }
     )
@@ -237,7 +239,7 @@ export const checkDiff = (
     const base = yield* verifyCommit(ctx, options.base ?? (yield* defaultBase(r)))
     const head = yield* verifyCommit(ctx, options.head ?? defaultHead(ctx))
     const changed = splitNul(
-      yield* git(ctx, ["diff", "--name-only", "--no-renames", "-z", `${base.commit}...${head.commit}`])
+      yield* git(ctx, ["diff", "--name-only", "--no-renames", "-z", "--end-of-options", `${base.commit}...${head.commit}`, "--"])
     )
     const ownDirs = ownMissionDirs(ctx)
     const compliance = checkDiffCompliance(changed, map, ownDirs)

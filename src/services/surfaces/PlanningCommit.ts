@@ -3,7 +3,7 @@
  * means "not dirty in the placement checkout", never a comparison with some ref's blobs. `planPlanningCommit`
  * decides without writing (structural changes fail closed, the primary checkout's edits are judged by the
  * one divergence check); `commitPlanning` copies adopted edits and commits exactly the planned paths,
- * undoing both if the commit fails.
+ * undoing both if the commit fails. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"

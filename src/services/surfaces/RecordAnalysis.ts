@@ -1,8 +1,9 @@
 /**
- * `mission record-analysis` and analysis-report freshness (surfaces spec §1.4-§1.6): the dirty-tree
+ * `mission record-analysis` and analysis-report freshness (docs/surfaces.md §1.4-§1.6): the dirty-tree
  * preflight with coordination-residue classification and placement divergence, `--adopt`, the report
  * write and its commit on the placement ref, and `checkAnalysisFreshness`, the implement gate's check.
  * Every path comes from the resolved context; every commit goes through `commitPaths`.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
 import { createHash } from "node:crypto"
@@ -35,6 +36,7 @@ import { resolve, resolveForWrite } from "../context/ResolveContext.js"
 import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements, ResolveRequirements } from "../context/ResolveContext.js"
 import { commitPaths } from "./CommitPath.js"
 import { makeUndoJournal } from "./UndoJournal.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
 import {
   checkCommitTarget,
   dirtyRefusal,
@@ -42,8 +44,7 @@ import {
   placementCheckoutDirty,
   primaryDivergence,
   protectedRefusal,
-  protectionPolicy,
-  refuseDuringGitOp
+  protectionPolicy
 } from "./WriteGuards.js"
 
 const readBytes = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readBytes(path))
@@ -141,7 +142,7 @@ export const preflight = (
     const ctx = resolution.context
     const primary = ctx.workspace.primary_root
     const checkout = placementCheckoutOf(ctx)
-    yield* refuseDuringGitOp([checkout, primary], "record-analysis")
+    yield* refuseDuringGitOp([checkout, primary], "finish or abort it, then re-run record-analysis")
     const placementDirty = yield* placementCheckoutDirty(ctx, checkout)
     if (placementDirty.others.length > 0) {
       return yield* dirtyRefusal(checkout, placementDirty.others, "record analysis report", "record-analysis")

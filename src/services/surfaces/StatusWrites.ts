@@ -46,7 +46,8 @@ import type { CommitOutcome } from "./CommitPath.js"
 import { placementCheckoutOf } from "./RecordAnalysis.js"
 import { makeUndoJournal } from "./UndoJournal.js"
 import type { UndoJournal } from "./UndoJournal.js"
-import { checkCommitTarget, protectionPolicy, refuseDuringGitOp } from "./WriteGuards.js"
+import { refuseDuringGitOp } from "../ports/GitFiles.js"
+import { checkCommitTarget, protectionPolicy } from "./WriteGuards.js"
 
 /** How a status write is committed: `autoCommit` overrides the project's `.kittify/config.yaml` default. */
 export interface BookkeepingOptions {
@@ -142,7 +143,7 @@ export const recordBookkeeping = <A, E, R>(
     return yield* status.withRollback(
       target,
       Effect.gen(function*() {
-        if (policy !== null) yield* refuseDuringGitOp([checkout], spec.command)
+        if (policy !== null) yield* refuseDuringGitOp([checkout], `finish or abort it, then re-run ${spec.command}`)
         const journal = needsJournal ? yield* makeUndoJournal(target.scope, checkout) : null
         const body = Effect.gen(function*() {
           const written = yield* write(journal)

@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect"
 import { dirnamePath } from "../../core/repo/Paths.js"
+import { commitId } from "../../core/repo/RefName.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
@@ -68,7 +69,7 @@ export const makeUndoJournal = (
         if (startHead !== null) {
           const now = yield* reader.read(["rev-parse", "--verify", "-q", "HEAD"], checkout)
           if (now.exitCode === 0 && now.stdout.trim() !== startHead) {
-            yield* git.run(["reset", "-q", "--soft", startHead], { cwd: checkout, mode: "write" })
+            yield* git.run(["reset", "-q", "--soft", commitId(startHead), "--"], { cwd: checkout, mode: "write" })
           }
         }
         if (staged.size > 0) yield* git.run(["reset", "-q", "--", ...staged], { cwd: checkout, mode: "write" })

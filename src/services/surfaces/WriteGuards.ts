@@ -1,8 +1,8 @@
 /**
  * The checks every write surface makes before it writes, one module each job (docs/surfaces.md §0.3,
  * §1.6, §3.1): the commit-target check (the checkout's HEAD is the target ref, and the ref is not
- * protected unless the operator allows it), the git-operation refusal, and the placement divergence of
- * the primary checkout's dirty mission files.
+ * protected unless the operator allows it) and the placement divergence of the primary checkout's dirty
+ * mission files. (The git-operation refusal is `GitFiles.refuseDuringGitOp`.) Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
@@ -10,7 +10,6 @@ import type { CommitTarget, MissionExecutionContext } from "../../core/context/E
 import type { CommitKind } from "../../core/context/MissionMeta.js"
 import { headsRef, missionDir, PROJECT_CONFIG_REL } from "../../core/repo/Naming.js"
 import { joinPath, relativeWithin } from "../../core/repo/Paths.js"
-import { GitErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { protectedBranchesOf } from "../../core/config/ProjectConfig.js"
 import { pyRepr } from "../../core/python/PyRepr.js"
@@ -28,7 +27,7 @@ import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { GitReader } from "../ports/Git.js"
 import type { Resolution } from "../context/ResolveContext.js"
-import { gitOperationInProgress, headRefOf } from "../ports/GitFiles.js"
+import { headRefOf } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
 import { dirtyEntries } from "./CommitPath.js"
@@ -141,26 +140,6 @@ export const checkCommitTarget = (
     }
     const refusal = yield* protectedRefusal(target, policy, options.bookkeeping)
     if (refusal !== null) return yield* refusal
-  })
-
-/** `GIT_OPERATION_IN_PROGRESS` when git is rewriting any of `checkouts`; `command` names what to re-run. */
-export const refuseDuringGitOp = (
-  checkouts: ReadonlyArray<string>,
-  command: string
-): Effect.Effect<void, GitError | IoError, RepoFs> =>
-  Effect.gen(function*() {
-    for (const dir of [...new Set(checkouts)]) {
-      const marker = yield* gitOperationInProgress(dir)
-      if (marker !== null) {
-        return yield* GitErrors.operationInProgress(
-          dir,
-          marker,
-          marker.endsWith("/index.lock")
-            ? `if no git process is running there, it is a stale lock left by a crashed git: remove ${marker}, then re-run ${command}`
-            : `finish or abort it, then re-run ${command}`
-        )
-      }
-    }
   })
 
 /**

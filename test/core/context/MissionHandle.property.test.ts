@@ -1,7 +1,8 @@
 /**
- * Properties of mission handle resolution (execution-context spec §7) and of the naming grammar it
+ * Properties of mission handle resolution (docs/execution-context.md §7) and of the naming grammar it
  * reads (§2.2). The ladder is restated below from the spec's table (`specLadder`), independently of
  * the implementation, and every resolution is compared with it. Seeds are fixed.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"

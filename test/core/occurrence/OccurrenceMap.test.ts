@@ -1,7 +1,7 @@
 /**
- * The occurrence map core (surfaces spec §6): every corpus map validated and explained, the exact
+ * The occurrence map core (docs/surfaces.md §6): every corpus map validated and explained, the exact
  * layer-1/2/3 texts, the gate, the §6.6 scenarios on the pure diff check, and properties for the glob
- * and move-prefix matchers against independent references.
+ * and move-prefix matchers against independent references. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"

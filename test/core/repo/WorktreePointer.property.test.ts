@@ -1,5 +1,5 @@
 /**
- * Properties of the worktree-pointer grammar (execution-context spec §5.1) and of the POSIX path
+ * Properties of the worktree-pointer grammar (docs/execution-context.md §5.1) and of the POSIX path
  * arithmetic under it, cross-checked against `node:path.posix` where the semantics match.
  *
  * Deliberate differences from node:path.posix, each pinned by an example below:
@@ -9,6 +9,7 @@
  * Deliberate differences from git's own reader (read_gitfile_gently), all from the spec's "trim":
  * git requires the file to start with exactly `gitdir: ` and keeps the rest up to trailing CR/LF;
  * kittyctx trims the text, accepts `gitdir:` + any whitespace, and ignores lines after the first.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"

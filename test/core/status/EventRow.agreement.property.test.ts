@@ -1,5 +1,5 @@
 /**
- * The two definitions of a valid `status.events.jsonl` row must agree (status-model spec §3, and
+ * The two definitions of a valid `status.events.jsonl` row must agree (docs/status-model.md §3, and
  * EventRow.ts's header): the hand-written hot-path checks `isTransitionShape` / `isAnnotationShape`
  * accept a row iff `TransitionSchema` / `AnnotationSchema` decode it. Checked on generated valid
  * rows, on every corpus row, and on mutated rows; then through the public reader (`classifyRow`,

@@ -269,7 +269,7 @@ describe("validateStatus, §14.1 spec-kitty findings", () => {
     assert.deepStrictEqual(messages(validate(null, { statusJsonText: "{}" }), "FILE_PRESENCE"), [
       "status.json exists but status.events.jsonl is missing"
     ])
-    // An envelope-only log still counts as events (spec §15: rc3-operator-signal-fail-loud, rc3-wp-terminal-state).
+    // An envelope-only log still counts as events (docs/status-model.md §15: rc3-operator-signal-fail-loud, rc3-wp-terminal-state).
     const envelopeOnly = validate(log(envelope(1, "MissionCreated")), { statusJsonText: null })
     assert.deepStrictEqual(messages(envelopeOnly, "FILE_PRESENCE"), [
       "status.events.jsonl exists but status.json is missing (run 'spec-kitty agent status materialize' to generate)"
@@ -564,7 +564,7 @@ describe("fromIsoFormat (Python 3.11.7 datetime.fromisoformat)", () => {
 
 describe("validateStatus over the spec-kitty corpus", () => {
   const root = CORPUS_DIR
-  // spec §15: committed snapshots spec-kitty itself would no longer write.
+  // docs/status-model.md §15: committed snapshots spec-kitty itself would no longer write.
   const STALE = [...STALE_SNAPSHOTS]
 
   const missions = readdirSync(root).filter((m) => existsSync(`${root}${m}/meta.json`)).sort()

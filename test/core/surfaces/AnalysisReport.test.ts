@@ -1,7 +1,8 @@
 /**
- * The pure side of record-analysis (surfaces spec §1.1-§1.4, §1.6): the carrier and its verdict (A1.8),
+ * The pure side of record-analysis (docs/surfaces.md §1.1-§1.4, §1.6): the carrier and its verdict (A1.8),
  * the frontmatter layout, `tasks.md` normalisation against Python-computed hashes (A1.9), freshness
  * (A1.11), and the residue classification and divergence outcomes of the A1.1-A1.4 repositories.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"

@@ -1,5 +1,6 @@
 /**
  * The implement-time bulk-edit inference (docs/surfaces.md §6.5): a pure function of a spec's wording.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { bulkEditInference } from "../../../src/core/surfaces/ImplementRules.js"

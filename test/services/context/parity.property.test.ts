@@ -1,5 +1,5 @@
 /**
- * The property-based parity ratchet (execution-context spec §16.6). Worlds are drawn as parameters,
+ * The property-based parity ratchet (docs/execution-context.md §16.6). Worlds are drawn as parameters,
  * built as in-memory trees with git's own file shapes plus in-memory git facts, and resolved through
  * the one `resolveContext` from every view:
  * P-1 views agree modulo `current_cwd`; P-1b the primary's checked-out branch does not matter;
@@ -7,6 +7,7 @@
  * P-4 every resolving handle form gives the same context; at most 2 git calls per resolution;
  * P-5 a fixed sample written to disk with real git and resolved with the live layers.
  * The seed is fixed (override with KITTYCTX_PARITY_SEED / KITTYCTX_PARITY_RUNS) and printed.
+ * Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Layer } from "effect"
@@ -435,6 +436,8 @@ const buildWorld = (p: Params): World => {
     tree[`${gitdir}/HEAD`] = c.branch === null ? `${DETACHED_SHA}\n` : `ref: refs/heads/${c.branch}\n`
     tree[`${gitdir}/commondir`] = "../..\n"
     tree[`${gitdir}/gitdir`] = `${path}/.git\n`
+    // a checked-out worktree has an index (git writes it last; a reader waits for one being created)
+    tree[`${gitdir}/index`] = ""
     tree[`${path}/.git`] = `gitdir: ${c.relative ? relativeGitdir(p, c.name) : gitdir}\n`
     for (const [rel, text] of Object.entries(committed)) {
       if (c.removeMissionDir && rel.startsWith(`${md}/`)) continue
@@ -1175,7 +1178,7 @@ const conform = (w: World, tmp: string) =>
 // The tests
 // ---------------------------------------------------------------------------------------------
 
-describe("parity properties (execution-context §16.6)", () => {
+describe("parity properties (docs/execution-context.md §16.6)", () => {
   it("records the seed and run count", () => {
     console.log(`[parity.property] seed=${SEED} numRuns=${RUNS} (KITTYCTX_PARITY_SEED / KITTYCTX_PARITY_RUNS)`)
     assert.isAtLeast(RUNS, 200)

@@ -1,8 +1,8 @@
 /**
- * The parity ratchet (execution-context spec §16.1-§16.5) over real git repositories: the library
+ * The parity ratchet (docs/execution-context.md §16.1-§16.5) over real git repositories: the library
  * program `resolveContext` with the live layers, resolved from every CWD of the matrix, for every
  * action of §13. Each assertion set runs twice and the runs are compared; the non-vacuity proofs
- * (N-1..N-6) show the ratchet can fail.
+ * (N-1..N-6) show the ratchet can fail. Bare section numbers (§N) cite docs/execution-context.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, Console, Effect, Either, Exit, Layer, ManagedRuntime, Option, Tracer } from "effect"

@@ -1,6 +1,7 @@
 /**
  * The process table (docs/surfaces.md §0.5): process identity, the one liveness probe and the one
  * kill path, on real processes through the live layer, and the pure verdict.
+ * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
