@@ -8,6 +8,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Layer } from "effect"
 import { MainLayer } from "../services/MainLayer.js"
+import { Settings } from "../services/ports/Settings.js"
 import { run } from "./Cli.js"
 import { Cwd } from "./Options.js"
 import { CliExit, exitCodeOf } from "./Output.js"
@@ -27,20 +28,20 @@ const cwd = processDirectory()
 /** Help is wrapped to the terminal's width, or 80 columns when stdout is not a terminal. */
 const width = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 ? process.stdout.columns : 80
 
-/** No ANSI codes unless stdout is a terminal and NO_COLOR is unset (@effect/cli's own messages carry them). */
-const plain = process.stdout.isTTY !== true || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "")
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "") : v)
 
-const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  plain
-    ? Effect.flatMap(Console.consoleWith(Effect.succeed), (console) =>
-      Console.withConsole(effect, {
-        ...console,
-        log: (...args: ReadonlyArray<unknown>) => console.log(...args.map(stripAnsi)),
-        error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
-      }))
-    : effect
+/** No ANSI codes unless stdout is a terminal and NO_COLOR is unset (@effect/cli's own messages carry them). */
+const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Settings> =>
+  Effect.flatMap(Settings, (settings) =>
+    process.stdout.isTTY === true && !settings.noColor
+      ? effect
+      : Effect.flatMap(Console.consoleWith(Effect.succeed), (console) =>
+        Console.withConsole(effect, {
+          ...console,
+          log: (...args: ReadonlyArray<unknown>) => console.log(...args.map(stripAnsi)),
+          error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
+        })))
 
 // a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
 const program = withPlainConsole(run(process.argv, { width })).pipe(

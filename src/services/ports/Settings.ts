@@ -14,7 +14,8 @@ export const SETTING_VARIABLES = [
   "SPECIFY_REPO_ROOT",
   "KITTYCTX_PROTECTED_BRANCHES",
   "KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS",
-  "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS"
+  "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS",
+  "NO_COLOR"
 ] as const
 
 /** The raw values (absent variables are undefined). */
@@ -30,6 +31,8 @@ export class Settings extends Context.Tag("kittyctx/Settings")<Settings, {
   readonly commitTimeoutMs: Effect.Effect<number, ConfigError>
   /** Extra protected branch names (`KITTYCTX_PROTECTED_BRANCHES`, comma-separated). */
   readonly extraProtectedBranches: ReadonlyArray<string>
+  /** `NO_COLOR` set to anything non-empty: no ANSI codes in any output. */
+  readonly noColor: boolean
   /** The operator override for commits on protected branches. */
   readonly allowProtectedCommits: Effect.Effect<boolean, ConfigError>
 }>() {}
@@ -48,7 +51,8 @@ export const fromValues = (values: SettingValues): Context.Tag.Service<Settings>
     lockTimeoutMs: timeout,
     commitTimeoutMs: parseCommitTimeout(values.KITTYCTX_COMMIT_TIMEOUT_MS),
     extraProtectedBranches: (values.KITTYCTX_PROTECTED_BRANCHES ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
-    allowProtectedCommits: allow
+    allowProtectedCommits: allow,
+    noColor: (values.NO_COLOR ?? "") !== ""
   })
 }
 

@@ -8,13 +8,15 @@ import { Duration, Effect } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import type { CommitTarget } from "../../core/context/ExecutionContext.js"
 import { WORKTREES_DIR } from "../../core/repo/Naming.js"
+import { joinPath } from "../../core/repo/Paths.js"
+import { commitId } from "../../core/repo/RefName.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { parsePorcelainZ } from "../../core/surfaces/Placement.js"
 import type { ProtectionPolicy, StatusEntry } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { Git, GitReader } from "../ports/Git.js"
-import type { RepoFs } from "../ports/RepoFs.js"
+import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
 import { checkCommitTarget } from "./WriteGuards.js"
 import type { Bookkeeping } from "./WriteGuards.js"
@@ -75,6 +77,7 @@ export const commitPaths = (
     if (req.paths.length === 0) return { committed: false, sha: null }
     const opts = { cwd: req.checkout, mode: "write" } as const
     const reader = yield* GitReader
+    const fs = yield* RepoFs
     yield* git.checked(["add", "-A", "--", ...req.paths], opts)
     const diff = yield* reader.read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
     if (diff.exitCode === 0) return { committed: false, sha: null }
@@ -107,14 +110,34 @@ export const commitPaths = (
       )
     }
     const sha = (yield* git.checked(["rev-parse", "--verify", "HEAD"], opts)).stdout.trim()
-    for (const [path, text] of req.expect ?? new Map<string, string>()) {
-      const blob = yield* reader.read(["cat-file", "blob", `${sha}:${path}`], req.checkout)
-      if (blob.exitCode !== 0 || blob.stdout !== text) {
-        return yield* surfaceError(
-          "COMMIT_FAILED",
-          `The commit ${sha.slice(0, 12)} does not hold ${path} as kittyctx wrote it (a hook changed it)`,
-          { checkout: req.checkout, path, commit: sha, reason: "committed_content_differs" }
-        )
+    const expect = req.expect ?? new Map<string, string>()
+    if (expect.size > 0) {
+      const listing = yield* reader.readChecked(["ls-tree", "-z", commitId(sha), "--", ...expect.keys()], req.checkout)
+      const oids = new Map(
+        listing.stdout.split("\u0000").filter((l) => l !== "").map((l) => {
+          const tab = l.indexOf("\t")
+          return [l.slice(tab + 1), l.slice(0, tab).split(" ")[2] ?? ""] as const
+        })
+      )
+      for (const [path, text] of expect) {
+        const oid = oids.get(path)
+        const blob = oid === undefined ? null : yield* reader.read(["cat-file", "blob", commitId(oid)], req.checkout)
+        const onDisk = yield* fs.readText(joinPath(req.checkout, path), { noFollow: true })
+        if (blob === null || blob.exitCode !== 0 || blob.stdout !== text || onDisk !== text) {
+          return yield* surfaceError(
+            "COMMIT_FAILED",
+            `The commit ${sha.slice(0, 12)} or the file on disk no longer holds ${path} as kittyctx wrote it (a hook ` +
+              "changed it); the commit is undone",
+            {
+              checkout: req.checkout,
+              path,
+              commit: sha,
+              reason: "committed_content_differs",
+              committed_matches: blob !== null && blob.exitCode === 0 && blob.stdout === text,
+              file_matches: onDisk === text
+            }
+          )
+        }
       }
     }
     return { committed: true, sha }
