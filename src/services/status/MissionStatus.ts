@@ -338,7 +338,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       })
 
     const annotate = (t: StatusTarget, requests: ReadonlyArray<AnnotationRequest>) =>
-      withLock(
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           for (let attempt = 1;; attempt++) {
@@ -373,10 +373,10 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             return { events: rows, statusEventsPath: logPath(t), warnings }
           }
         })
-      )
+      ))
 
     const withRollback = <A, E, R>(t: StatusTarget, body: Effect.Effect<A, E, R>) =>
-      withLock(
+      Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           const log = yield* repoFs.readBytes(logPath(t), { noFollow: true, maxBytes: 500 * 1024 * 1024 })
@@ -408,7 +408,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             )
           )
         })
-      )
+      ))
 
     return MissionStatus.of({
       transition,
