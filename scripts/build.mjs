@@ -1,10 +1,13 @@
-// Builds dist/: the CLI as one CommonJS bundle (dist/kittyctx.cjs) started by a small ESM launcher
-// (dist/kittyctx.mjs) that compiles it with a V8 code cache made here, and the library as one ESM
-// bundle (dist/index.mjs). Startup is dominated by compiling the bundle; the cache removes most of it
-// (a cache from another Node build is rejected by V8 and the launcher then simply compiles).
+// Builds dist/: the CLI as two CommonJS bundles started by a small ESM launcher (dist/kittyctx.mjs) that
+// compiles each with a V8 code cache made here, and the library as one ESM bundle (dist/index.mjs).
+// Start-up is lazy (docs/ARCHITECTURE.md, "Start-up"): the launcher answers `--version` itself, runs the
+// hot commands from the start-up bundle (dist/kittyctx-fast.cjs: no command-line parser, only the
+// services those commands use), and loads the full command tree (dist/kittyctx.cjs) for everything else,
+// or when the start-up bundle does not recognise its argv exactly. A cache from another Node build is
+// rejected by V8 and the launcher then simply compiles.
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
@@ -12,41 +15,55 @@ rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
 const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext"], legalComments: "none", logLevel: "warning" }
-
-await build({
+const cli = {
   ...common,
-  entryPoints: ["src/cli/bin.ts"],
-  outfile: "dist/kittyctx.cjs",
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }
-})
+}
+
+await build({ ...cli, entryPoints: ["src/cli/bin.ts"], outfile: "dist/kittyctx.cjs" })
+await build({ ...cli, entryPoints: ["src/cli/fast.ts"], outfile: "dist/kittyctx-fast.cjs" })
+
+const version = /VERSION = "([^"]+)"/.exec(readFileSync("src/cli/Version.ts", "utf8"))[1]
+// the command paths src/cli/FastPath.ts runs (a path missing here only costs start-up time)
+const fastPaths = ["status show", "status emit", "context resolve"]
 
 writeFileSync(
   "dist/kittyctx.mjs",
   `#!/usr/bin/env node
-// kittyctx launcher: compiles the bundle with its V8 code cache, then runs it.
+// kittyctx launcher: answers --version, runs the hot commands from the start-up bundle and everything
+// else from the full one, each compiled with its V8 code cache.
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import vm from "node:vm"
-const file = fileURLToPath(new URL("./kittyctx.cjs", import.meta.url))
-const cacheFile = file + ".cache"
-let cachedData
-try { cachedData = readFileSync(cacheFile) } catch {}
-const wrapped = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + readFileSync(file, "utf8") + "\\n})"
-const script = new vm.Script(wrapped, { filename: file, cachedData })
-if (process.env.KITTYCTX_WRITE_CODE_CACHE === "1") {
-  process.on("exit", () => { writeFileSync(cacheFile + ".tmp", script.createCachedData()); renameSync(cacheFile + ".tmp", cacheFile) })
+const load = (name) => {
+  const file = fileURLToPath(new URL("./" + name, import.meta.url))
+  const cacheFile = file + ".cache"
+  let cachedData
+  try { cachedData = readFileSync(cacheFile) } catch {}
+  const wrapped = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + readFileSync(file, "utf8") + "\\n})"
+  const script = new vm.Script(wrapped, { filename: file, cachedData })
+  if (process.env.KITTYCTX_WRITE_CODE_CACHE === "1") {
+    process.on("exit", () => { writeFileSync(cacheFile + ".tmp", script.createCachedData()); renameSync(cacheFile + ".tmp", cacheFile) })
+  }
+  const module = { exports: {} }
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href)
+  return module.exports
 }
-const module = { exports: {} }
-script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href)
+const argv = process.argv.slice(2)
+if (argv.length === 1 && argv[0] === "--version") {
+  process.stdout.write(${JSON.stringify(version + "\n")})
+} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("kittyctx-fast.cjs").started === true)) {
+  load("kittyctx.cjs")
+}
 `
 )
 chmodSync("dist/kittyctx.mjs", 0o755)
 
-// Warm the code cache with the paths every command takes (argument parsing, layers, an error render).
+// Warm the code caches with the paths the commands take (argument parsing, layers, an error render).
 const warm = (args) => {
   try {
     execFileSync(process.execPath, [resolve("dist/kittyctx.mjs"), ...args], {
@@ -56,9 +73,9 @@ const warm = (args) => {
     })
   } catch {}
 }
-warm(["--version"])
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
+warm(["status", "validate", "--mission", "warmup", "--json"])
 
 // The library keeps its dependencies external, so embedders share one copy of effect with it.
 await build({

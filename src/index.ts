@@ -12,6 +12,8 @@ export { actorName, EDGES, hasEdge, parseDoneEvidence, validateTransition } from
 export type { Actor, DoneEvidence, ReviewResult, StructuredActor, TransitionContext } from "./core/status/Transition.js"
 export { compareSortKey, foldTransitions, reduce } from "./core/status/StatusFold.js"
 export type { Reduction, WpState } from "./core/status/StatusFold.js"
+export { foldViewOf, IncrementalFold } from "./core/status/IncrementalFold.js"
+export type { FoldView, SavedFold } from "./core/status/IncrementalFold.js"
 export {
   buildSnapshot,
   parseIsoMicros,
@@ -85,7 +87,8 @@ export { Settings } from "./services/ports/Settings.js"
 export * as SettingsLayers from "./services/ports/Settings.js"
 export { gitOperationInProgress, parseGitPointer } from "./services/ports/GitFiles.js"
 export { discoverPrimaryRoot } from "./services/context/RootLocator.js"
-export { MainLayer } from "./services/MainLayer.js"
+export { MainLayer, makeMainLayer } from "./services/MainLayer.js"
+export { makeReadLayer, makeStatusLayer } from "./services/StatusLayer.js"
 export { emitTransition } from "./services/surfaces/StatusWrites.js"
 export type { EmitOutcome } from "./services/surfaces/StatusWrites.js"
 export { commitPaths } from "./services/surfaces/CommitPath.js"

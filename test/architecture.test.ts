@@ -289,7 +289,9 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "worktree creation", home: "src/services/context/CoordWorkspace.ts", names: ["ensureWorktree"] },
   { job: "error families", home: "src/core/CodedError.ts", names: ["CodedError"] },
   { job: "rendering failures", home: "src/cli/Output.ts", names: ["errorEnvelope"] },
-  { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption", "missionRequest"] }
+  { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption"] },
+  // parser-free, so the start-up bundle of the hot commands can use it (docs/ARCHITECTURE.md, "Start-up")
+  { job: "the command's directory and mission request", home: "src/cli/Invocation.ts", names: ["missionRequest", "currentDirectory"] }
 ]
 
 /** Exactly one definition of each mechanism's building blocks, in its home module. */
@@ -329,7 +331,7 @@ const USAGES: ReadonlyArray<Usage> = [
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
   { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
-  { job: "reading the command line", owners: ["src/cli/bin.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
+  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
   { job: "the wall clock and randomness", owners: ["src/services/ports/EventIds.ts"], find: (f) => f.impure.filter((i) => /Date\.now|new Date\(\)|Math\.random/.test(i.text)) },
   { job: "the --mission and --json options", owners: ["src/cli/Options.ts"], find: callsOf(/^Options\.(text|boolean)$/, /^(mission|json)$/) },
   { job: "learning a checkout's branch (GitFiles.headOf reads HEAD)", owners: [], find: literalsOf(/^symbolic-ref$/) },

@@ -17,9 +17,9 @@ import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { CliExit, printRaw, usageFailure } from "./Output.js"
 import { statusCommand } from "./StatusCommands.js"
 import { tasksCommand } from "./TasksCommands.js"
+import { VERSION } from "./Version.js"
 
-/** The version printed by `--version`. */
-export const VERSION = "0.1.0"
+export { VERSION } from "./Version.js"
 
 // kittyctx completions bash|zsh|fish
 const completionsCommand = Command.make(
@@ -69,7 +69,7 @@ export const run = (argv: ReadonlyArray<string>, screen: Screen = { width: 80 })
       case "Help":
         return printRaw(renderHelp(decision.command, Math.max(40, screen.width), VERSION))
       case "Version":
-        return Console.log(`${PROGRAM} ${VERSION}`)
+        return Console.log(VERSION)
       case "Completions":
         return printRaw(completionScript(commandTree(), decision.shell))
       case "Usage":

@@ -4,15 +4,9 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { ACTIONS, ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/ExecutionContext.js"
-import type { MissionExecutionContext } from "../core/context/ExecutionContext.js"
 import { resolvePath } from "../core/repo/Paths.js"
-import {
-  classifyCheckout,
-  resolve,
-  resolveContext,
-  resolveForWrite,
-  resolveStatusSurface
-} from "../services/context/ResolveContext.js"
+import { classifyCheckout, resolve, resolveContext, resolveForWrite, resolveStatusSurface } from "../services/context/ResolveContext.js"
+import { request, resolveProgram, table } from "./ContextPrograms.js"
 import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
@@ -32,48 +26,10 @@ const cwdOption = Options.directory("cwd", { exists: "either" }).pipe(
   Options.optional
 )
 
-const request = (o: {
-  mission: Option.Option<string>
-  action: string
-  wp: Option.Option<string>
-  cwd: Option.Option<string>
-}) =>
-  Effect.map(currentDirectory, (cwd) => ({
-    cwd: Option.match(o.cwd, { onNone: () => cwd, onSome: (d) => resolvePath(cwd, d) }),
-    mission: Option.getOrUndefined(o.mission),
-    action: o.action,
-    wp_id: Option.getOrUndefined(o.wp)
-  }))
-
-const table = (ctx: MissionExecutionContext): string => {
-  const rows: Array<[string, unknown]> = [
-    ["mission", ctx.identity.mission_slug],
-    ["mission_id", ctx.identity.mission_id],
-    ["action", ctx.action],
-    ["topology", `${ctx.topology.value} (${ctx.topology.source})`],
-    ["target_branch", ctx.branch_ref.target_branch],
-    ["coordination_branch", ctx.branch_ref.coordination_branch],
-    ["destination", `${ctx.branch_ref.destination_ref.ref} (${ctx.branch_ref.destination_ref.kind})`],
-    ["primary_root", ctx.workspace.primary_root],
-    ["coord_worktree", ctx.workspace.coord_worktree],
-    ["status dir", `${ctx.status_surface.status_read_dir} (${ctx.status_surface.coord_state})`],
-    ["feature_dir", ctx.feature_dir],
-    ["prompts", ctx.prompt_source.prompt_source_dir],
-    ["execution_workspace", ctx.workspace.execution_workspace],
-    ["work_package", ctx.work_package === null ? null : `${ctx.work_package.wp_id} ${ctx.work_package.lane_id}`]
-  ]
-  return rows.map(([k, v]) => `${k.padEnd(21)}${v === null ? "-" : String(v)}`).join("\n")
-}
-
 // kittyctx context resolve --mission <handle> [--action <action>] [--wp <WP>] [--cwd <dir>] [--json]
-const resolveCommand = Command.make("resolve", { mission, action, wp, cwd: cwdOption, json }, (o) =>
-  handle(
-    o.json,
-    Effect.gen(function*() {
-      const r = yield* resolve(yield* request(o))
-      yield* o.json ? printJson({ ok: true, context: contextToJson(r.context) }) : Console.log(table(r.context))
-    })
-  )).pipe(Command.withDescription("Resolve where a mission's identity, branch, status, artifacts and prompts live"))
+const resolveCommand = Command.make("resolve", { mission, action, wp, cwd: cwdOption, json }, resolveProgram).pipe(
+  Command.withDescription("Resolve where a mission's identity, branch, status, artifacts and prompts live")
+)
 
 // kittyctx context explain --mission <handle> [--action <action>] [--wp <WP>] [--cwd <dir>] [--json]
 const explainCommand = Command.make("explain", { mission, action, wp, cwd: cwdOption, json }, (o) =>

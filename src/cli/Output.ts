@@ -2,7 +2,6 @@
  * The CLI edge: result and error rendering (stdout carries results only; errors go to stderr, or
  * into the `--json` envelope on stdout) and the exit-code contract (0 ok, 1 refusal, 2 usage, 70 defect).
  */
-import { ValidationError } from "@effect/cli"
 import { Cause, Console, Data, Effect, Exit } from "effect"
 
 /** A domain failure as every kittyctx error carries it. */
@@ -95,6 +94,13 @@ export const handle = <A, E, R>(json: boolean, body: Effect.Effect<A, E, R>): Ef
     })
   )
 
+// @effect/cli's ValidationError type id, tested here rather than imported: the start-up bundle renders
+// outcomes through this module and must not load the parser (docs/ARCHITECTURE.md, "Start-up")
+const VALIDATION_ERROR = Symbol.for("@effect/cli/ValidationError")
+
+/** True for a usage error of the command-line parser. */
+export const isUsageError = (e: unknown): boolean => typeof e === "object" && e !== null && VALIDATION_ERROR in e
+
 /** The process exit code of a command's outcome: 0 ok, the code of a rendered refusal, 2 usage, 70 a defect. */
 export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   if (Exit.isSuccess(exit)) return 0
@@ -102,7 +108,7 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
   if (failure._tag === "Some") {
     const e = failure.value
     if (e instanceof CliExit) return e.code
-    if (ValidationError.isValidationError(e)) return 2
+    if (isUsageError(e)) return 2
   }
   return DEFECT_EXIT
 }

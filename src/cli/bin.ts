@@ -1,18 +1,16 @@
 /**
- * The binary: runs the command tree with the live layers and maps the outcome to an exit code
- * (0 ok, 1 refusal, 2 usage, 70 defect). Each command renders its own errors in the output mode its
- * parsed `--json` option chose.
+ * The binary: runs a command and maps the outcome to an exit code (0 ok, 1 refusal, 2 usage, 70
+ * defect). Each command renders its own errors in the output mode its parsed `--json` option chose.
+ * Start-up is lazy (docs/ARCHITECTURE.md, "Start-up"): `--version` and the hot commands (the fast path)
+ * never load the command-line parser; everything else loads the full command tree on demand.
  */
-import { ValidationError } from "@effect/cli"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Layer } from "effect"
-import { MainLayer } from "../services/MainLayer.js"
 import { Settings } from "../services/ports/Settings.js"
-import { run } from "./Cli.js"
-import { Cwd } from "./Options.js"
-import { CliExit, exitCodeOf } from "./Output.js"
-
+import { fastProgram } from "./FastPath.js"
+import { Cwd } from "./Invocation.js"
+import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
+import { VERSION } from "./Version.js"
 
 /** The current directory, or null when it was deleted. */
 const processDirectory = (): string | null => {
@@ -23,7 +21,14 @@ const processDirectory = (): string | null => {
   }
 }
 
-const cwd = processDirectory()
+const reportDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(
+    Effect.tapErrorCause((cause) => {
+      const failure = Cause.failureOption(cause)
+      if (failure._tag === "Some" && (failure.value instanceof CliExit || isUsageError(failure.value))) return Effect.void
+      return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
+    })
+  )
 
 /** Help is wrapped to the terminal's width, or 80 columns when stdout is not a terminal. */
 const width = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 ? process.stdout.columns : 80
@@ -43,19 +48,22 @@ const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
           error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
         })))
 
-// a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
-const program = withPlainConsole(run(process.argv, { width })).pipe(
-  Effect.tapErrorCause((cause) => {
-    const failure = Cause.failureOption(cause)
-    if (failure._tag === "Some" && (failure.value instanceof CliExit || ValidationError.isValidationError(failure.value))) {
-      return Effect.void
-    }
-    return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
-  }),
-  Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer, Layer.succeed(Cwd, cwd)))
-)
+/** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */
+const fullCli = Effect.gen(function*() {
+  const [{ run }, NodeContext, { MainLayer }] = yield* Effect.promise(() =>
+    Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext"), import("../services/MainLayer.js")])
+  )
+  return yield* withPlainConsole(run(process.argv, { width })).pipe(Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer)))
+})
 
-NodeRuntime.runMain(program, {
+const main = (): Effect.Effect<void, unknown, Cwd> => {
+  const argv = process.argv.slice(2)
+  if (argv.length === 1 && argv[0] === "--version") return Console.log(VERSION)
+  return reportDefects(fastProgram(argv) ?? fullCli)
+}
+
+// a deleted current directory is not a crash: each command reports CWD_UNAVAILABLE in its own output mode
+NodeRuntime.runMain(Effect.provideService(main(), Cwd, processDirectory()), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   // Set the code and let the process end by itself: a process.exit on a non-zero code would drop

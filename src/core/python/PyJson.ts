@@ -252,6 +252,13 @@ const RARE_BREAKS = ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
 const hasRareLineBreak = (text: string): boolean => RARE_BREAKS.some((c) => text.includes(c))
 const lineBreakAll = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g
 
+/** `text[start, end)` stripped of Python whitespace (`str.strip()`). */
+export const stripPy = (text: string, start: number, end: number): string => {
+  while (start < end && isPySpace(text.charCodeAt(start))) start++
+  while (end > start && isPySpace(text.charCodeAt(end - 1))) end--
+  return end > start ? text.slice(start, end) : ""
+}
+
 const visitStripped = (
   text: string,
   start: number,

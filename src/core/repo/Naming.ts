@@ -118,6 +118,14 @@ export const lockPathOf = (commonDir: string, key: LockKey): string => {
   }
 }
 
+/**
+ * The fold checkpoint of one event log (status-model §7.7), outside the work tree:
+ * `<git-common-dir>/kittyctx/fold/<slug>-<hash of the log's path>.checkpoint` (a mission's log in the primary
+ * checkout and in its coordination worktree are two logs).
+ */
+export const foldCheckpointPath = (commonDir: string, slug: string, logPath: string): string =>
+  joinPath(commonDir, "kittyctx", "fold", `${slug}-${fnv1a64(logPath)}.checkpoint`)
+
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
 

@@ -8,7 +8,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { forEachLogLine, isJsonObject } from "../python/PyJson.js"
+import { forEachLogLine, isJsonObject, nestsDeeperThan } from "../python/PyJson.js"
 import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
@@ -465,16 +465,37 @@ class TransitionRecord implements TransitionRow {
   }
 }
 
-/** Parses one stripped, non-blank line (§3.1 step 1). */
-export const parseLine = (text: string, line: number): Either.Either<EventRow, RowError> => {
+/**
+ * The deepest nesting a row may have. Real rows nest four levels; every walker of a parsed row (the
+ * encoders, the sanitiser, the validator) recurses, so a deeper row is refused right after parsing
+ * instead of overflowing the stack (spec-kitty's Python parser stops near 1,000 levels).
+ */
+export const MAX_ROW_DEPTH = 256
+
+/**
+ * The JSON value of one line, or why it is none: a parse error, or nesting beyond `MAX_ROW_DEPTH`.
+ * Every reader of raw log lines (the strict reader, validate's lenient pass) parses through here.
+ */
+export const parseRowJson = (text: string, line: number): Either.Either<unknown, RowError> => {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (e) {
     return Either.left({ line, message: `Invalid JSON on line ${line}: ${(e as Error).message}` })
   }
-  return classifyRow(value, line, text)
+  // a text shorter than twice the limit cannot nest deeper than it: most rows skip the walk
+  if (text.length > 2 * MAX_ROW_DEPTH && nestsDeeperThan(value, MAX_ROW_DEPTH)) {
+    return Either.left({
+      line,
+      message: `Invalid event structure on line ${line}: nested more than ${MAX_ROW_DEPTH} levels deep`
+    })
+  }
+  return Either.right(value)
 }
+
+/** Parses one stripped, non-blank line (§3.1 step 1), refusing rows nested beyond `MAX_ROW_DEPTH`. */
+export const parseLine = (text: string, line: number): Either.Either<EventRow, RowError> =>
+  Either.flatMap(parseRowJson(text, line), (value) => classifyRow(value, line, text))
 
 /** The strict reader (§3): every line classified; one bad line fails the whole read. */
 export const readEventStream = (text: string): Either.Either<EventStream, RowError> => {

@@ -4,13 +4,12 @@
  * the event id, timestamp and WP roster are inputs. Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either } from "effect"
-import type { EventStream } from "./EventRow.js"
+import type { FoldView } from "./IncrementalFold.js"
 import type { Lane } from "./Lane.js"
 import { resolveLaneAlias } from "./Lane.js"
 import type { JsonValue } from "../python/PyJson.js"
 import { statusError } from "./StatusError.js"
 import type { StatusError } from "./StatusError.js"
-import { laneOf, reduce } from "./StatusFold.js"
 import { parseDoneEvidence, validateTransition } from "./Transition.js"
 import type { Actor, DoneEvidence, ReviewResult } from "./Transition.js"
 
@@ -52,11 +51,11 @@ export type Decision =
 const WP_ID = /^WP\d+$/
 
 /** The WP's current lane from a transitions-only fold (§6.1 step 4); `genesis` when absent. */
-export const currentLane = (stream: EventStream, wpId: string): Lane => laneOf(stream.transitions, wpId)
+export const currentLane = (view: FoldView, wpId: string): Lane => view.laneOf(wpId)
 
 /** True when deciding this request needs the WP's subtask roster (a non-forced in_progress → for_review). */
-export const needsRoster = (stream: EventStream, request: TransitionRequest): boolean =>
-  !request.force && resolveLaneAlias(request.to) === "for_review" && currentLane(stream, request.wpId) === "in_progress"
+export const needsRoster = (view: FoldView, request: TransitionRequest): boolean =>
+  !request.force && resolveLaneAlias(request.to) === "for_review" && currentLane(view, request.wpId) === "in_progress"
 
 const DROPPED_KEYS: ReadonlySet<string> = new Set([
   "machine_name",
@@ -141,9 +140,9 @@ const evidenceToRow = (e: DoneEvidence): Either.Either<Record<string, JsonValue>
 const refused = (reason: string, details: Record<string, unknown> = {}): StatusError =>
   statusError("TRANSITION_REFUSED", reason, details)
 
-/** §6.1 steps 3-8: validates a request against the stream and builds the row to append. */
+/** §6.1 steps 3-8: validates a request against the fold of the log and builds the row to append. */
 export const decideTransition = (
-  stream: EventStream,
+  view: FoldView,
   request: TransitionRequest,
   env: DecideEnv
 ): Either.Either<Decision, StatusError> => {
@@ -154,7 +153,7 @@ export const decideTransition = (
   }
   const raw = request.to.trim().toLowerCase()
   const resolved = resolveLaneAlias(request.to)
-  const from = currentLane(stream, request.wpId)
+  const from = currentLane(view, request.wpId)
   if (raw !== resolved && resolved === from) return Either.right({ _tag: "NoOp", from, to: from })
 
   let evidence: DoneEvidence | null = null
@@ -171,11 +170,11 @@ export const decideTransition = (
       if (env.roster === null) {
         return Either.left(statusError("WP_METADATA_INVALID", `Cannot check subtasks of ${request.wpId}: roster not loaded`))
       }
-      const state = reduce(stream.transitions, stream.annotations).work_packages[request.wpId]
+      const state = view.stateOf(request.wpId)
       const marks = (state?.subtasks ?? {}) as Record<string, unknown>
       subtasksComplete = env.roster.every((id) => marks[id] === "done")
     }
-    if (evidencePresent === null) evidencePresent = stream.transitions.some((t) => t.wp_id === request.wpId)
+    if (evidencePresent === null) evidencePresent = view.hasTransitions(request.wpId)
   }
   const workspaceContext = request.workspaceContext !== null && request.workspaceContext.trim() !== ""
     ? request.workspaceContext

@@ -64,12 +64,17 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 /** A safe path segment (§7.1 R3): no `..`, no surrounding whitespace, `[A-Za-z0-9][A-Za-z0-9._-]*`. */
 export const isSafeSegment = (s: string): boolean => SAFE_SEGMENT.test(s) && !s.includes("..")
 
-const REPLACE_SLOTS = ["shell_pid", ...DELTA_STRING_KEYS] as const
+/** The runtime slots an annotation replaces (§7.4 step 2). */
+export const REPLACE_SLOTS = ["shell_pid", ...DELTA_STRING_KEYS] as const
 
 /** §7.2: a rollback is `→ in_progress` from `in_review`, or from `for_review` with a review_ref. */
 export const isRollback = (t: TransitionRow): boolean =>
   t.to_lane === "in_progress" &&
   (t.from_lane === "in_review" || (t.from_lane === "for_review" && t.review_ref !== null))
+
+/** §7.2: skip a non-rollback at the very timestamp of the rollback that set the WP's state. */
+export const skipsAtTie = (t: TransitionRow, cur: WpState | undefined, byRollback: ReadonlySet<string>): boolean =>
+  cur !== undefined && cur.last_transition_at === t.at && !isRollback(t) && byRollback.has(t.wp_id)
 
 /** R1 + R2: de-duplicate transitions by event_id (first in file order wins), then sort by `(at, event_id)`. */
 export const dedupeAndSort = (transitions: ReadonlyArray<TransitionRow>): Array<TransitionRow> => {
@@ -92,7 +97,7 @@ export const dedupeAndSort = (transitions: ReadonlyArray<TransitionRow>): Array<
 }
 
 /** Applies a transition to the WP's state in place (the fold owns the states), or creates it (§7.3). */
-const applyTransition = (t: TransitionRow, prev: WpState | undefined): WpState => {
+export const applyTransition = (t: TransitionRow, prev: WpState | undefined): WpState => {
   const next: WpState = prev ?? {
     lane: t.to_lane,
     actor: "",
@@ -183,16 +188,15 @@ export const foldTransitions = (transitions: ReadonlyArray<TransitionRow>): {
   readonly states: Map<string, WpState>
 } => {
   const sorted = dedupeAndSort(transitions)
-  const byId = new Map<string, TransitionRow>()
-  for (const t of sorted) byId.set(t.event_id, t)
   const states = new Map<string, WpState>()
+  // the WPs whose state was last set by a rollback (§7.2), instead of a map of every event by id
+  const byRollback = new Set<string>()
   for (const t of sorted) {
     const cur = states.get(t.wp_id)
-    if (cur !== undefined && cur.last_transition_at === t.at && !isRollback(t)) {
-      const setter = cur.last_event_id === null ? undefined : byId.get(cur.last_event_id)
-      if (setter !== undefined && isRollback(setter)) continue
-    }
+    if (skipsAtTie(t, cur, byRollback)) continue
     states.set(t.wp_id, applyTransition(t, cur))
+    if (isRollback(t)) byRollback.add(t.wp_id)
+    else byRollback.delete(t.wp_id)
   }
   return { sorted, states }
 }

@@ -5,7 +5,7 @@
  * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either } from "effect"
-import { classifyRow, readEventStream } from "./EventRow.js"
+import { classifyRow, parseRowJson, readEventStream } from "./EventRow.js"
 import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { EventStream, RowError, TransitionRow } from "./EventRow.js"
 import { isDisplayLane } from "./Lane.js"
@@ -329,12 +329,10 @@ const fromText = (text: string): RawLog => {
   const rows: Array<RawRow> = []
   const transitions: Array<TransitionRow> = []
   for (const { line, text: lineText } of splitLogLines(text)) {
-    let value: unknown
-    try {
-      value = JSON.parse(lineText)
-    } catch {
-      continue
-    }
+    // unparseable or too deeply nested lines were reported by the strict read (LOG_CORRUPT)
+    const parsed = parseRowJson(lineText, line)
+    if (Either.isLeft(parsed)) continue
+    const value = parsed.right
     if (!isJsonObject(value)) continue
     const classified = classifyRow(value, line)
     if (Either.isRight(classified)) {

@@ -443,6 +443,7 @@ const statusTargetFrom = (
 ): StatusTarget => {
   const scope = repositoryScope(primaryRoot, location.commonDir)
   return {
+    gitCommonDir: location.commonDir,
     missionSlug: slug,
     missionId: meta?.mission_id ?? null,
     identity: meta?.identity ?? ABSENT_META_IDENTITY,

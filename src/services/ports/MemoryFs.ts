@@ -8,7 +8,7 @@ import { basenamePath, dirnamePath, isAbsolutePath, joinPath, normalizePath } fr
 
 /** One node of the tree. */
 export type MemoryNode =
-  | { readonly _tag: "File"; bytes: Uint8Array; mode: number; mtimeNs: bigint; readonly ino: number }
+  | { readonly _tag: "File"; bytes: Uint8Array; mode: number; mtimeNs: bigint; ctimeNs: bigint; readonly ino: number }
   | { readonly _tag: "Dir" }
   | { readonly _tag: "Symlink"; readonly target: string }
   | { readonly _tag: "Special"; readonly kind: "fifo" | "socket" | "device" }
@@ -62,7 +62,14 @@ export class MemoryFs {
   /** Writes a regular file at a canonical path. */
   putFile(path: string, data: string | Uint8Array, mode = 0o644): void {
     const bytes = typeof data === "string" ? encoder.encode(data) : data
-    this.nodes.set(path, { _tag: "File", bytes, mode, mtimeNs: this.nextTick(), ino: this.inode++ })
+    const tick = this.nextTick()
+    this.nodes.set(path, { _tag: "File", bytes, mode, mtimeNs: tick, ctimeNs: tick, ino: this.inode++ })
+  }
+
+  /** Changes a regular file's bytes in place (same inode), as an append or a truncation does. */
+  changeFile(node: Extract<MemoryNode, { _tag: "File" }>, bytes: Uint8Array): void {
+    node.bytes = bytes
+    node.mtimeNs = node.ctimeNs = this.nextTick()
   }
 
   /**

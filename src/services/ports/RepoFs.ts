@@ -11,7 +11,7 @@ import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { decodeUtf8 } from "../../core/repo/Text.js"
 import { MemoryFs } from "./MemoryFs.js"
-import type { MemoryTree } from "./MemoryFs.js"
+import type { MemoryNode, MemoryTree } from "./MemoryFs.js"
 
 /** What a path is (symlinks followed). */
 export type EntryKind = "File" | "Directory" | "Other"
@@ -26,10 +26,28 @@ export interface DirEntry {
 export interface FileSignature {
   readonly size: number
   readonly mtimeNs: bigint
+  /** The inode change time: moves on every write, rename into place, chmod or truncation. */
+  readonly ctimeNs: bigint
   readonly mode: number
+  readonly dev: number
   readonly ino: number
   readonly isSymlink: boolean
 }
+
+/** How a file is read in chunks. */
+export interface ChunkOptions {
+  /** Refuse a symbolic link at the path itself (`SYMLINK_REFUSED`). */
+  readonly noFollow?: boolean
+  /** The first byte to read (default 0). */
+  readonly from?: number
+  /** The byte before which reading stops (default: the size when the file was opened). */
+  readonly to?: number
+  /** Bytes per chunk (default 1 MiB). */
+  readonly chunkBytes?: number
+}
+
+/** The default chunk of a chunked read. */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024
 
 /** How a file is read. */
 export interface ReadOptions {
@@ -52,7 +70,40 @@ export class RepoFs extends Context.Tag("kittyctx/RepoFs")<RepoFs, {
   readonly entries: (path: string) => Effect.Effect<ReadonlyArray<DirEntry> | null, IoError>
   readonly realpath: (path: string) => Effect.Effect<string | null, IoError>
   readonly signature: (path: string) => Effect.Effect<FileSignature | null, IoError>
+  /**
+   * Reads a regular file in chunks, without a size limit: `visit` sees each chunk (valid only during the
+   * call: copy what you keep) and returns false to stop. Opened like `readBytes` (never blocks, no FIFO,
+   * no link with `noFollow`); the result is the signature of the file that was read (`fstat` of the open
+   * file), or null when it is absent.
+   */
+  readonly readChunks: (
+    path: string,
+    options: ChunkOptions,
+    visit: (chunk: Uint8Array) => boolean | void
+  ) => Effect.Effect<FileSignature | null, IoError>
 }>() {}
+
+/** The bytes `[from, to)` of a file (`null` when absent), through `readChunks`. */
+export const readRange = (
+  fs: RepoFs["Type"],
+  path: string,
+  options: ChunkOptions
+): Effect.Effect<{ readonly bytes: Uint8Array; readonly signature: FileSignature } | null, IoError> =>
+  Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    // copies: a chunk is a view of a buffer the next read fills again (and Buffer#slice does not copy)
+    return Effect.map(fs.readChunks(path, options, (chunk) => void parts.push(new Uint8Array(chunk))), (signature) => {
+      if (signature === null) return null
+      const total = parts.reduce((n, p) => n + p.length, 0)
+      const bytes = new Uint8Array(total)
+      let at = 0
+      for (const p of parts) {
+        bytes.set(p, at)
+        at += p.length
+      }
+      return { bytes, signature }
+    })
+  })
 
 /** Text from bytes already read (strict UTF-8), for callers that need both. */
 export const textOf = (path: string, bytes: Uint8Array): Either.Either<string, IoError> =>
@@ -64,7 +115,7 @@ export const textOf = (path: string, bytes: Uint8Array): Either.Either<string, I
 const ABSENT = new Set(["ENOENT", "ENOTDIR"])
 const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
-const kindOfStats = (st: nodeFs.Stats): string =>
+const kindOfStats = (st: nodeFs.Stats | nodeFs.BigIntStats): string =>
   st.isDirectory()
     ? "directory"
     : st.isFIFO()
@@ -78,29 +129,73 @@ const kindOfStats = (st: nodeFs.Stats): string =>
 const attempt = <A>(path: string, body: () => A): Effect.Effect<A, IoError> =>
   Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.unreadable(path, errnoOf(e))) })
 
-const readBytesSync = (path: string, options: ReadOptions | undefined): Uint8Array | null => {
-  const flags = nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK |
-    (options?.noFollow === true ? nodeFs.constants.O_NOFOLLOW : 0)
+/** Opens a regular file for reading without blocking (a FIFO is refused after `fstat`); null when absent. */
+const openRegular = (path: string, noFollow: boolean): { readonly fd: number; readonly st: nodeFs.BigIntStats } | null => {
+  const flags = nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK | (noFollow ? nodeFs.constants.O_NOFOLLOW : 0)
   let fd: number
   try {
     fd = nodeFs.openSync(path, flags)
   } catch (e) {
     const errno = errnoOf(e)
     if (ABSENT.has(errno)) return null
-    if (errno === "ELOOP" && options?.noFollow === true) {
+    if (errno === "ELOOP" && noFollow) {
       const st = nodeFs.lstatSync(path, { throwIfNoEntry: false })
       if (st?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
     }
     throw IoErrors.unreadable(path, errno)
   }
   try {
-    const st = nodeFs.fstatSync(fd)
+    const st = nodeFs.fstatSync(fd, { bigint: true })
     if (!st.isFile()) throw IoErrors.notRegular(path, kindOfStats(st))
-    const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
-    if (st.size > limit) throw IoErrors.tooLarge(path, st.size, limit)
-    return nodeFs.readFileSync(fd)
-  } finally {
+    return { fd, st }
+  } catch (e) {
     nodeFs.closeSync(fd)
+    throw e
+  }
+}
+
+const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
+  size: Number(st.size),
+  mtimeNs: st.mtimeNs,
+  ctimeNs: st.ctimeNs,
+  mode: Number(st.mode) & 0o777,
+  dev: Number(st.dev),
+  ino: Number(st.ino),
+  isSymlink: st.isSymbolicLink()
+})
+
+const readBytesSync = (path: string, options: ReadOptions | undefined): Uint8Array | null => {
+  const open = openRegular(path, options?.noFollow === true)
+  if (open === null) return null
+  try {
+    const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
+    if (Number(open.st.size) > limit) throw IoErrors.tooLarge(path, Number(open.st.size), limit)
+    return nodeFs.readFileSync(open.fd)
+  } finally {
+    nodeFs.closeSync(open.fd)
+  }
+}
+
+const readChunksSync = (
+  path: string,
+  options: ChunkOptions,
+  visit: (chunk: Uint8Array) => boolean | void
+): FileSignature | null => {
+  const open = openRegular(path, options.noFollow === true)
+  if (open === null) return null
+  try {
+    const end = Math.min(options.to ?? Number(open.st.size), Number(open.st.size))
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, end)))
+    let position = options.from ?? 0
+    while (position < end) {
+      const n = nodeFs.readSync(open.fd, buffer, 0, Math.min(buffer.length, end - position), position)
+      if (n === 0) break
+      position += n
+      if (visit(buffer.subarray(0, n)) === false) break
+    }
+    return signatureOf(open.st)
+  } finally {
+    nodeFs.closeSync(open.fd)
   }
 }
 
@@ -152,13 +247,7 @@ const signatureSync = (path: string): FileSignature | null => {
     if (ABSENT.has(errnoOf(e))) return null
     throw e
   }
-  return st === undefined ? null : {
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    mode: Number(st.mode) & 0o777,
-    ino: Number(st.ino),
-    isSymlink: st.isSymbolicLink()
-  }
+  return st === undefined ? null : signatureOf(st)
 }
 
 /** The live layer over Node's `fs`. */
@@ -172,7 +261,8 @@ export const layer: Layer.Layer<RepoFs> = Layer.succeed(
         bytes === null ? Effect.succeed(null) : textOf(path, bytes)),
     entries: (path) => attempt(path, () => entriesSync(path)),
     realpath: (path) => attempt(path, () => realpathSync(path)),
-    signature: (path) => attempt(path, () => signatureSync(path))
+    signature: (path) => attempt(path, () => signatureSync(path)),
+    readChunks: (path, options, visit) => attempt(path, () => readChunksSync(path, options, visit))
   })
 )
 
@@ -186,9 +276,8 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoFs> => {
     const node = found?.node ?? null
     return node === null ? null : node._tag === "File" ? "File" : node._tag === "Dir" ? "Directory" : "Other"
   }
-  const readBytes = (path: string, options?: ReadOptions): Effect.Effect<Uint8Array | null, IoError> =>
+  const fileNode = (path: string, noFollow: boolean): Effect.Effect<Extract<MemoryNode, { _tag: "File" }> | null, IoError> =>
     Effect.suspend(() => {
-      const noFollow = options?.noFollow === true
       const found = mem.lookup(path, !noFollow)
       const node = found?.node ?? null
       if (node === null) return Effect.succeed(null)
@@ -199,12 +288,25 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoFs> => {
           return Effect.fail(IoErrors.notRegular(path, "directory"))
         case "Special":
           return Effect.fail(IoErrors.notRegular(path, node.kind === "fifo" ? "FIFO" : node.kind))
-        case "File": {
-          const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
-          if (node.bytes.length > limit) return Effect.fail(IoErrors.tooLarge(path, node.bytes.length, limit))
-          return Effect.succeed(node.bytes.slice())
-        }
+        case "File":
+          return Effect.succeed(node)
       }
+    })
+  const fileSignature = (node: Extract<MemoryNode, { _tag: "File" }>): FileSignature => ({
+    size: node.bytes.length,
+    mtimeNs: node.mtimeNs,
+    ctimeNs: node.ctimeNs,
+    mode: node.mode,
+    dev: 1,
+    ino: node.ino,
+    isSymlink: false
+  })
+  const readBytes = (path: string, options?: ReadOptions): Effect.Effect<Uint8Array | null, IoError> =>
+    Effect.flatMap(fileNode(path, options?.noFollow === true), (node) => {
+      if (node === null) return Effect.succeed(null)
+      const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
+      if (node.bytes.length > limit) return Effect.fail(IoErrors.tooLarge(path, node.bytes.length, limit))
+      return Effect.succeed(node.bytes.slice())
     })
   return Layer.succeed(
     RepoFs,
@@ -231,8 +333,20 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoFs> => {
           const node = mem.nodes.get(joinPath(parent.path, normalizePath(path).split("/").pop() ?? "")) ?? null
           if (node === null) return null
           return node._tag === "File"
-            ? { size: node.bytes.length, mtimeNs: node.mtimeNs, mode: node.mode, ino: node.ino, isSymlink: false }
-            : { size: 0, mtimeNs: 0n, mode: 0o755, ino: 0, isSymlink: node._tag === "Symlink" }
+            ? fileSignature(node)
+            : { size: 0, mtimeNs: 0n, ctimeNs: 0n, mode: 0o755, dev: 1, ino: 0, isSymlink: node._tag === "Symlink" }
+        }),
+      readChunks: (path, options, visit) =>
+        Effect.map(fileNode(path, options.noFollow === true), (node) => {
+          if (node === null) return null
+          const signature = fileSignature(node)
+          const bytes = node.bytes.slice()
+          const end = Math.min(options.to ?? bytes.length, bytes.length)
+          const step = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
+          for (let at = options.from ?? 0; at < end; at += step) {
+            if (visit(bytes.subarray(at, Math.min(end, at + step))) === false) break
+          }
+          return signature
         })
     })
   )

@@ -13,7 +13,7 @@ import * as nodeFs from "node:fs"
 import { basenamePath, dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
 import type { WriteVerb } from "../../core/repo/RepoError.js"
-import type { MemoryFs } from "./MemoryFs.js"
+import type { MemoryFs, MemoryNode } from "./MemoryFs.js"
 import { Processes } from "./Processes.js"
 import type { FileSignature } from "./RepoFs.js"
 
@@ -36,6 +36,19 @@ export interface WriteOptions {
    * otherwise nothing is written and the result is `false`.
    */
   readonly expect?: FileSignature | null
+  /**
+   * False for a cache that is checked before use (the fold checkpoint): no fsync of the file and its
+   * directory; the replacement is still atomic. Default true.
+   */
+  readonly durable?: boolean
+}
+
+/** Where an append landed, and the file after it. */
+export interface AppendOutcome {
+  /** The offset of the first appended byte (the file's size before the write). */
+  readonly offset: number
+  /** The file after the write (`fstat` of the written file). */
+  readonly after: FileSignature
 }
 
 /** The write port. */
@@ -47,6 +60,23 @@ export class RepoWrite extends Context.Tag("kittyctx/RepoWrite")<RepoWrite, {
     data: string | Uint8Array,
     options?: WriteOptions
   ) => Effect.Effect<boolean, IoError>
+  /**
+   * Appends `data` at the end of a regular file in one write, then fsyncs it (a new file is created with
+   * `mode`, 0644 by default, and its directory fsynced). Opened with O_APPEND, O_NOFOLLOW and O_NONBLOCK
+   * and checked with `fstat`: a link is `SYMLINK_REFUSED`, a FIFO or anything else `NOT_A_REGULAR_FILE`.
+   * Same containment as `writeFile`.
+   */
+  readonly append: (
+    scope: WriteScope,
+    path: string,
+    data: string | Uint8Array,
+    options?: { readonly mode?: number }
+  ) => Effect.Effect<AppendOutcome, IoError>
+  /**
+   * Cuts a regular file back to its first `size` bytes (never grows it), then fsyncs it: the one way to
+   * remove a torn tail an interrupted append left. Opened like `append`; same containment.
+   */
+  readonly truncate: (scope: WriteScope, path: string, size: number) => Effect.Effect<FileSignature, IoError>
   /** Creates a directory and its missing parents. */
   readonly makeDirectory: (scope: WriteScope, path: string) => Effect.Effect<void, IoError>
   /** Removes a file, or a directory with everything below it; absent is fine. */
@@ -160,7 +190,7 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
     try {
       nodeFs.writeFileSync(fd, data)
       nodeFs.fchmodSync(fd, mode)
-      nodeFs.fsyncSync(fd)
+      if (options.durable !== false) nodeFs.fsyncSync(fd)
     } finally {
       nodeFs.closeSync(fd)
     }
@@ -169,11 +199,96 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
     }
     nodeFs.renameSync(tmp, target)
     renamed = true
-    fsyncDir(dir)
+    if (options.durable !== false) fsyncDir(dir)
   } finally {
     if (!renamed) nodeFs.rmSync(tmp, { force: true })
   }
   return true
+}
+
+const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
+  size: Number(st.size),
+  mtimeNs: st.mtimeNs,
+  ctimeNs: st.ctimeNs,
+  mode: Number(st.mode) & 0o777,
+  dev: Number(st.dev),
+  ino: Number(st.ino),
+  isSymlink: false
+})
+
+/** Opens an existing (or, with `createMode`, new) regular file for writing in place; never follows a link, never blocks. */
+const openForChange = (
+  scope: WriteScope,
+  path: string,
+  verb: WriteVerb,
+  extraFlags: number,
+  createMode: number | null
+): { readonly fd: number; readonly st: nodeFs.BigIntStats; readonly created: boolean; readonly dir: string } => {
+  const dir = containedParent(scope, path, verb)
+  const target = joinPath(dir, basenamePath(path))
+  const current = nodeFs.lstatSync(target, { throwIfNoEntry: false })
+  if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
+  if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, current.isFIFO() ? "FIFO" : "non-regular file")
+  const c = nodeFs.constants
+  const create = createMode !== null && current === undefined
+  let fd: number
+  try {
+    fd = nodeFs.openSync(target, c.O_WRONLY | c.O_NOFOLLOW | c.O_NONBLOCK | extraFlags | (create ? c.O_CREAT : 0), createMode ?? 0o644)
+  } catch (e) {
+    const errno = errnoOf(e)
+    if (errno === "ELOOP") throw IoErrors.symlinkRefused(path)
+    if (errno === "ENXIO") throw IoErrors.notRegular(path, "FIFO")
+    throw IoErrors.writeFailed(path, errno, verb)
+  }
+  try {
+    const st = nodeFs.fstatSync(fd, { bigint: true })
+    if (!st.isFile()) throw IoErrors.notRegular(path, st.isFIFO() ? "FIFO" : "non-regular file")
+    return { fd, st, created: create, dir }
+  } catch (e) {
+    nodeFs.closeSync(fd)
+    throw e
+  }
+}
+
+const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, mode: number): AppendOutcome => {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
+  const { created, dir, fd, st } = openForChange(scope, path, "append", nodeFs.constants.O_APPEND, mode)
+  try {
+    const offset = Number(st.size)
+    // one write(2) of the whole line; a short write continues where it stopped
+    let done = 0
+    try {
+      while (done < bytes.length) done += nodeFs.writeSync(fd, bytes, done, bytes.length - done)
+      nodeFs.fsyncSync(fd)
+    } catch (e) {
+      // a full disk after part of the line: take back the bytes this call wrote, so no torn line stays
+      if (done > 0) {
+        try {
+          nodeFs.ftruncateSync(fd, offset)
+        } catch {
+          // the next append finds the torn line and removes it
+        }
+      }
+      throw e
+    }
+    const after = signatureOf(nodeFs.fstatSync(fd, { bigint: true }))
+    if (created) fsyncDir(dir)
+    return { offset: Math.max(offset, after.size - bytes.length), after }
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
+
+const truncateSync = (scope: WriteScope, path: string, size: number): FileSignature => {
+  const { fd, st } = openForChange(scope, path, "write", 0, null)
+  try {
+    if (size > Number(st.size) || size < 0) throw IoErrors.writeFailed(path, "EINVAL")
+    nodeFs.ftruncateSync(fd, size)
+    nodeFs.fsyncSync(fd)
+    return signatureOf(nodeFs.fstatSync(fd, { bigint: true }))
+  } finally {
+    nodeFs.closeSync(fd)
+  }
 }
 
 const makeDirectorySync = (scope: WriteScope, path: string): void => {
@@ -226,6 +341,8 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
         attempt(path, "write", () => writeFileSync(scope, path, data, options ?? {})).pipe(
           Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
         ),
+      append: (scope, path, data, options) => attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644)),
+      truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
       makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
       remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
       check: (scope, paths) => Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, p)), { discard: true })
@@ -257,6 +374,31 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoWrite> => {
   }
   const run = <A>(path: string, verb: WriteVerb, body: () => A) =>
     Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.writeFailed(path, "EIO", verb)) })
+  const fileFor = (scope: WriteScope, path: string, verb: WriteVerb, create: number | null) => {
+    const dir = parentIn(scope, path, verb)
+    if (mem.nodes.get(dir)?._tag !== "Dir") throw IoErrors.writeFailed(path, "ENOENT", verb)
+    const target = joinPath(dir, basenamePath(path))
+    let node = mem.nodes.get(target)
+    if (node?._tag === "Symlink") throw IoErrors.symlinkRefused(path)
+    if (node !== undefined && node._tag !== "File") {
+      throw IoErrors.notRegular(path, node._tag === "Special" && node.kind === "fifo" ? "FIFO" : "non-regular file")
+    }
+    if (node === undefined) {
+      if (create === null) throw IoErrors.writeFailed(path, "ENOENT", verb)
+      mem.putFile(target, new Uint8Array(0), create)
+      node = mem.nodes.get(target)
+    }
+    return node as Extract<MemoryNode, { _tag: "File" }>
+  }
+  const signature = (node: Extract<MemoryNode, { _tag: "File" }>): FileSignature => ({
+    size: node.bytes.length,
+    mtimeNs: node.mtimeNs,
+    ctimeNs: node.ctimeNs,
+    mode: node.mode,
+    dev: 1,
+    ino: node.ino,
+    isSymlink: false
+  })
   return Layer.succeed(
     RepoWrite,
     RepoWrite.of({
@@ -277,6 +419,24 @@ export const layerMemoryFs = (mem: MemoryFs): Layer.Layer<RepoWrite> => {
           }
           mem.putFile(target, data, options?.mode ?? (current?._tag === "File" ? current.mode : 0o644))
           return true
+        }),
+      append: (scope, path, data, options) =>
+        run(path, "append", () => {
+          const node = fileFor(scope, path, "append", options?.mode ?? 0o644)
+          const add = typeof data === "string" ? new TextEncoder().encode(data) : data
+          const offset = node.bytes.length
+          const bytes = new Uint8Array(offset + add.length)
+          bytes.set(node.bytes, 0)
+          bytes.set(add, offset)
+          mem.changeFile(node, bytes)
+          return { offset, after: signature(node) }
+        }),
+      truncate: (scope, path, size) =>
+        run(path, "write", () => {
+          const node = fileFor(scope, path, "write", null)
+          if (size > node.bytes.length || size < 0) throw IoErrors.writeFailed(path, "EINVAL")
+          mem.changeFile(node, node.bytes.slice(0, size))
+          return signature(node)
         }),
       makeDirectory: (scope, path) =>
         run(path, "create", () => {

@@ -4,14 +4,15 @@
  */
 import { Context, Effect, Either, Layer } from "effect"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
-import type { EventStream } from "../../core/status/EventRow.js"
+import type { FoldView, IncrementalFold } from "../../core/status/IncrementalFold.js"
 import type { Lane } from "../../core/status/Lane.js"
 import { derivedDir } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
 import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
-import { snapshotBytes, snapshotOf } from "../../core/status/Snapshot.js"
+import { snapshotBytes } from "../../core/status/Snapshot.js"
 import type { Snapshot } from "../../core/status/Snapshot.js"
 import { decideAnnotation } from "../../core/status/Annotation.js"
 import type { AnnotationRequest } from "../../core/status/Annotation.js"
@@ -22,9 +23,11 @@ import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/st
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
-import { RepoFs } from "../ports/RepoFs.js"
+import { readRange, RepoFs } from "../ports/RepoFs.js"
 import type { FileSignature } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
+import { feed, foldForRead, foldLog, saveCheckpoint, snapshotOfFold, tailParses } from "./LogFold.js"
+import type { LogFold } from "./LogFold.js"
 import { logPathOf, snapshotPathOf, StatusReader } from "./StatusReader.js"
 import type { StatusFailure, StatusTarget } from "./StatusReader.js"
 
@@ -54,6 +57,14 @@ export interface RefreshOutcome {
   readonly blockedBy: string | null
 }
 
+/** A row the facade appended: as written, with the fold of the log that now ends with it. */
+export interface AppendedRow {
+  readonly row: Record<string, JsonValue>
+  readonly fold: IncrementalFold
+  /** A torn last line that was removed first, reported once. */
+  readonly warnings: ReadonlyArray<string>
+}
+
 /** The write side of the status facade: the only code that writes the log and `status.json`. */
 export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<MissionStatus, {
   /** One validated transition: lock, decide, atomic append, read back, materialize. */
@@ -68,17 +79,26 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   ) => Effect.Effect<MaterializeOutcome, StatusFailure>
   /** Regenerates the tracked snapshot and derived views only when stale and no git operation is running. */
   readonly materializeIfStale: (target: StatusTarget) => Effect.Effect<RefreshOutcome, StatusFailure>
+  /**
+   * The one append to the log, for transitions and annotations: under the lock, `build` sees the fold of
+   * the log and returns the row to append (`null`: nothing); the line is appended, verified and folded in.
+   * The caller materializes (the result carries the fold).
+   */
+  readonly appendRow: <E, R>(
+    target: StatusTarget,
+    build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
+  ) => Effect.Effect<AppendedRow | null, E | StatusFailure, R>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
   // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
-  /** Annotation rows (e.g. mark-status's subtask marks), one atomic append: lock, decide, append, read back, materialize. */
+  /** Annotation rows (e.g. mark-status's subtask marks), one append: lock, decide, append, read back, materialize. */
   readonly annotate: (
     target: StatusTarget,
     requests: ReadonlyArray<AnnotationRequest>
   ) => Effect.Effect<AnnotateOutcome, StatusFailure>
   /**
-   * Runs `body` under the lock; if it fails, `status.events.jsonl` and `status.json` return to the bytes
-   * they had before (and the derived views follow), so a failed commit leaves no event behind.
+   * Runs `body` under the lock; if it fails, `status.events.jsonl` is cut back to the length it had and
+   * `status.json` returns to its bytes (the derived views follow), so a failed commit leaves no event behind.
    */
   readonly withRollback: <A, E, R>(target: StatusTarget, body: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
 }>() {}
@@ -91,13 +111,11 @@ export interface AnnotateOutcome {
 }
 
 
-const MAX_APPEND_ATTEMPTS = 5
-
 /** The live facade over the real file system, the flock primitive and the event clock. */
 export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(
   MissionStatus,
   Effect.gen(function*() {
-    const reader = yield* StatusReader
+    yield* StatusReader
     const repoFs = yield* RepoFs
     const repoWrite = yield* RepoWrite
     const locks = yield* FileLock
@@ -105,8 +123,6 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     const logPath = logPathOf
     const snapshotPath = snapshotPathOf
-    const stream = (t: StatusTarget) => reader.stream(t)
-    const snapshot = (t: StatusTarget) => reader.snapshot(t)
 
     const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusFailure, R> =>
       locks.withExclusive(t.lock)(effect).pipe(
@@ -148,9 +164,27 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return { written, unchanged }
       })
 
+    /** Writes the snapshot of a fold and the derived views, each only when its bytes differ. */
+    const writeSnapshot = (t: StatusTarget, fold: IncrementalFold) =>
+      Effect.gen(function*() {
+        const snap = snapshotOfFold(fold, t)
+        const path = snapshotPath(t)
+        const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
+        const derived = yield* writeDerived(t, snap)
+        return { path, written, snapshot: snap, derived }
+      })
+
+    /** The checkpoint is a cache: failing to save it never fails the write that produced it. */
+    const keepCheckpoint = (t: StatusTarget, lf: LogFold, after: FileSignature | null) =>
+      lf.hasher === null || after === null || lf.tailFolded || lf.lines.pending.length > 0
+        ? Effect.void
+        : saveCheckpoint(repoWrite, t, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher }, after).pipe(
+          Effect.catchAll(() => Effect.void)
+        )
+
     /**
      * Every file a status write may touch (the log, status.json, the derived views), checked before the
-     * first byte is written: a link or a location outside the repository refuses the whole write.
+     * first byte is written: a link, a FIFO or a location outside the repository refuses the whole write.
      */
     const checkTargets = (t: StatusTarget) =>
       repoWrite.check(t.scope, [
@@ -159,15 +193,13 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         ...DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
       ])
 
-    /** Writes the snapshot; `known` reuses a stream already read under the same lock. */
-    const materializeLocked = (t: StatusTarget, known?: EventStream) =>
+    /** Under the lock: folds the log, writes the snapshot and the checkpoint. */
+    const materializeLocked = (t: StatusTarget) =>
       Effect.gen(function*() {
         yield* checkTargets(t)
-        const snap = known === undefined ? yield* snapshot(t) : snapshotOf(known, t.identity)
-        const path = snapshotPath(t)
-        const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
-        const derived = yield* writeDerived(t, snap)
-        return { path, written, snapshot: snap, derived }
+        const lf = yield* foldLog(repoFs, t, { hash: true, tail: "fold" })
+        yield* keepCheckpoint(t, lf, lf.signature)
+        return yield* writeSnapshot(t, lf.fold)
       })
 
     const refuseWhileRewriting = (t: StatusTarget) =>
@@ -187,12 +219,14 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return false
       })
 
+    const readSnapshot = (t: StatusTarget) => Effect.map(foldForRead(repoFs, t), (lf) => snapshotOfFold(lf.fold, t))
+
     const materializeIfStale = (t: StatusTarget) =>
       Effect.gen(function*() {
         const stale = yield* isStale(t)
-        if (!stale) return { snapshot: yield* snapshot(t), regenerated: false, blockedBy: null }
+        if (!stale) return { snapshot: yield* readSnapshot(t), regenerated: false, blockedBy: null }
         const marker = yield* gitOp(t)
-        if (marker !== null) return { snapshot: yield* snapshot(t), regenerated: false, blockedBy: marker }
+        if (marker !== null) return { snapshot: yield* readSnapshot(t), regenerated: false, blockedBy: marker }
         const out = yield* withLock(t, materializeLocked(t))
         return { snapshot: out.snapshot, regenerated: true, blockedBy: null }
       })
@@ -220,113 +254,145 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return roster.right
       })
 
-    /** The one write of the log: `rows` appended to the text read under the lock; false when the file changed meanwhile. */
-    const writeRows = (
-      t: StatusTarget,
-      text: string | null,
-      before: FileSignature | null,
-      rows: ReadonlyArray<Record<string, JsonValue>>
-    ) => {
-      const existing = text ?? ""
-      const prefix = existing === "" || existing.endsWith("\n") ? existing : existing + "\n"
-      return repoWrite.writeFile(t.scope, logPath(t), prefix + rows.map((r) => encodeLine(r) + "\n").join(""), {
-        mode: before?.mode ?? 0o644,
-        expect: before
-      })
-    }
-
-    const appendOnce = (t: StatusTarget, request: TransitionRequest) =>
+    /**
+     * Completes or removes an unterminated last line under the lock: whole rows someone wrote without
+     * their newline get it (an append, never a rewrite); a torn line an interrupted append left (it does not
+     * parse) is cut back to the last complete line, and reported.
+     */
+    const repairTail = (t: StatusTarget, lf: LogFold) =>
       Effect.gen(function*() {
+        const pending = lf.lines.pending
+        if (pending.length === 0) return { lf, warnings: [] as Array<string> }
         const path = logPath(t)
-        const missionId = t.missionId
-        const before = yield* repoFs.signature(path)
-        const text = yield* reader.logText(t)
-        const current = yield* reader.stream(t, text)
-        const roster = needsRoster(current, request) ? yield* loadRoster(t, request.wpId) : null
-        const stamp = yield* ids.next
-        const decision = yield* decideTransition(current, request, {
-          missionSlug: t.missionSlug,
-          missionId,
-          eventId: stamp.eventId,
-          at: stamp.at,
-          workspaceRoot: t.workspaceRoot,
-          roster
-        })
-        if (decision._tag === "NoOp") return { decision, written: true }
-        const written = yield* writeRows(t, text, before, [decision.event])
-        return { decision, written }
+        if (tailParses(pending)) {
+          yield* repoWrite.append(t.scope, path, "\n")
+          return { lf: yield* foldLog(repoFs, t, { hash: true, tail: "leave" }), warnings: [] }
+        }
+        yield* repoWrite.truncate(t.scope, path, lf.lines.offset)
+        const text = Either.getOrElse(decodeUtf8(pending), () => "(bytes that are not UTF-8)")
+        const shown = text.length > 200 ? `${text.slice(0, 200)}...` : text
+        return {
+          lf: yield* foldLog(repoFs, t, { hash: true, tail: "leave" }),
+          warnings: [
+            `Removed a torn last line of ${path} (${pending.length} bytes without a newline at offset ${lf.lines.offset}, ` +
+            `left by an interrupted write): ${JSON.stringify(shown)}`
+          ]
+        }
       })
 
-    const verify = (t: StatusTarget, event: Record<string, JsonValue>) =>
-      Effect.gen(function*() {
-        const missionId = t.missionId
-        const back = yield* stream(t)
-        const found = back.transitions.find((r) => r.event_id === event.event_id)
-        const problem = found === undefined
-          ? "event not found after append"
-          : found.mission_slug !== event.mission_slug || found.wp_id !== event.wp_id || found.to_lane !== event.to_lane
-          ? "event fields differ after append"
-          : missionId !== null && found.mission_id !== missionId
-          ? "mission_id differs after append"
-          : null
-        if (problem !== null) {
-          return yield* statusError(
-            "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED",
-            `Status transition event persistence verification failed: ${problem}; mission_slug=${t.missionSlug}; ` +
-              `mission_id=${missionId}; wp_id=${event.wp_id}; target_lane=${event.to_lane}; event_id=${event.event_id}; ` +
-              `event_path=${logPath(t)}`,
-            { invariant: "STA-002", event_id: event.event_id, event_path: logPath(t) }
-          )
-        }
-        return back
-      })
+    const persistenceFailure = (t: StatusTarget, problem: string, event: Record<string, JsonValue>) =>
+      statusError(
+        "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED",
+        `Status transition event persistence verification failed: ${problem}; mission_slug=${t.missionSlug}; ` +
+          `mission_id=${t.missionId}; wp_id=${String(event.wp_id)}; target_lane=${String(event.to_lane ?? "")}; ` +
+          `event_id=${String(event.event_id)}; event_path=${logPath(t)}`,
+        { invariant: "STA-002", event_id: event.event_id, event_path: logPath(t) }
+      )
+
+    /**
+     * The one append of the facade (transitions and annotations alike), under the status lock: fold the
+     * log (from the checkpoint), repair an unterminated tail, let `build` decide the row from the fold
+     * (`null`: nothing to write), append its line in one write at the end (status-model §12), verify the
+     * appended bytes by reading them back, fold them in, and save the checkpoint.
+     */
+    const appendLines = <E, R>(
+      t: StatusTarget,
+      build: (view: FoldView) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>> | null, E, R>
+    ): Effect.Effect<{ readonly rows: ReadonlyArray<Record<string, JsonValue>>; readonly fold: IncrementalFold; readonly warnings: ReadonlyArray<string> } | null, E | StatusFailure, R> =>
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(
+        t,
+        Effect.gen(function*() {
+          const repaired = yield* repairTail(t, yield* foldLog(repoFs, t, { hash: true, tail: "leave" }))
+          let lf = repaired.lf
+          const rows = yield* build(lf.fold.view())
+          if (rows === null || rows.length === 0) return null
+          // again under the lock, before the append: status.json must be replaceable, so an emit never
+          // appends and then fails (or blocks) writing it
+          yield* checkTargets(t)
+          const path = logPath(t)
+          const line = new TextEncoder().encode(rows.map((row) => encodeLine(row) + "\n").join(""))
+          const out = yield* repoWrite.append(t.scope, path, line)
+          const back = yield* readRange(repoFs, path, { noFollow: true, from: out.offset, to: out.offset + line.length })
+          if (back === null || !sameBytes(back.bytes, line)) {
+            return yield* persistenceFailure(t, "the appended line reads back differently", rows[0])
+          }
+          const fed = lf.hasher === null || lf.lines.offset !== out.offset
+            ? "stopped"
+            : feed(lf.lines, back.bytes, (r) => lf.fold.step(r), lf.hasher)
+          // a row out of sort order (a clock set back), or another writer between: fold the log again
+          if (fed !== null) lf = yield* foldLog(repoFs, t, { hash: true, tail: "leave" })
+          yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)
+          return { rows, fold: lf.fold, warnings: repaired.warnings }
+        })
+      ))
+
+    const appendRow = <E, R>(
+      t: StatusTarget,
+      build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
+    ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
+      Effect.map(
+        appendLines(t, (view) => Effect.map(build(view), (row) => (row === null ? null : [row]))),
+        (out) => (out === null ? null : { row: out.rows[0], fold: out.fold, warnings: out.warnings })
+      )
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
       // refused before the lock is taken: a status write outside the repository creates nothing at all
       Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
-          let attempt = 0
-          while (true) {
-            attempt++
-            const { decision, written } = yield* appendOnce(t, request)
-            if (decision._tag === "NoOp") {
-              return { event: null, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings: [] }
-            }
-            if (!written) {
-              if (attempt < MAX_APPEND_ATTEMPTS) continue
-              return yield* statusError(
-                "STATUS_APPEND_CONTENDED",
-                `The event log changed during every one of ${MAX_APPEND_ATTEMPTS} append attempts: ${logPath(t)}`,
-                { path: logPath(t) }
-              )
-            }
-            const back = yield* verify(t, decision.event)
-            const marker = yield* gitOp(t)
-            const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
-              ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
-              : materializeLocked(t, back)
-            const warnings = yield* refresh.pipe(
-              Effect.as([] as Array<string>),
-              Effect.catchAll((e) =>
-                Effect.succeed([
-                  `The event was recorded but status.json was not updated (${e.message}); run 'kittyctx status materialize'.`
-                ])
-              )
-            )
-            return { event: decision.event, from: decision.from, to: decision.to, statusEventsPath: logPath(t), warnings }
+          let noop: { readonly from: Lane; readonly to: Lane } | null = null
+          let decided: { readonly from: Lane; readonly to: Lane } | null = null
+          const appended = yield* appendRow(t, (view) =>
+            Effect.gen(function*() {
+              const roster = needsRoster(view, request) ? yield* loadRoster(t, request.wpId) : null
+              const stamp = yield* ids.next
+              const decision = yield* decideTransition(view, request, {
+                missionSlug: t.missionSlug,
+                missionId: t.missionId,
+                eventId: stamp.eventId,
+                at: stamp.at,
+                workspaceRoot: t.workspaceRoot,
+                roster
+              })
+              if (decision._tag === "NoOp") {
+                noop = { from: decision.from, to: decision.to }
+                return null
+              }
+              decided = { from: decision.from, to: decision.to }
+              return decision.event
+            }))
+          if (appended === null) {
+            const n = noop as { readonly from: Lane; readonly to: Lane } | null
+            return { event: null, from: n?.from ?? "genesis", to: n?.to ?? "genesis", statusEventsPath: logPath(t), warnings: [] }
           }
+          const d = decided as unknown as { readonly from: Lane; readonly to: Lane }
+          const marker = yield* gitOp(t)
+          const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
+            ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
+            : writeSnapshot(t, appended.fold)
+          const warnings = yield* refresh.pipe(
+            Effect.as([...appended.warnings]),
+            Effect.catchAll((e) =>
+              Effect.succeed([
+                ...appended.warnings,
+                `The event was recorded but status.json was not updated (${e.message}); run 'kittyctx status materialize'.`
+              ])
+            )
+          )
+          return { event: appended.row, from: d.from, to: d.to, statusEventsPath: logPath(t), warnings }
         })
       ))
 
-    // -- annotations and rollback --
+    // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
 
-    const refreshAfterAppend = (t: StatusTarget, back: EventStream) =>
+    /** Writes the snapshot of the fold after an append, unless git is rewriting the tree (then a warning). */
+    const refreshAfterAppend = (t: StatusTarget, fold: IncrementalFold) =>
       Effect.gen(function*() {
         const marker = yield* gitOp(t)
         const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
           ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
-          : materializeLocked(t, back)
+          : writeSnapshot(t, fold)
         return yield* refresh.pipe(
           Effect.as([] as Array<string>),
           Effect.catchAll((e) =>
@@ -341,55 +407,45 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
-          for (let attempt = 1;; attempt++) {
-            const before = yield* repoFs.signature(logPath(t))
-            const text = yield* reader.logText(t)
-            yield* reader.stream(t, text)
-            const rows: Array<Record<string, JsonValue>> = []
-            for (const request of requests) {
-              const stamp = yield* ids.next
-              rows.push(yield* decideAnnotation(request, stamp))
-            }
-            if (!(yield* writeRows(t, text, before, rows))) {
-              if (attempt < MAX_APPEND_ATTEMPTS) continue
-              return yield* statusError(
-                "STATUS_APPEND_CONTENDED",
-                `The event log changed during every one of ${MAX_APPEND_ATTEMPTS} append attempts: ${logPath(t)}`,
-                { path: logPath(t) }
-              )
-            }
-            const back = yield* stream(t)
-            const found = new Set(back.annotations.map((a) => a.event_id))
-            const missing = rows.find((r) => !found.has(String(r.event_id)))
-            if (missing !== undefined) {
-              return yield* statusError(
-                "STATUS_EVENT_PERSISTENCE_VERIFICATION_FAILED",
-                `Status annotation persistence verification failed: event not found after append; ` +
-                  `mission_slug=${t.missionSlug}; wp_id=${missing.wp_id}; event_id=${missing.event_id}; event_path=${logPath(t)}`,
-                { event_id: missing.event_id, event_path: logPath(t) }
-              )
-            }
-            const warnings = yield* refreshAfterAppend(t, back)
-            return { events: rows, statusEventsPath: logPath(t), warnings }
-          }
+          const appended = yield* appendLines(t, () =>
+            Effect.gen(function*() {
+              const rows: Array<Record<string, JsonValue>> = []
+              for (const request of requests) {
+                const stamp = yield* ids.next
+                rows.push(yield* decideAnnotation(request, stamp))
+              }
+              return rows
+            }))
+          if (appended === null) return { events: [], statusEventsPath: logPath(t), warnings: [] }
+          const warnings = yield* refreshAfterAppend(t, appended.fold)
+          return { events: appended.rows, statusEventsPath: logPath(t), warnings: [...appended.warnings, ...warnings] }
         })
       ))
 
+    /**
+     * Rollback of a failed bookkeeping write (issue: honest coordination emits): the log is cut back to
+     * the length it had under the lock (only the bytes this command appended go; nothing before them is
+     * rewritten), status.json returns to its bytes, and the derived views follow the log again.
+     */
     const withRollback = <A, E, R>(t: StatusTarget, body: Effect.Effect<A, E, R>) =>
       Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
-          const log = yield* repoFs.readBytes(logPath(t), { noFollow: true, maxBytes: 500 * 1024 * 1024 })
+          const before = yield* repoFs.signature(logPath(t))
           const snap = yield* repoFs.readBytes(snapshotPath(t), { noFollow: true })
-          const restore = (path: string, bytes: Uint8Array | null) =>
-            bytes === null ? repoWrite.remove(t.scope, path) : Effect.asVoid(repoWrite.writeFile(t.scope, path, bytes))
           const rollback = Effect.gen(function*() {
-            const now = yield* repoFs.readBytes(logPath(t), { noFollow: true, maxBytes: 500 * 1024 * 1024 })
-            const same = now === null ? log === null : log !== null && Buffer.from(now).equals(Buffer.from(log))
-            if (same) return
-            yield* restore(logPath(t), log)
-            yield* restore(snapshotPath(t), snap)
-            yield* writeDerived(t, yield* snapshot(t))
+            const now = yield* repoFs.signature(logPath(t))
+            if (now === null) return
+            if (before !== null && now.size === before.size && now.mtimeNs === before.mtimeNs) return
+            if (before === null) yield* repoWrite.remove(t.scope, logPath(t))
+            else yield* repoWrite.truncate(t.scope, logPath(t), before.size)
+            if (snap === null) yield* repoWrite.remove(t.scope, snapshotPath(t))
+            else yield* repoWrite.writeFile(t.scope, snapshotPath(t), snap)
+            if (before !== null) {
+              const lf = yield* foldLog(repoFs, t, { hash: true, tail: "fold" })
+              yield* keepCheckpoint(t, lf, lf.signature)
+              yield* writeDerived(t, snapshotOfFold(lf.fold, t))
+            }
           })
           return yield* body.pipe(
             Effect.tapError(() =>
@@ -412,6 +468,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     return MissionStatus.of({
       transition,
+      appendRow,
       materialize: (t, options) =>
         Effect.zipRight(
           checkTargets(t),
@@ -438,6 +495,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
     })
   })
 )
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 export { StatusError }
 export type { StatusFailure, StatusTarget } from "./StatusReader.js"

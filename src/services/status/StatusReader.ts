@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Either, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
-import { EVENTS_FILE, SNAPSHOT_FILE } from "../../core/repo/Naming.js"
+import { EVENTS_FILE, foldCheckpointPath, SNAPSHOT_FILE } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { readEventStream } from "../../core/status/EventRow.js"
@@ -15,6 +15,8 @@ import type { Snapshot, SnapshotIdentity, TimePoint } from "../../core/status/Sn
 import { statusError } from "../../core/status/StatusError.js"
 import type { StatusError } from "../../core/status/StatusError.js"
 import { validateStatus } from "../../core/status/StatusValidate.js"
+import type { IncrementalFold } from "../../core/status/IncrementalFold.js"
+import { foldForRead, snapshotOfFold, streamOfLog } from "./LogFold.js"
 import type { Finding } from "../../core/status/StatusValidate.js"
 import type { LockSpec } from "../ports/FileLock.js"
 import { RepoFs } from "../ports/RepoFs.js"
@@ -38,6 +40,8 @@ export interface StatusTarget {
   readonly scope: WriteScope
   /** Used for the inferred `workspace_context` of an emit, and for the derived views. */
   readonly workspaceRoot: string
+  /** The repository's git common dir: where the fold checkpoint lives, outside the work tree. */
+  readonly gitCommonDir: string
 }
 
 /** Everything the facade can fail with. */
@@ -48,6 +52,9 @@ export const logPathOf = (t: StatusTarget): string => joinPath(t.statusDir, EVEN
 
 /** The `status.json` of a status target. */
 export const snapshotPathOf = (t: StatusTarget): string => joinPath(t.statusDir, SNAPSHOT_FILE)
+
+/** The fold checkpoint of a status target's log (status-model §7.7). */
+export const checkpointPathOf = (t: StatusTarget): string => foldCheckpointPath(t.gitCommonDir, t.missionSlug, logPathOf(t))
 
 /** The two files of a status surface (the facade's own, e.g. for a commit that must contain them). */
 export const statusFiles = (t: StatusTarget): ReadonlyArray<string> => [logPathOf(t), snapshotPathOf(t)]
@@ -63,6 +70,11 @@ export class StatusReader extends Context.Tag("kittyctx/StatusReader")<StatusRea
   readonly stream: (target: StatusTarget, text?: string | null) => Effect.Effect<EventStream, StatusFailure>
   /** The snapshot `materialize` would write (optionally replayed up to a point); never writes. */
   readonly snapshot: (target: StatusTarget, at?: TimePoint) => Effect.Effect<Snapshot, StatusFailure>
+  /**
+   * The fold of the log (status-model §7.7): resumed from the fold checkpoint when it still describes the
+   * log, streamed otherwise (any size, memory bounded by the state). Never writes, not even the checkpoint.
+   */
+  readonly fold: (target: StatusTarget) => Effect.Effect<IncrementalFold, StatusFailure>
   /** spec-kitty's checks plus kittyctx's integrity checks. */
   readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusFailure>
 }>() {}
@@ -77,19 +89,19 @@ export const layer: Layer.Layer<StatusReader, never, RepoFs> = Layer.effect(
       Either.mapLeft(readEventStream(text ?? ""), (e) =>
         statusError("STATUS_LOG_INVALID", e.message, { path: logPathOf(t), line: e.line }))
     const stream = (t: StatusTarget, text?: string | null) =>
-      text === undefined ? Effect.flatMap(logText(t), (read) => parse(t, read)) : parse(t, text)
+      text === undefined ? streamOfLog(repoFs, t) : parse(t, text)
+    const fold = (t: StatusTarget) => Effect.map(foldForRead(repoFs, t), (f) => f.fold)
     return StatusReader.of({
       logText,
       stream,
+      fold,
       snapshot: (t, at) =>
         Effect.gen(function*() {
-          let s = yield* stream(t)
-          if (at !== undefined) {
-            s = yield* Either.mapLeft(streamUpTo(s, at), (e) =>
-              statusError("AT_POINT_NOT_FOUND", `Cannot replay to ${at._tag === "EventId" ? at.eventId : at.input}: ${e.detail}`, {
-                reason: e.reason
-              }))
-          }
+          if (at === undefined) return snapshotOfFold(yield* fold(t), t)
+          const s = yield* Either.mapLeft(streamUpTo(yield* stream(t), at), (e) =>
+            statusError("AT_POINT_NOT_FOUND", `Cannot replay to ${at._tag === "EventId" ? at.eventId : at.input}: ${e.detail}`, {
+              reason: e.reason
+            }))
           return snapshotOf(s, t.identity)
         }),
       validate: (t) =>

@@ -18,6 +18,7 @@ import type { Liveness } from "../../core/process/ProcessIdentity.js"
 import { missionDir, missionFile, workspaceRecordFile } from "../../core/repo/Naming.js"
 import { dirnamePath, isWithin, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
+import { foldViewOf } from "../../core/status/IncrementalFold.js"
 import { decideTransition } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { foldTransitions, reduce } from "../../core/status/StatusFold.js"
@@ -397,7 +398,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
         const requests = [hop("claimed"), hop("in_progress")]
         let dry = stream
         for (const request of requests) {
-          const decision = yield* decideTransition(dry, request, {
+          const decision = yield* decideTransition(foldViewOf(dry), request, {
             missionSlug: slug,
             missionId: null,
             eventId: "0".repeat(26),

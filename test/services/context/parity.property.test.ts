@@ -753,7 +753,8 @@ const spiedFs = (base: Layer.Layer<RepoFs.RepoFs>, reads: Array<readonly [string
         readBytes: (path, options) => spy("readBytes", path, () => inner.readBytes(path, options)),
         signature: (path) => spy("signature", path, () => inner.signature(path)),
         entries: (path) => spy("entries", path, () => inner.entries(path)),
-        realpath: (path) => spy("realpath", path, () => inner.realpath(path))
+        realpath: (path) => spy("realpath", path, () => inner.realpath(path)),
+        readChunks: (path, options, visit) => spy("readChunks", path, () => inner.readChunks(path, options, visit))
       })
     })
   ).pipe(Layer.provide(base))

@@ -402,7 +402,8 @@ const recordingRepoFs = (log: Array<string>) =>
         readBytes: (p, o) => Effect.zipRight(Effect.sync(() => log.push(`readBytes ${p}`)), inner.readBytes(p, o)),
         signature: (p) => Effect.zipRight(Effect.sync(() => log.push(`signature ${p}`)), inner.signature(p)),
         entries: (p) => Effect.zipRight(Effect.sync(() => log.push(`entries ${p}`)), inner.entries(p)),
-        realpath: (p) => Effect.zipRight(Effect.sync(() => log.push(`realpath ${p}`)), inner.realpath(p))
+        realpath: (p) => Effect.zipRight(Effect.sync(() => log.push(`realpath ${p}`)), inner.realpath(p)),
+        readChunks: (p, o, v) => Effect.zipRight(Effect.sync(() => log.push(`readChunks ${p}`)), inner.readChunks(p, o, v))
       }))
   )
 

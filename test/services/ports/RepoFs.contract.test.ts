@@ -84,6 +84,29 @@ export const repoFsContract = (name: string, make: () => TreeFixture<RepoFs.Repo
           assert.isNull(yield* fs.entries(`${root}/missing`))
         })))
 
+    it.effect("chunks: a byte range in chunks of any size, stopping early; links and FIFOs refused; absent is null", () =>
+      withFs((fs, root) =>
+        Effect.gen(function*() {
+          const seen: Array<string> = []
+          const sig = yield* fs.readChunks(`${root}/latin1.txt`, { from: 2, chunkBytes: 3 }, (c) => void seen.push(Buffer.from(c).toString("latin1")))
+          assert.deepStrictEqual(seen, ["pha", "\nca", "f\xe9\n"])
+          assert.deepInclude(sig, { size: 11, isSymlink: false })
+          const range = yield* RepoFs.readRange(fs, `${root}/a.txt`, { from: 1, to: 4 })
+          assert.strictEqual(Buffer.from(range?.bytes ?? []).toString(), "lph")
+          let calls = 0
+          yield* fs.readChunks(`${root}/a.txt`, { chunkBytes: 1 }, () => (calls++, false))
+          assert.strictEqual(calls, 1, "visit returning false stops the read")
+          assert.isNull(yield* fs.readChunks(`${root}/missing`, {}, () => {}))
+          assert.strictEqual(failureCode(yield* Effect.either(fs.readChunks(`${root}/fifo`, {}, () => {}))), "NOT_A_REGULAR_FILE")
+          assert.strictEqual(
+            failureCode(yield* Effect.either(fs.readChunks(`${root}/link-to-a`, { noFollow: true }, () => {}))),
+            "SYMLINK_REFUSED"
+          )
+          const sig2 = yield* fs.signature(`${root}/a.txt`)
+          const sig3 = yield* fs.readChunks(`${root}/a.txt`, {}, () => {})
+          assert.deepStrictEqual([sig3?.ino, sig3?.dev, sig3?.ctimeNs], [sig2?.ino, sig2?.dev, sig2?.ctimeNs], "the same identity")
+        })))
+
     it.effect("realpath resolves every link; signature sees the link itself", () =>
       withFs((fs, root) =>
         Effect.gen(function*() {

@@ -21,10 +21,14 @@ const WRITE_TREE = {
   "outside/": "",
   "inside/escape": { symlink: "../outside" },
   "inside/loop-in": { symlink: "sub" },
-  "inside/file-link": { symlink: "keep.txt" }
+  "inside/file-link": { symlink: "keep.txt" },
+  "inside/fifo": { special: "fifo" },
+  "inside/escape-file": { symlink: "../outside/target.txt" },
+  "outside/target.txt": "theirs\n"
 } as const
 
 type Both = RepoFs.RepoFs | RepoWrite.RepoWrite
+type RepoWriteError = { readonly code: string }
 
 const codeOf = <A>(e: Either.Either<A, { readonly code: string }>) => (Either.isLeft(e) ? e.left.code : "ok")
 
@@ -91,6 +95,55 @@ export const repoWriteContract = (name: string, make: () => TreeFixture<Both>) =
           const e = yield* Effect.either(w.writeFile(scopeOf(root), `${root}/inside/file-link`, "no\n"))
           assert.strictEqual(codeOf(e), "SYMLINK_REFUSED")
           assert.strictEqual(yield* r.readText(`${root}/inside/keep.txt`), "kept\n")
+        })))
+
+    it.effect("append: one write at the end, in place (same inode), the offset it landed at; a new file is created", () =>
+      run((w, r, root) =>
+        Effect.gen(function*() {
+          const scope = scopeOf(root)
+          const file = `${root}/inside/keep.txt`
+          const before = yield* r.signature(file)
+          const first = yield* w.append(scope, file, "one\n")
+          assert.strictEqual(first.offset, 5)
+          assert.deepStrictEqual([first.after.size, first.after.ino, first.after.dev], [9, before?.ino, before?.dev])
+          const second = yield* w.append(scope, file, new TextEncoder().encode("two\n"))
+          assert.strictEqual(second.offset, 9)
+          assert.strictEqual(yield* r.readText(file), "kept\none\ntwo\n")
+          assert.isTrue(second.after.ctimeNs >= first.after.ctimeNs)
+          const fresh = yield* w.append(scope, `${root}/inside/new.log`, "x\n", { mode: 0o600 })
+          assert.strictEqual(fresh.offset, 0)
+          assert.strictEqual((yield* r.signature(`${root}/inside/new.log`))?.mode, 0o600)
+        })))
+
+    it.effect("append and truncate refuse links, FIFOs and targets outside the scope; nothing is written", () =>
+      run((w, r, root) =>
+        Effect.gen(function*() {
+          const scope = scopeOf(root)
+          const ops: ReadonlyArray<(p: string) => Effect.Effect<unknown, RepoWriteError>> = [(p) => w.append(scope, p, "no\n"), (p) => w.truncate(scope, p, 0)]
+          for (const op of ops) {
+            assert.strictEqual(codeOf(yield* Effect.either(op(`${root}/inside/file-link`))), "SYMLINK_REFUSED")
+            assert.strictEqual(codeOf(yield* Effect.either(op(`${root}/inside/escape-file`))), "SYMLINK_REFUSED")
+            assert.strictEqual(codeOf(yield* Effect.either(op(`${root}/inside/fifo`))), "NOT_A_REGULAR_FILE")
+            assert.strictEqual(codeOf(yield* Effect.either(op(`${root}/inside/escape/target.txt`))), "PATH_OUTSIDE_REPOSITORY")
+            assert.strictEqual(codeOf(yield* Effect.either(op(`${root}/outside/target.txt`))), "PATH_OUTSIDE_REPOSITORY")
+          }
+          assert.strictEqual(yield* r.readText(`${root}/inside/keep.txt`), "kept\n")
+          assert.strictEqual(yield* r.readText(`${root}/outside/target.txt`), "theirs\n")
+          assert.strictEqual(yield* r.kind(`${root}/inside/fifo`), "Other")
+        })))
+
+    it.effect("truncate cuts a torn tail back in place and never grows a file", () =>
+      run((w, r, root) =>
+        Effect.gen(function*() {
+          const scope = scopeOf(root)
+          const file = `${root}/inside/keep.txt`
+          const ino = (yield* r.signature(file))?.ino
+          yield* w.append(scope, file, "{\"torn")
+          const after = yield* w.truncate(scope, file, 5)
+          assert.deepStrictEqual([after.size, after.ino], [5, ino])
+          assert.strictEqual(yield* r.readText(file), "kept\n")
+          assert.strictEqual(codeOf(yield* Effect.either(w.truncate(scope, file, 6))), "WRITE_FAILED")
+          assert.strictEqual(codeOf(yield* Effect.either(w.truncate(scope, `${root}/inside/absent`, 0))), "WRITE_FAILED")
         })))
 
     it.effect("directories: created with their parents; removal takes everything below", () =>

@@ -1,0 +1,420 @@
+/**
+ * The status facade's log reading (status-model §7.7): the event log read in chunks (any size, memory
+ * bounded by the fold's state, not the file) into an `IncrementalFold`, resumed from the fold checkpoint
+ * when the checkpoint still describes the log's bytes, and the checkpoint itself (kept under the git
+ * common dir, outside the work tree). Readers only read checkpoints (`RepoFs`); writers save them through
+ * `RepoWrite` under the status lock. Internal to the facade: `StatusReader` and `MissionStatus` use it.
+ */
+import { Effect, Either } from "effect"
+import { createHash } from "node:crypto"
+import type { Hash } from "node:crypto"
+import type { IoError } from "../../core/repo/RepoError.js"
+import { IoErrors } from "../../core/repo/RepoError.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
+import { parseLine } from "../../core/status/EventRow.js"
+import type { AnnotationRow, EnvelopeRow, EventRow, EventStream, RowError, TransitionRow } from "../../core/status/EventRow.js"
+import { IdFilter } from "../../core/status/IdFilter.js"
+import { IncrementalFold } from "../../core/status/IncrementalFold.js"
+import type { SavedFold } from "../../core/status/IncrementalFold.js"
+import { LogLines } from "../../core/status/LogLines.js"
+import type { LineFault } from "../../core/status/LogLines.js"
+import { buildSnapshot } from "../../core/status/Snapshot.js"
+import type { Snapshot } from "../../core/status/Snapshot.js"
+import { dedupeAndSort, sortBySortKey } from "../../core/status/StatusFold.js"
+import { statusError } from "../../core/status/StatusError.js"
+import type { StatusError } from "../../core/status/StatusError.js"
+import type { FileSignature, RepoFs } from "../ports/RepoFs.js"
+import { readRange } from "../ports/RepoFs.js"
+import type { RepoWrite } from "../ports/RepoWrite.js"
+import { checkpointPathOf, logPathOf } from "./StatusReader.js"
+import type { StatusTarget } from "./StatusReader.js"
+
+/** The checkpoint hashes the log in blocks of this size, so an append re-hashes only the last block. */
+export const BLOCK_BYTES = 1024 * 1024
+const CHECKPOINT_VERSION = 2
+/** The bytes before the offset that a reader re-hashes when the log looks unchanged. */
+const TAIL_BYTES = 4096
+/** A checkpoint larger than this is not read (it is a cache: the full fold is the answer then). */
+const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
+
+/** What a checkpoint records besides the fold: which bytes it describes. */
+interface CheckpointHeader {
+  readonly v: number
+  readonly log: string
+  readonly dev: number
+  readonly ino: number
+  readonly ctimeNs: string
+  readonly size: number
+  readonly offset: number
+  readonly line: number
+  /** The block size of `blocks` (`BLOCK_BYTES` unless a test chose another). */
+  readonly blockBytes: number
+  /** sha256 of each block of `[0, offset)` (the last one partial). */
+  readonly blocks: ReadonlyArray<string>
+  /** sha256 of the last `TAIL_BYTES` before `offset` (what a reader checks when the file is unchanged). */
+  readonly tail: string
+  readonly fold: SavedFold
+}
+
+/** SHA-256 of the log in fixed blocks, fed in order. */
+class BlockHasher {
+  readonly blocks: Array<string>
+  #current: Hash = createHash("sha256")
+  #filled = 0
+
+  constructor(readonly blockBytes: number, blocks: ReadonlyArray<string> = []) {
+    this.blocks = [...blocks]
+  }
+
+  #recent: Uint8Array = new Uint8Array(0)
+
+  /** Keeps the last `TAIL_BYTES` seen (for the tail hash) without hashing them into a block. */
+  remember(bytes: Uint8Array): void {
+    const joined = new Uint8Array(this.#recent.length + bytes.length)
+    joined.set(this.#recent, 0)
+    joined.set(bytes, this.#recent.length)
+    this.#recent = joined.subarray(Math.max(0, joined.length - TAIL_BYTES))
+  }
+
+  /** sha256 of the last `TAIL_BYTES` fed. */
+  tail(): string {
+    return sha256(this.#recent)
+  }
+
+  update(bytes: Uint8Array): void {
+    this.remember(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))
+    let at = 0
+    while (at < bytes.length) {
+      const n = Math.min(this.blockBytes - this.#filled, bytes.length - at)
+      this.#current.update(bytes.subarray(at, at + n))
+      this.#filled += n
+      at += n
+      if (this.#filled === this.blockBytes) {
+        this.blocks.push(this.#current.digest("hex"))
+        this.#current = createHash("sha256")
+        this.#filled = 0
+      }
+    }
+  }
+
+  /** The block hashes of everything fed so far (the partial last block included). */
+  digests(): Array<string> {
+    return this.#filled === 0 ? [...this.blocks] : [...this.blocks, this.#current.copy().digest("hex")]
+  }
+}
+
+/** How the fold was reached, for the bench and the tests. */
+export type FoldSource = "checkpoint" | "checkpoint-rehashed" | "full" | "full-sorted"
+
+/** The log folded, with what a writer needs to go on from its end. */
+export interface LogFold {
+  readonly fold: IncrementalFold
+  readonly source: FoldSource
+  /** The log's `fstat` when it was read (null: no log). */
+  readonly signature: FileSignature | null
+  /** The line splitter, positioned after the last complete line (its `pending` is an unterminated rest). */
+  readonly lines: LogLines
+  /** The block hashes, positioned like `lines` (writers only). */
+  readonly hasher: BlockHasher | null
+  /** True when the unterminated rest parsed and is part of `fold`. */
+  readonly tailFolded: boolean
+}
+
+/** A row error from the reader, with whether it was the unterminated last line (a write in progress or torn). */
+export interface LogRowError extends RowError {
+  readonly unterminated: boolean
+}
+
+type ScanFailure = { readonly _tag: "Row"; readonly error: LogRowError } | { readonly _tag: "Fault"; readonly fault: LineFault }
+
+const rowError = (t: StatusTarget, e: LogRowError): StatusError =>
+  statusError(
+    "STATUS_LOG_INVALID",
+    e.unterminated ? `${e.message} (the last line has no newline: an interrupted write)` : e.message,
+    { path: logPathOf(t), line: e.line, ...(e.unterminated ? { unterminated: true } : {}) }
+  )
+
+const failureOf = (t: StatusTarget, f: ScanFailure): StatusError | IoError =>
+  f._tag === "Row" ? rowError(t, f.error) : IoErrors.notUtf8(logPathOf(t), f.fault.line, f.fault.byteOffset)
+
+
+/** Reads a checkpoint; any problem (absent, unreadable, another version, another log) is "no checkpoint". */
+const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
+  fs.readBytes(checkpointPathOf(t), { noFollow: true, maxBytes: MAX_CHECKPOINT_BYTES }).pipe(
+    Effect.map((bytes) => {
+      if (bytes === null) return null
+      const nl = bytes.indexOf(0x0a)
+      if (nl < 0) return null
+      const text = decodeUtf8(bytes.subarray(0, nl))
+      if (Either.isLeft(text)) return null
+      const header = JSON.parse(text.right) as CheckpointHeader
+      const ids = IdFilter.fromBytes(bytes.subarray(nl + 1))
+      if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || ids === null) return null
+      return { header, ids }
+    }),
+    Effect.catchAll(() => Effect.succeed(null)),
+    Effect.catchAllDefect(() => Effect.succeed(null))
+  )
+
+/** Re-hashes `[0, offset)` of the log and compares every block (after the log was replaced or changed). */
+const prefixMatches = (fs: RepoFs["Type"], t: StatusTarget, header: CheckpointHeader) => {
+  const hasher = new BlockHasher(header.blockBytes)
+  return Effect.map(
+    fs.readChunks(logPathOf(t), { noFollow: true, from: 0, to: header.offset }, (chunk) => hasher.update(chunk)),
+    (sig) => sig !== null && sig.size >= header.offset && sameBlocks(hasher.digests(), header.blocks)
+  )
+}
+
+const sameBlocks = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
+
+const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / block) * block)
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
+/**
+ * The checkpoint, when it still describes the log: the same file unchanged since it was saved (identity,
+ * change time, size) with the same last bytes, or a log whose first `offset` bytes hash to the recorded
+ * blocks (the log was replaced by a rename, or appended to by another writer). With `hash`, also returns
+ * the hasher positioned at `offset` (writers continue hashing from there; they re-hash the last block).
+ */
+const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignature, hash: boolean) =>
+  Effect.gen(function*() {
+    const loaded = yield* loadCheckpoint(fs, t)
+    if (loaded === null) return null
+    const { header, ids } = loaded
+    if (sig.size < header.offset || !(header.blockBytes > 0)) return null
+    const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
+      sig.size === header.size
+    if (unchanged && !hash) {
+      const from = Math.max(0, header.offset - TAIL_BYTES)
+      const tail = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
+      if (tail === null || tail.bytes.length !== header.offset - from || sha256(tail.bytes) !== header.tail) return null
+      return { header, ids, hasher: null, source: "checkpoint" as const }
+    }
+    const start = lastBlockStart(header.offset, header.blockBytes)
+    const from = Math.min(start, Math.max(0, header.offset - TAIL_BYTES))
+    const last = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
+    if (last === null || last.bytes.length !== header.offset - from) return null
+    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes))
+    hasher.remember(last.bytes.subarray(0, start - from))
+    hasher.update(last.bytes.subarray(start - from))
+    if (!sameBlocks(hasher.digests(), header.blocks)) return null
+    if (!unchanged && !(yield* prefixMatches(fs, t, header))) return null
+    return { header, ids, hasher, source: unchanged ? "checkpoint" as const : "checkpoint-rehashed" as const }
+  }).pipe(Effect.catchAllDefect(() => Effect.succeed(null)))
+
+/** Feeds bytes to the splitter and parses each completed line into `step`; the first failure stops it. */
+export const feed = (
+  lines: LogLines,
+  bytes: Uint8Array,
+  step: (row: EventRow) => boolean,
+  hasher: BlockHasher | null
+): ScanFailure | "stopped" | null => {
+  let failure: ScanFailure | "stopped" | null = null
+  const before = lines.offset
+  const pendingBefore = lines.pending
+  const fault = lines.push(bytes, (n, text) => {
+    const parsed = parseLine(text, n)
+    if (Either.isLeft(parsed)) {
+      failure = { _tag: "Row", error: { ...parsed.left, unterminated: false } }
+      return false
+    }
+    if (!step(parsed.right)) {
+      failure = "stopped"
+      return false
+    }
+    return true
+  })
+  if (hasher !== null && lines.offset > before) {
+    // the completed region is the old unterminated rest plus this chunk up to its last newline
+    const fromChunk = lines.offset - before - pendingBefore.length
+    hasher.update(pendingBefore)
+    hasher.update(bytes.subarray(0, fromChunk))
+  }
+  return fault !== null ? { _tag: "Fault", fault } : failure
+}
+
+/** Parses the unterminated rest into `step` (a reader's last line without newline). */
+const finishTail = (lines: LogLines, step: (row: EventRow) => boolean): ScanFailure | null => {
+  let failure: ScanFailure | null = null as ScanFailure | null
+  const fault = lines.finish((n, text) => {
+    const parsed = parseLine(text, n)
+    if (Either.isLeft(parsed)) {
+      failure = { _tag: "Row", error: { ...parsed.left, unterminated: true } }
+      return false
+    }
+    step(parsed.right)
+    return true
+  })
+  return fault !== null ? { _tag: "Fault", fault } : failure
+}
+
+/** True when the unterminated rest of a scan is whole rows (a line someone wrote without its newline). */
+export const tailParses = (pending: Uint8Array): boolean => {
+  if (pending.length === 0) return true
+  const probe = new LogLines()
+  let ok = true
+  const fault = probe.push(pending, () => true) ?? probe.finish((n, text) => (ok = Either.isRight(parseLine(text, n))))
+  return fault === null && ok
+}
+
+/** Every row of the log, then the fold of them in sort order: the fold of a log that is not in order. */
+const foldSorted = (fs: RepoFs["Type"], t: StatusTarget, options: FoldOptions) =>
+  Effect.gen(function*() {
+    const transitions: Array<TransitionRow> = []
+    const annotations: Array<AnnotationRow> = []
+    const envelopes: Array<EnvelopeRow> = []
+    const collect = (row: EventRow) => {
+      if (row.kind === "transition") transitions.push(row)
+      else if (row.kind === "annotation") annotations.push(row)
+      else envelopes.push(row)
+      return true
+    }
+    const lines = new LogLines()
+    const hasher = options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null
+    let failure: ScanFailure | "stopped" | null = null
+    const sig = yield* fs.readChunks(logPathOf(t), { noFollow: true }, (chunk) => {
+      failure = feed(lines, chunk, collect, hasher)
+      return failure === null
+    })
+    let tailFolded = false
+    if (failure === null && options.tail === "fold" && lines.pending.length > 0) {
+      failure = finishTail(lines, collect)
+      tailFolded = failure === null
+    }
+    const failed = failure as ScanFailure | "stopped" | null
+    if (failed !== null && failed !== "stopped") return yield* failureOf(t, failed)
+    const fold = IncrementalFold.empty()
+    for (const r of dedupeAndSort(transitions)) fold.step(r)
+    for (const r of sortBySortKey(annotations)) fold.step(r)
+    for (const r of envelopes) fold.step(r)
+    return { fold, source: "full-sorted" as const, signature: sig, lines, hasher, tailFolded }
+  })
+
+/** How a log is folded. */
+export interface FoldOptions {
+  /** Keep block hashes (for a checkpoint). */
+  readonly hash: boolean
+  /** An unterminated last line: folded (readers), or left unparsed for the writer to complete or remove. */
+  readonly tail: "fold" | "leave"
+  /** The block size of a new checkpoint's hashes (tests use small blocks); default `BLOCK_BYTES`. */
+  readonly blockBytes?: number
+}
+
+/**
+ * Folds the log: from the checkpoint when it still holds, else from the start, streaming; a log out of
+ * sort order is folded from all its rows.
+ */
+export const foldLog = (
+  fs: RepoFs["Type"],
+  t: StatusTarget,
+  options: FoldOptions
+): Effect.Effect<LogFold, StatusError | IoError> =>
+  Effect.gen(function*() {
+    const path = logPathOf(t)
+    const before = yield* fs.signature(path)
+    if (before === null) {
+      return {
+        fold: IncrementalFold.empty(),
+        source: "full",
+        signature: null,
+        lines: new LogLines(),
+        hasher: options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null,
+        tailFolded: false
+      }
+    }
+    const cp = before.isSymlink ? null : yield* usableCheckpoint(fs, t, before, options.hash)
+    const fold = cp === null ? IncrementalFold.empty() : IncrementalFold.resume(cp.header.fold, cp.ids)
+    const lines = cp === null ? new LogLines() : new LogLines(cp.header.offset, cp.header.line)
+    const hasher = options.hash ? (cp?.hasher ?? new BlockHasher(options.blockBytes ?? BLOCK_BYTES)) : null
+    const step = (row: EventRow) => fold.step(row)
+    let failure: ScanFailure | "stopped" | null = null
+    const sig = yield* fs.readChunks(path, { noFollow: true, from: lines.offset }, (chunk) => {
+      failure = feed(lines, chunk, step, hasher)
+      return failure === null
+    })
+    if (failure === "stopped") return yield* foldSorted(fs, t, options)
+    let tailFolded = false
+    if (failure === null && options.tail === "fold" && lines.pending.length > 0) {
+      let outOfOrder = false
+      failure = finishTail(lines, (row) => (fold.step(row) || (outOfOrder = true, false)))
+      if (outOfOrder) return yield* foldSorted(fs, t, options)
+      tailFolded = failure === null
+    }
+    if (failure !== null) return yield* failureOf(t, failure)
+    return { fold, source: cp?.source ?? "full", signature: sig, lines, hasher, tailFolded }
+  })
+
+/** A reader's fold: one retry when the last line is unterminated and does not parse (a write in progress). */
+export const foldForRead = (fs: RepoFs["Type"], t: StatusTarget) =>
+  foldLog(fs, t, READ).pipe(
+    Effect.catchIf(
+      (e) => e.code === "STATUS_LOG_INVALID" && e.details.unterminated === true,
+      () => Effect.zipRight(Effect.sleep(25), foldLog(fs, t, READ))
+    )
+  )
+
+const READ: FoldOptions = { hash: false, tail: "fold" }
+
+/** The snapshot of a fold (what `materialize` writes). */
+export const snapshotOfFold = (fold: IncrementalFold, t: StatusTarget): Snapshot =>
+  buildSnapshot(fold.reduction(), fold.retrospective(), t.identity)
+
+/** Saves the checkpoint of a writer's fold, which ends at `lines.offset` of the log whose `fstat` is `after`. */
+export const saveCheckpoint = (
+  write: RepoWrite["Type"],
+  t: StatusTarget,
+  state: { readonly fold: IncrementalFold; readonly lines: LogLines; readonly hasher: BlockHasher },
+  after: FileSignature
+): Effect.Effect<void, IoError> =>
+  Effect.suspend(() => {
+    const saved = state.fold.save()
+    const header: CheckpointHeader = {
+      v: CHECKPOINT_VERSION,
+      log: logPathOf(t),
+      dev: after.dev,
+      ino: after.ino,
+      ctimeNs: String(after.ctimeNs),
+      size: after.size,
+      offset: state.lines.offset,
+      line: state.lines.line,
+      blockBytes: state.hasher.blockBytes,
+      blocks: state.hasher.digests(),
+      tail: state.hasher.tail(),
+      fold: saved.fold
+    }
+    const head = new TextEncoder().encode(JSON.stringify(header) + "\n")
+    const ids = saved.ids.toBytes()
+    const bytes = new Uint8Array(head.length + ids.length)
+    bytes.set(head, 0)
+    bytes.set(ids, head.length)
+    const path = checkpointPathOf(t)
+    return Effect.zipRight(
+      write.makeDirectory(t.scope, path.slice(0, path.lastIndexOf("/"))),
+      write.writeFile(t.scope, path, bytes, { durable: false })
+    )
+  })
+
+/** Every row of the log in file order (for readers that need the rows: validate, time travel, implement). */
+export const streamOfLog = (fs: RepoFs["Type"], t: StatusTarget): Effect.Effect<EventStream, StatusError | IoError> =>
+  Effect.gen(function*() {
+    const transitions: Array<TransitionRow> = []
+    const annotations: Array<AnnotationRow> = []
+    const envelopes: Array<EnvelopeRow> = []
+    const collect = (row: EventRow) => {
+      if (row.kind === "transition") transitions.push(row)
+      else if (row.kind === "annotation") annotations.push(row)
+      else envelopes.push(row)
+      return true
+    }
+    const lines = new LogLines()
+    let failure: ScanFailure | "stopped" | null = null
+    yield* fs.readChunks(logPathOf(t), { noFollow: true }, (chunk) => {
+      failure = feed(lines, chunk, collect, null)
+      return failure === null
+    })
+    if (failure === null) failure = finishTail(lines, collect)
+    const failed = failure as ScanFailure | "stopped" | null
+    if (failed !== null && failed !== "stopped") return yield* failureOf(t, failed)
+    return { transitions, annotations, envelopes }
+  })
