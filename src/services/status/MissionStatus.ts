@@ -432,19 +432,29 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         t,
         Effect.gen(function*() {
           const before = yield* repoFs.signature(logPath(t))
-          const snap = yield* repoFs.readBytes(snapshotPath(t), { noFollow: true })
+          // status.json and the derived views are small: their exact bytes (null: absent) are put back
+          const derived = DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+          const kept: Array<readonly [string, Uint8Array | null]> = []
+          for (const path of [snapshotPath(t), ...derived]) kept.push([path, yield* repoFs.readBytes(path, { noFollow: true })])
           const rollback = Effect.gen(function*() {
             const now = yield* repoFs.signature(logPath(t))
-            if (now === null) return
-            if (before !== null && now.size === before.size && now.mtimeNs === before.mtimeNs) return
-            if (before === null) yield* repoWrite.remove(t.scope, logPath(t))
-            else yield* repoWrite.truncate(t.scope, logPath(t), before.size)
-            if (snap === null) yield* repoWrite.remove(t.scope, snapshotPath(t))
-            else yield* repoWrite.writeFile(t.scope, snapshotPath(t), snap)
-            if (before !== null) {
+            const logUnchanged = now === null
+              ? before === null
+              : before !== null && now.size === before.size && now.mtimeNs === before.mtimeNs
+            if (!logUnchanged) {
+              if (before === null) yield* repoWrite.remove(t.scope, logPath(t))
+              else yield* repoWrite.truncate(t.scope, logPath(t), before.size)
+            }
+            for (const [path, bytes] of kept) {
+              const current = yield* repoFs.readBytes(path, { noFollow: true })
+              if (current === null && bytes === null) continue
+              if (current !== null && bytes !== null && sameBytes(current, bytes)) continue
+              if (bytes === null) yield* repoWrite.remove(t.scope, path)
+              else yield* repoWrite.writeFile(t.scope, path, bytes)
+            }
+            if (!logUnchanged && before !== null) {
               const lf = yield* foldLog(repoFs, t, { hash: true, tail: "fold" })
               yield* keepCheckpoint(t, lf, lf.signature)
-              yield* writeDerived(t, snapshotOfFold(lf.fold, t))
             }
           })
           return yield* body.pipe(
