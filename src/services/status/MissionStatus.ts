@@ -480,24 +480,22 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       transition,
       appendRow,
       materialize: (t, options) =>
-        Effect.zipRight(
-          checkTargets(t),
-          withLock(
+        Effect.gen(function*() {
+          yield* checkTargets(t)
+          // refused before the lock is taken: nothing (not even the lock file) is created
+          if ((yield* repoFs.kind(logPath(t))) === null) {
+            return yield* statusError(
+              "EVENT_LOG_NOT_FOUND",
+              `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
+                "(or spec-kitty's finalize-tasks to seed every work package).",
+              { path: logPath(t) }
+            )
+          }
+          return yield* withLock(
             t,
-            Effect.gen(function*() {
-              if ((yield* repoFs.kind(logPath(t))) === null) {
-                return yield* statusError(
-                  "EVENT_LOG_NOT_FOUND",
-                  `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
-                    "(or spec-kitty's finalize-tasks to seed every work package).",
-                  { path: logPath(t) }
-                )
-              }
-              if (options?.force !== true) yield* refuseWhileRewriting(t)
-              return yield* materializeLocked(t)
-            })
+            Effect.zipRight(options?.force === true ? Effect.void : refuseWhileRewriting(t), materializeLocked(t))
           )
-        ),
+        }),
       materializeIfStale,
       withLock,
       annotate,
