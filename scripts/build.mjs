@@ -7,14 +7,14 @@
 // rejected by V8 and the launcher then simply compiles.
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
 rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
-const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext"], legalComments: "none", logLevel: "warning" }
+const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext", "@parcel/watcher"], legalComments: "none", logLevel: "warning" }
 const cli = {
   ...common,
   format: "cjs",
@@ -25,15 +25,19 @@ const cli = {
 await build({ ...cli, entryPoints: ["src/cli/bin.ts"], outfile: "dist/kittyctx.cjs" })
 await build({ ...cli, entryPoints: ["src/cli/fast.ts"], outfile: "dist/kittyctx-fast.cjs" })
 
-const version = /VERSION = "([^"]+)"/.exec(readFileSync("src/cli/Version.ts", "utf8"))[1]
+const version = /VERSION = "([^"]+)"/.exec(readFileSync("src/core/Version.ts", "utf8"))[1]
 // the command paths src/cli/FastPath.ts runs (a path missing here only costs start-up time)
 const fastPaths = ["status show", "status emit", "context resolve"]
+
+// The merge driver git runs on every merge that touches an event log: a lean bundle without the command tree.
+await build({ ...cli, entryPoints: ["src/cli/driverBin.ts"], outfile: "dist/merge-driver.cjs" })
 
 writeFileSync(
   "dist/kittyctx.mjs",
   `#!/usr/bin/env node
-// kittyctx launcher: answers --version, runs the hot commands from the start-up bundle and everything
-// else from the full one, each compiled with its V8 code cache.
+// kittyctx launcher: answers --version, runs git's merge driver (merge-driver-event-log %O %A %B) from the
+// lean driver bundle, the hot commands from the start-up bundle and everything else from the full one,
+// each compiled with its V8 code cache.
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
@@ -54,8 +58,11 @@ const load = (name) => {
   return module.exports
 }
 const argv = process.argv.slice(2)
+const driver = argv[0] === "merge-driver-event-log" && argv.length === 4 && !argv.slice(1).some((a) => a.startsWith("-"))
 if (argv.length === 1 && argv[0] === "--version") {
   process.stdout.write(${JSON.stringify(version + "\n")})
+} else if (driver) {
+  load("merge-driver.cjs")
 } else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("kittyctx-fast.cjs").started === true)) {
   load("kittyctx.cjs")
 }
@@ -73,9 +80,46 @@ const warm = (args) => {
     })
   } catch {}
 }
+// The dashboard page (docs/surfaces.md §7): one script and one stylesheet beside the CLI bundle, served
+// from dist/web; nothing is loaded from the network.
+mkdirSync("dist/web", { recursive: true })
+await build({
+  entryPoints: ["src/web/app.ts"],
+  outfile: "dist/web/app.js",
+  bundle: true,
+  format: "iife",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
+copyFileSync("src/web/index.html", "dist/web/index.html")
+copyFileSync("src/web/app.css", "dist/web/app.css")
+
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
 warm(["status", "validate", "--mission", "warmup", "--json"])
+{
+  // the driver bundle: one merge of three one-line logs in a scratch directory
+  const scratch = mkdtempSync(resolve(tmpdir(), "kittyctx-warm-"))
+  for (const f of ["O", "A", "B"]) writeFileSync(resolve(scratch, f), '{"event_id": "warm", "at": ""}\\n')
+  try {
+    execFileSync(process.execPath, [resolve("dist/kittyctx.mjs"), "merge-driver-event-log", "O", "A", "B"], {
+      cwd: scratch,
+      env: { ...process.env, KITTYCTX_WRITE_CODE_CACHE: "1" },
+      stdio: "ignore"
+    })
+  } catch {}
+  rmSync(scratch, { recursive: true, force: true })
+}
+
+// The merge drivers' attribute lines beside the launcher: the merge's dry run configures them for its
+// prediction without writing into the repository (written once the library bundle below exists).
+const writeAttributes = async () => {
+  const lib = await import(resolve("dist/index.mjs"))
+  writeFileSync("dist/merge.gitattributes", lib.mergeAttributeLines().join("\n") + "\n")
+}
 
 // The library keeps its dependencies external, so embedders share one copy of effect with it.
 await build({
@@ -85,3 +129,4 @@ await build({
   format: "esm",
   packages: "external"
 })
+await writeAttributes()

@@ -282,11 +282,21 @@ const MECHANISMS: ReadonlyArray<{ readonly job: string; readonly home: string; r
   { job: "spawning git", home: "src/services/ports/Git.ts", names: ["runGit", "gitEnv"] },
   { job: "the liveness verdict", home: "src/core/process/ProcessIdentity.ts", names: ["livenessOf"] },
   { job: "the one probe and kill path", home: "src/services/ports/Processes.ts", names: ["probeNow"] },
+  // docs/surfaces.md §0.5, §7.5, §8.3: what the dashboard and the sync daemon share
+  { job: "the kill path (terminate) and the stop of a control server", home: "src/services/background/Terminate.ts", names: ["terminate", "awaitExit"] },
+  { job: "the one health probe", home: "src/services/background/Health.ts", names: ["fetchHealth"] },
+  { job: "the loopback port picker", home: "src/services/background/PortPicker.ts", names: ["pickFreePort"] },
+  { job: "stopping a control server", home: "src/services/background/StopInstance.ts", names: ["stopInstance"] },
+  { job: "the detached spawn", home: "src/services/ports/Spawner.ts", names: ["spawnNow"] },
+  { job: "the Host/Origin guard and the token compare", home: "src/core/background/LoopbackRules.ts", names: ["isAllowedHost", "constantTimeEqual"] },
   { job: "the commit path", home: "src/services/surfaces/CommitPath.ts", names: ["commitPaths", "dirtyEntries"] },
   { job: "write guards", home: "src/services/surfaces/WriteGuards.ts", names: ["checkCommitTarget", "protectedRefusal", "primaryDivergence"] },
   { job: "residue classification and divergence", home: "src/core/surfaces/Placement.ts", names: ["classifyDirtyPath", "placementDivergence"] },
   { job: "the undo journal", home: "src/services/surfaces/UndoJournal.ts", names: ["makeUndoJournal"] },
   { job: "worktree creation", home: "src/services/context/CoordWorkspace.ts", names: ["ensureWorktree"] },
+  // docs/surfaces.md §8.4: one reaper, one positive-attribution predicate
+  { job: "the reaper", home: "src/services/sync/Reaper.ts", names: ["reapOrphans"] },
+  { job: "the reaper's attribution predicate", home: "src/core/sync/DaemonProcess.ts", names: ["judgeCandidate"] },
   { job: "error families", home: "src/core/CodedError.ts", names: ["CodedError"] },
   { job: "rendering failures", home: "src/cli/Output.ts", names: ["errorEnvelope"] },
   { job: "shared CLI options", home: "src/cli/Options.ts", names: ["missionOption", "jsonOption"] },
@@ -324,18 +334,20 @@ const callsOf = (callee: RegExp, arg?: RegExp) => (f: FileFacts) =>
 const literalsOf = (re: RegExp) => (f: FileFacts) => f.literals.filter((l) => l.kind === "string" && re.test(l.text))
 
 const USAGES: ReadonlyArray<Usage> = [
-  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
+  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
   { job: "spawning git (platform Command)", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
   { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
-  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
+  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts", "src/cli/driverBin.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
   { job: "the wall clock and randomness", owners: ["src/services/ports/EventIds.ts"], find: (f) => f.impure.filter((i) => /Date\.now|new Date\(\)|Math\.random/.test(i.text)) },
   { job: "the --mission and --json options", owners: ["src/cli/Options.ts"], find: callsOf(/^Options\.(text|boolean)$/, /^(mission|json)$/) },
   { job: "learning a checkout's branch (GitFiles.headOf reads HEAD)", owners: [], find: literalsOf(/^symbolic-ref$/) },
-  { job: "lock file names (Naming.lockPathOf)", owners: ["src/core/repo/Naming.ts", "src/services/ports/GitFiles.ts"], find: literalsOf(/.\.lock$/) }
+  { job: "lock file names (Naming.lockPathOf)", owners: ["src/core/repo/Naming.ts", "src/services/ports/GitFiles.ts"], find: literalsOf(/.\.lock$/) },
+  // docs/surfaces.md §0.3: only the merge executor holds the merge-bookkeeping capability
+  { job: "commits on a protected target (the merge-bookkeeping capability)", owners: ["src/services/merge/MergeExecutor.ts"], find: callsOf(/^commitInMergeWorkspace$/) }
 ]
 
 /** Each usage appears only in its owners. */
@@ -640,7 +652,8 @@ describe("each static check fails on a planted violation", () => {
       "const m = Options.text(\"mission\")\n",
       "const j = Options.boolean(\"json\")\n",
       "const r = [\"symbolic-ref\", \"HEAD\"]\n",
-      "const l = \"coord.lock\"\n"
+      "const l = \"coord.lock\"\n",
+      "yield* commitInMergeWorkspace({ checkout, capability, paths, message })\n"
     ]
     assert.strictEqual(planted.length, USAGES.length + 3, "one plant per usage (several usages have two forms)")
     for (const text of planted) assert.strictEqual(checkUsages({ ...base, "src/services/x/Bad.ts": text }).length, 1, text)

@@ -4,22 +4,27 @@
  */
 import { Args, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
+import { VERSION } from "../core/Version.js"
 import { readTree } from "./CommandTree.js"
 import type { CommandSpec } from "./CommandTree.js"
 import { completionScript } from "./Completions.js"
 import { contextCommand } from "./ContextCommands.js"
+import { dashboardCommand } from "./DashboardCommands.js"
 import { readCommandLine, SHELLS } from "./Front.js"
 import type { Shell } from "./Front.js"
 import { PROGRAM, renderHelp } from "./Help.js"
 import { implementCommand } from "./ImplementCommand.js"
+import { mergeCommand } from "./MergeCommand.js"
+import { mergeDriverCommand } from "./MergeDriverCommand.js"
 import { missionCommand } from "./MissionCommands.js"
 import { occurrenceMapCommand } from "./OccurrenceCommands.js"
 import { CliExit, printRaw, usageFailure } from "./Output.js"
+import { retrospectCommand } from "./RetrospectCommands.js"
 import { statusCommand } from "./StatusCommands.js"
+import { syncCommand } from "./SyncCommands.js"
 import { tasksCommand } from "./TasksCommands.js"
-import { VERSION } from "./Version.js"
 
-export { VERSION } from "./Version.js"
+export { VERSION }
 
 // kittyctx completions bash|zsh|fish
 const completionsCommand = Command.make(
@@ -45,6 +50,11 @@ const root = Command.make(PROGRAM).pipe(
     missionCommand,
     contextCommand,
     occurrenceMapCommand,
+    mergeCommand,
+    mergeDriverCommand,
+    retrospectCommand,
+    dashboardCommand,
+    syncCommand,
     completionsCommand
   ])
 )

@@ -8,11 +8,11 @@
  * definition in `StatusCommands.ts` / `ContextCommands.ts`; `test/cli/fastpath.cli.test.ts` holds the two
  * readings together.
  */
-import { Effect, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { ACTIONS } from "../core/context/ExecutionContext.js"
 import { DISPLAY_LANES } from "../core/status/Lane.js"
-import type { Layer } from "effect"
 import { makeReadLayer, makeStatusLayer } from "../services/StatusLayer.js"
+import * as RuntimeFiles from "../services/sync/RuntimeFiles.js"
 import { resolveProgram } from "./ContextPrograms.js"
 import type { CliExit } from "./Output.js"
 import { emitProgram, showProgram } from "./StatusPrograms.js"
@@ -72,15 +72,21 @@ export const readArgv = (argv: ReadonlyArray<string>, spec: ArgvSpec): Parsed | 
 const MISSION = { "--mission": "mission", "--feature": "mission" }
 const opt = (p: Parsed, key: string): Option.Option<string> => Option.fromNullable(p.text[key])
 
-/** A command the fast path runs: its reading of argv, its program and the services it needs. */
+/** A command the fast path runs: its reading of argv, and its program with the services it needs provided. */
 interface FastCommand {
   readonly spec: ArgvSpec
-  readonly program: (p: Parsed) => Effect.Effect<void, CliExit, any>
-  readonly layer: () => Layer.Layer<any>
+  readonly run: (p: Parsed) => Effect.Effect<void, CliExit, Cwd>
 }
 
+/** Typed so that a program needing a service its layer lacks does not compile (it would die at run time). */
+const fastCommand = <ROut, R extends ROut | Cwd>(c: {
+  readonly spec: ArgvSpec
+  readonly program: (p: Parsed) => Effect.Effect<void, CliExit, R>
+  readonly layer: () => Layer.Layer<ROut>
+}): FastCommand => ({ spec: c.spec, run: (p) => c.program(p).pipe(Effect.provide(c.layer())) })
+
 const FAST: ReadonlyArray<FastCommand> = [
-  {
+  fastCommand({
     // kittyctx status show --mission <handle> [--json] [--at <point>]
     spec: {
       path: ["status", "show"],
@@ -92,8 +98,8 @@ const FAST: ReadonlyArray<FastCommand> = [
     program: (p) =>
       showProgram({ mission: opt(p, "mission"), featureDir: opt(p, "featureDir"), at: opt(p, "at"), json: p.flags.has("json") }),
     layer: () => makeReadLayer()
-  },
-  {
+  }),
+  fastCommand({
     // kittyctx context resolve --mission <handle> [--action A] [--wp WP] [--cwd DIR] [--json]
     spec: {
       path: ["context", "resolve"],
@@ -112,8 +118,8 @@ const FAST: ReadonlyArray<FastCommand> = [
         json: p.flags.has("json")
       }),
     layer: () => makeReadLayer()
-  },
-  {
+  }),
+  fastCommand({
     // kittyctx status emit <WP> --to <lane> --actor <name> --mission <handle> [...]
     spec: {
       path: ["status", "emit"],
@@ -149,15 +155,16 @@ const FAST: ReadonlyArray<FastCommand> = [
         autoCommit: { autoCommit: p.flags.has("autoCommit"), noAutoCommit: p.flags.has("noAutoCommit") },
         json: p.flags.has("json")
       }),
-    layer: () => makeStatusLayer()
-  }
+    // the sync backlog warning after the event reads the runtime root (docs/surfaces.md §8.5)
+    layer: () => RuntimeFiles.layer.pipe(Layer.provideMerge(makeStatusLayer()))
+  })
 ]
 
 /** The program of a hot command, with its services provided (it needs only the `Cwd`); null: use the full parser. */
 export const fastProgram = (argv: ReadonlyArray<string>): Effect.Effect<void, CliExit, Cwd> | null => {
   for (const command of FAST) {
     const parsed = readArgv(argv, command.spec)
-    if (parsed !== null) return command.program(parsed).pipe(Effect.provide(command.layer())) as Effect.Effect<void, CliExit, Cwd>
+    if (parsed !== null) return command.run(parsed)
   }
   return null
 }

@@ -11,6 +11,7 @@ import type { ClaimOutcome } from "../services/surfaces/ImplementClaim.js"
 import type { PlanningMode } from "../services/surfaces/PlanningCommit.js"
 import { featureDirOption, jsonOption, missionOption, missionRequest } from "./Options.js"
 import { CliExit, handle, isCodedError, printJson, UsageError } from "./Output.js"
+import { warnOnSyncBacklog } from "./StatusPrograms.js"
 import type { CodedError } from "./Output.js"
 
 const usage = (message: string) => Effect.fail(new UsageError({ message, details: {} }))
@@ -127,6 +128,7 @@ export const implementCommand = Command.make(
       } else {
         yield* Console.log(renderText(out))
       }
+      yield* warnOnSyncBacklog({ cwd: req.cwd, mission: req.mission })
     })
 ).pipe(Command.withDescription(
   "Claim a work package: gates, planning commit, lane worktree, planned -> claimed -> in_progress"

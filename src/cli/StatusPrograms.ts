@@ -12,12 +12,23 @@ import type { TransitionRequest } from "../core/status/StatusEvent.js"
 import { statusError } from "../core/status/StatusError.js"
 import type { ReviewResult } from "../core/status/Transition.js"
 import { resolveStatusTarget } from "../services/context/ResolveContext.js"
+import type { ContextRequest } from "../services/context/ResolveContext.js"
+import { backlogWarning } from "../services/sync/SyncStatus.js"
 import { StatusReader } from "../services/status/StatusReader.js"
 import { wpFactsOf } from "../services/surfaces/MissionViews.js"
 import { emitTransition } from "../services/surfaces/StatusWrites.js"
 import { autoCommitOf, missionRequest } from "./Invocation.js"
 import type { AutoCommitFlags } from "./Invocation.js"
 import { handle, printJson, printRaw } from "./Output.js"
+
+/**
+ * The sync backlog warning (docs/surfaces.md §8.5) every status-writing command prints on stderr after
+ * its own output; never a failure (the command has already succeeded).
+ */
+export const warnOnSyncBacklog = (request: ContextRequest) =>
+  Effect.flatMap(backlogWarning(request), (w) => (w === null ? Effect.void : Console.error(`warning: ${w.message}`))).pipe(
+    Effect.catchAllCause(() => Effect.void)
+  )
 
 /** The status target of `--mission` (or of `--feature-dir`, whose name is then the handle). */
 export const target = (m: Option.Option<string>, dir: Option.Option<string>) =>
@@ -194,5 +205,6 @@ export const emitProgram = (o: EmitOptions) =>
               (commit?.sha ? `\ncommitted ${commit.sha}` : "")
           )
         }
+        yield* warnOnSyncBacklog(req)
       })
     )

@@ -6,11 +6,13 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Layer } from "effect"
+import { resolvePath } from "../core/repo/Paths.js"
+import { VERSION } from "../core/Version.js"
+import * as Launcher from "../services/ports/Launcher.js"
 import { Settings } from "../services/ports/Settings.js"
 import { fastProgram } from "./FastPath.js"
 import { Cwd } from "./Invocation.js"
 import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
-import { VERSION } from "./Version.js"
 
 /** The current directory, or null when it was deleted. */
 const processDirectory = (): string | null => {
@@ -50,10 +52,17 @@ const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
 
 /** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */
 const fullCli = Effect.gen(function*() {
-  const [{ run }, NodeContext, { MainLayer }] = yield* Effect.promise(() =>
+  const [{ run }, NodeContext, { makeMainLayer }] = yield* Effect.promise(() =>
     Promise.all([import("./Cli.js"), import("@effect/platform-node/NodeContext"), import("../services/MainLayer.js")])
   )
-  return yield* withPlainConsole(run(process.argv, { width })).pipe(Effect.provide(Layer.mergeAll(MainLayer, NodeContext.layer)))
+  // the launcher that started this process: `dashboard` and `sync daemon` start the same kittyctx detached,
+  // and the merge drivers kittyctx registers run this same build
+  const cwd = processDirectory()
+  const script = process.argv[1] ?? ""
+  const launcher = Launcher.layerFixed(process.execPath, cwd === null ? script : resolvePath(cwd, script))
+  return yield* withPlainConsole(run(process.argv, { width })).pipe(
+    Effect.provide(Layer.mergeAll(makeMainLayer({ launcher }), NodeContext.layer))
+  )
 })
 
 const main = (): Effect.Effect<void, unknown, Cwd> => {

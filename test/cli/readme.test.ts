@@ -9,7 +9,12 @@ import * as fs from "node:fs"
 import { commandTree } from "../../src/cli/Cli.js"
 import type { CommandSpec } from "../../src/cli/CommandTree.js"
 import { CLI_ERROR_CODES } from "../../src/cli/Output.js"
+import { BACKGROUND_ERROR_CODES } from "../../src/core/background/BackgroundError.js"
 import { CONFIG_ERROR_CODES } from "../../src/core/config/ConfigError.js"
+import { DASHBOARD_ERROR_CODES } from "../../src/core/dashboard/DashboardError.js"
+import { MERGE_ERROR_CODES } from "../../src/core/merge/MergeError.js"
+import { RETROSPECT_ERROR_CODES } from "../../src/core/retrospect/RetrospectError.js"
+import { SYNC_ERROR_CODES } from "../../src/core/sync/SyncError.js"
 import { CONTEXT_ERROR_CODES } from "../../src/core/context/ContextError.js"
 import { OCCURRENCE_ERROR_CODES } from "../../src/core/occurrence/OccurrenceMap.js"
 import { GIT_ERROR_CODES, IO_ERROR_CODES } from "../../src/core/repo/RepoError.js"
@@ -20,8 +25,11 @@ import { SETTING_VARIABLES } from "../../src/services/ports/Settings.js"
 
 const README = fs.readFileSync(new URL("../../README.md", import.meta.url), "utf8")
 
-const leaves = (c: CommandSpec): Array<CommandSpec> =>
-  c.subcommands.length === 0 ? (c.path.length === 0 ? [] : [c]) : c.subcommands.flatMap(leaves)
+/** Every command a user runs: the leaves, and a group that takes options itself (`dashboard --status`). */
+const leaves = (c: CommandSpec): Array<CommandSpec> => [
+  ...(c.path.length > 0 && (c.subcommands.length === 0 || c.options.length + c.args.length > 0) ? [c] : []),
+  ...c.subcommands.flatMap(leaves)
+]
 
 /** The README's section of a command: from its heading to the next heading. */
 const section = (path: ReadonlyArray<string>): string | null => {
@@ -41,6 +49,11 @@ const ALL_CODES = [
   ...IO_ERROR_CODES,
   ...STATUS_ERROR_CODES,
   ...SURFACE_ERROR_CODES,
+  ...BACKGROUND_ERROR_CODES,
+  ...DASHBOARD_ERROR_CODES,
+  ...MERGE_ERROR_CODES,
+  ...RETROSPECT_ERROR_CODES,
+  ...SYNC_ERROR_CODES,
   // and any family the library exports (a new one is covered without editing this list)
   ...Object.entries(Kittyctx as Record<string, unknown>)
     .filter(([name, v]) => /_ERROR_CODES$/.test(name) && Array.isArray(v))

@@ -314,7 +314,7 @@ describe("hostile files: a structured error, exit 1, nothing changed", () => {
     assert.strictEqual(out.error.path, r.statusJson)
     assert.strictEqual(fs.readFileSync(r.log, "utf8"), log, "nothing was appended")
     assert.deepStrictEqual(fingerprint(r.repo), before)
-    // the refusal now comes before the lock is even taken (nothing created); either way the lock is free
+    // refused before the lock was taken (no lock file), or taken and released
     const free = spawnSync("python3", ["-c", "import fcntl,os,sys\nif os.path.exists(sys.argv[1]):\n  fd=os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", r.lockPath])
     assert.strictEqual(free.status, 0, `the status lock is free again: ${free.stderr}`)
     const m = run(r, ["status", "materialize", "--json"])

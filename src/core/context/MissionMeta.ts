@@ -46,11 +46,15 @@ export const MissionMetaSchema = Schema.Struct({
   mission_slug: Schema.optional(Schema.Unknown),
   slug: Schema.optional(Schema.Unknown),
   target_branch: Schema.optional(BranchName),
+  /** Where `merge` integrates the mission when it differs from `target_branch`. */
+  merge_target_branch: Schema.optional(BranchName),
   coordination_branch: Schema.optional(OptionalBranchName),
   topology: Schema.optional(Schema.NullOr(Schema.Literal(...TOPOLOGIES))),
   flattened: Schema.optional(Schema.Boolean),
   mid8: Schema.optional(Schema.String),
   change_mode: Schema.optional(Schema.NullOr(Schema.String)),
+  // display only (the dashboard's mission rows, a retrospective record's name); never used to locate anything
+  friendly_name: Schema.optional(Schema.Unknown),
   created_at: Schema.optional(Schema.Unknown),
   status_phase: Schema.optional(Schema.Unknown)
 })

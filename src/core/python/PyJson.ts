@@ -246,6 +246,12 @@ const isPySpace = (c: number): boolean =>
       (c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 ||
         c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000)
 
+/** True when `text` is empty or only Python whitespace (`not text.strip()`). */
+export const isPyBlank = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) if (!isPySpace(text.charCodeAt(i))) return false
+  return true
+}
+
 // Python str.splitlines() boundaries other than "\n"; `includes` per character is a memchr, about twice as
 // fast as one character-class regex over a large log
 const RARE_BREAKS = ["\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]

@@ -34,3 +34,20 @@ export const pyRepr = (v: unknown): string => {
 
 /** Python's `str()`: strings bare, everything else as `repr()`. */
 export const pyStr = (v: unknown): string => (typeof v === "string" ? v : pyRepr(v))
+
+/**
+ * Python's `round(x, 1)`: the exact binary value of `x` rounded to one decimal, ties to even. The exact
+ * value comes from `toFixed(100)` (exact for |x| < 1e21), so a near-tie is never mistaken for a tie.
+ */
+export const pyRound1 = (x: number): number => {
+  if (!Number.isFinite(x) || Math.abs(x) >= 1e21) return x
+  const [int, frac] = Math.abs(x).toFixed(100).split(".")
+  const kept = BigInt(int + frac[0])
+  const rest = frac.slice(1)
+  const half = rest[0] > "5" || (rest[0] === "5" && /[1-9]/.test(rest.slice(1)))
+    ? 1
+    : rest[0] === "5" ? 0 : -1
+  const up = half > 0 || (half === 0 && kept % 2n === 1n)
+  const value = Number(up ? kept + 1n : kept) / 10
+  return x < 0 ? -value : value
+}

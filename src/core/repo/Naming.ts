@@ -46,6 +46,11 @@ export const worktreesRoot = (root: string): string => joinPath(root, WORKTREES_
 /** `<root>/.kittify`. */
 export const kittifyDir = (root: string): string => joinPath(root, KITTIFY_DIR)
 
+/** `<root>/.kittify/.dashboard`: the dashboard's lifecycle file (the name spec-kitty uses). */
+export const dashboardFile = (root: string): string => joinPath(root, KITTIFY_DIR, ".dashboard")
+/** `<git-common-dir>/kittyctx-dashboard.log`: the dashboard server's output (in the git dir, so never an untracked file). */
+export const dashboardLog = (commonDir: string): string => joinPath(commonDir, "kittyctx-dashboard.log")
+
 /** A file of a mission directory. */
 export const missionFile = (dir: string, name: string): string => joinPath(dir, name)
 
@@ -80,16 +85,30 @@ export const coordWorktree = (root: string, slug: string, mid8: string): string 
 export const coordMissionDir = (coordRoot: string, slug: string, mid8: string): string =>
   joinPath(coordRoot, MISSIONS_DIR, suffixed(slug, mid8))
 
+/** `<coord worktree>/kitty-specs/<name>` for a coordination worktree named `<name>-coord`. */
+export const coordMissionDirOfWorktree = (coordRoot: string, worktreeName: string): string =>
+  joinPath(coordRoot, MISSIONS_DIR, worktreeName.replace(/-coord$/, ""))
+
+/** True when `coordName` is `suffixed(primaryDir, mid8)` for some mid8 (the coordination copy of that mission dir). */
+export const isCoordNameOf = (primaryDir: string, coordName: string): boolean =>
+  coordName === primaryDir || (coordName.startsWith(`${primaryDir}-`) && isMid8(coordName.slice(primaryDir.length + 1)))
+
 /** True for a `.worktrees` entry name that is a coordination worktree. */
 export const isCoordWorktreeName = (name: string): boolean => name.endsWith("-coord")
 
 /** The trailing `lane-[a-z]` of a lane worktree name, if any. */
 export const laneIdOfWorktreeName = (name: string): string | null => /-(lane-[a-z])$/.exec(name)?.[1] ?? null
 
-/** What a lock protects: a mission's status (spec-kitty's lock), or a worktree path being created. */
+/**
+ * What a lock protects: a mission's status (spec-kitty's lock), a worktree path being created, merging,
+ * or, under the runtime root, a forwarding scope's delivery or daemon spawn (docs/surfaces.md §8.1).
+ */
 export type LockKey =
   | { readonly _tag: "Status"; readonly slug: string }
   | { readonly _tag: "Worktree"; readonly path: string }
+  | { readonly _tag: "Merge" }
+  | { readonly _tag: "SyncDelivery"; readonly scopeId: string }
+  | { readonly _tag: "SyncSpawn"; readonly scopeId: string }
 
 /** FNV-1a, 64 bits, over UTF-16 units: a short stable key for a path (lock names only). */
 const fnv1a64 = (text: string): string => {
@@ -107,14 +126,21 @@ export const statusLockDir = (commonDir: string): string => joinPath(commonDir, 
 /**
  * The one place lock paths are composed: spec-kitty's status lock
  * `<git-common-dir>/spec-kitty-locks/<slug>.status.lock` (the same file spec-kitty locks, so the two tools
- * exclude each other), and kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`.
+ * exclude each other), kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`, and the forwarding
+ * locks `<runtime root>/sync/<scope>/{delivery,spawn}.lock` (for those, `base` is the runtime root).
  */
-export const lockPathOf = (commonDir: string, key: LockKey): string => {
+export const lockPathOf = (base: string, key: LockKey): string => {
   switch (key._tag) {
     case "Status":
-      return joinPath(statusLockDir(commonDir), `${key.slug}.status.lock`)
+      return joinPath(statusLockDir(base), `${key.slug}.status.lock`)
     case "Worktree":
-      return joinPath(commonDir, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+      return joinPath(base, "kittyctx-locks", `worktree-${fnv1a64(key.path)}.lock`)
+    case "Merge":
+      return joinPath(base, "kittyctx-locks", "merge.lock")
+    case "SyncDelivery":
+      return joinPath(syncScopeDir(base, key.scopeId), "delivery.lock")
+    case "SyncSpawn":
+      return joinPath(syncScopeDir(base, key.scopeId), "spawn.lock")
   }
 }
 
@@ -125,6 +151,40 @@ export const lockPathOf = (commonDir: string, key: LockKey): string => {
  */
 export const foldCheckpointPath = (commonDir: string, slug: string, logPath: string): string =>
   joinPath(commonDir, "kittyctx", "fold", `${slug}-${fnv1a64(logPath)}.checkpoint`)
+// ---------------------------------------------------------------------------------------------
+// The runtime root (docs/surfaces.md §8.1): `$KITTYCTX_HOME`, else `~/.kittyctx`.
+
+/** The runtime root's name under the home directory. */
+export const RUNTIME_HOME_DIR = ".kittyctx"
+
+/** `<runtime root>/sync`: forwarding's configuration and registered projects. */
+export const syncRoot = (runtimeRoot: string): string => joinPath(runtimeRoot, "sync")
+/** `<runtime root>/sync/config.json`. */
+export const syncConfigFile = (runtimeRoot: string): string => joinPath(syncRoot(runtimeRoot), "config.json")
+/** `<runtime root>/sync/projects.json`. */
+export const syncProjectsFile = (runtimeRoot: string): string => joinPath(syncRoot(runtimeRoot), "projects.json")
+/** `<runtime root>/sync/<scope>`: one sink scope's cursors, state, dead letters and daemon files. */
+export const syncScopeDir = (runtimeRoot: string, scopeId: string): string => joinPath(syncRoot(runtimeRoot), scopeId)
+
+/** The files of a scope directory. */
+export const SYNC_SCOPE_FILES = {
+  owner: "owner.json",
+  state: "state.json",
+  deadLetters: "dead-letter.jsonl",
+  daemonLog: "daemon.log"
+} as const
+
+/** A file of a scope directory. */
+export const syncScopeFile = (runtimeRoot: string, scopeId: string, file: keyof typeof SYNC_SCOPE_FILES): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), SYNC_SCOPE_FILES[file])
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.json`: one log's cursor head. */
+export const syncCursorFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.json`)
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.json`: the ids delivered from that log. */
+export const syncSeenFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.json`)
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
@@ -164,5 +224,74 @@ export const missionOfBranch = (branch: string, dirs: ReadonlyArray<string>): Re
 export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
   new RegExp(names.map((n) => `^${escapeRegex(n)}$`).join("|"))
 
+/** git's index lock of a checkout's git dir (a crashed git leaves it behind). */
+export const gitIndexLock = (gitdir: string): string => joinPath(gitdir, "index.lock")
+
 /** `refs/heads/<branch>`. */
 export const headsRef = (branch: string): string => `refs/heads/${branch}`
+
+// ---------------------------------------------------------------------------------------------
+// Merging (docs/surfaces.md §5)
+
+/** The decisions ledger, merged by the event-log driver too. */
+export const DECISIONS_FILE = "decisions.events.jsonl"
+/** The retrospective record of a mission (docs/surfaces.md §4.1). */
+export const RETROSPECTIVE_FILE = "retrospective.yaml"
+
+/** kittyctx's merge drivers: the event-log union and the derived snapshot (kept as ours, regenerated). */
+export const EVENT_LOG_DRIVER = "kittyctx-event-log"
+export const DERIVED_DRIVER = "kittyctx-derived"
+/** spec-kitty's own name for its event-log driver. */
+export const SPEC_KITTY_EVENT_LOG_DRIVER = "spec-kitty-event-log"
+
+/** A path pattern of every mission's `name` file, as attribute files write it. */
+const missionFilePattern = (name: string): string => `${MISSIONS_DIR}/**/${name}`
+
+/** The attribute lines that route the mission files to kittyctx's drivers. */
+export const mergeAttributeLines = (): ReadonlyArray<string> => [
+  `${missionFilePattern(EVENTS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(DECISIONS_FILE)} merge=${EVENT_LOG_DRIVER}`,
+  `${missionFilePattern(SNAPSHOT_FILE)} merge=${DERIVED_DRIVER}`
+]
+
+/** Probe paths (repo-relative) and the driver each must be routed to, for `git check-attr`. */
+export const mergeAttributeProbes = (): ReadonlyArray<{ readonly path: string; readonly driver: string }> => [
+  { path: `${MISSIONS_DIR}/probe/${EVENTS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${DECISIONS_FILE}`, driver: EVENT_LOG_DRIVER },
+  { path: `${MISSIONS_DIR}/probe/${SNAPSHOT_FILE}`, driver: DERIVED_DRIVER }
+]
+
+/** A git pathspec of every mission's meta.json one level below the missions dir. */
+export const metaPathspec = (): string => `:(glob)${MISSIONS_DIR}/*/${META_FILE}`
+
+/** The attribute lines shipped beside the launcher (`dist/merge.gitattributes`), for the merge's dry run. */
+export const mergeAttributesFileBeside = (launcherDir: string): string => joinPath(launcherDir, "merge.gitattributes")
+
+/** `<git-common-dir>/info/attributes` (per clone, untracked). */
+export const infoAttributesPath = (commonDir: string): string => joinPath(commonDir, "info", "attributes")
+/** `<root>/.gitattributes` (tracked). */
+export const gitattributesPath = (root: string): string => joinPath(root, ".gitattributes")
+
+/** `<git-common-dir>/kittyctx/merge`: kittyctx's merge state, shared by every worktree, never tracked. */
+export const mergeStateRoot = (commonDir: string): string => joinPath(commonDir, "kittyctx", "merge")
+/** The state directory of one mission's merge (keyed by mission id, or by slug for legacy missions). */
+export const mergeStateDir = (commonDir: string, key: string): string => joinPath(mergeStateRoot(commonDir), key)
+/** The state file of one mission's merge. */
+export const mergeStateFile = (commonDir: string, key: string): string => joinPath(mergeStateDir(commonDir, key), "state.json")
+/** The merge's temporary detached worktree, inside the git dir (never in a user's checkout). */
+export const mergeWorkspace = (commonDir: string, key: string): string =>
+  joinPath(mergeStateDir(commonDir, key), "workspace")
+
+/** spec-kitty's merge runtime directory, `<root>/.kittify/runtime/merge` (its states and its global lock). */
+export const specKittyMergeRuntime = (root: string): string => joinPath(root, KITTIFY_DIR, "runtime", "merge")
+/** spec-kitty's global merge lock inside its runtime directory. */
+export const SPEC_KITTY_GLOBAL_MERGE = "__global_merge__"
+/** spec-kitty's legacy single merge-state file. */
+export const specKittyLegacyMergeState = (root: string): string => joinPath(root, KITTIFY_DIR, "merge-state.json")
+
+/** spec-kitty's `.kittify/config.yaml`. */
+export const kittifyConfig = (root: string): string => joinPath(root, KITTIFY_DIR, "config.yaml")
+
+/** The legacy retrospective location `<root>/.kittify/missions/<mission_id>/retrospective.yaml` (read only). */
+export const legacyRetrospective = (root: string, missionId: string): string =>
+  joinPath(root, KITTIFY_DIR, "missions", missionId, RETROSPECTIVE_FILE)

@@ -86,3 +86,14 @@ export const compareCodePoints = (a: string, b: string): number => {
   }
   return a.length - b.length
 }
+
+const lossy = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
+
+/**
+ * Display-only decoding: invalid sequences become U+FFFD and `replaced` says so. Never use it for text
+ * that is written back (a write would bake the replacements in); read-only views flag it instead.
+ */
+export const decodeUtf8Lossy = (bytes: Uint8Array): { readonly text: string; readonly replaced: boolean } => {
+  const strictText = decodeUtf8(bytes)
+  return Either.isRight(strictText) ? { text: strictText.right, replaced: false } : { text: lossy.decode(bytes), replaced: true }
+}

@@ -54,17 +54,21 @@ export type WorktreeState =
   | { readonly _tag: "Husk" }
   | { readonly _tag: "Free"; readonly prunable: boolean }
 
-/** Registered on `branch`, registered on another branch, an unregistered directory (husk), or free. */
+/**
+ * Registered on `branch`, registered on another branch, an unregistered directory (husk), or free. With
+ * `branch` null the worktree is a detached one: any registered worktree at the path is `OnBranch`.
+ */
 export const worktreeState = (
   root: string,
   path: string,
-  branch: string
+  branch: string | null
 ): Effect.Effect<WorktreeState, GitError, GitReader | RepoFs> =>
   Effect.gen(function*() {
     const git = yield* GitReader
     const fs = yield* RepoFs
     const entry = (yield* git.worktreeList(root)).find((e) => e.path === path)
     if (entry !== undefined && !entry.prunable) {
+      if (branch === null) return { _tag: "OnBranch" as const }
       return entry.branch === headsRef(branch)
         ? { _tag: "OnBranch" as const }
         : {
@@ -86,8 +90,8 @@ export interface WorktreePlan<E> {
   readonly commonDir: string
   /** The worktree path (canonical: it keys the lock and is compared with the registry). */
   readonly path: string
-  /** The branch (short name) the worktree must have checked out. */
-  readonly branch: string
+  /** The branch (short name) the worktree must have checked out; null for a detached worktree. */
+  readonly branch: string | null
   /** Under the lock, once the path is known to be free: how `git worktree add` checks the branch out. */
   readonly prepare: Effect.Effect<WorktreeAdd, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
@@ -100,11 +104,13 @@ export interface WorktreePlan<E> {
 
 /**
  * How a free worktree path is populated: check out an existing branch, or create `branch` at the
- * commit-ish `start`; `noCheckout` leaves the work tree empty (a sparse checkout follows).
+ * commit-ish `start`; `noCheckout` leaves the work tree empty (a sparse checkout follows). `Detached`
+ * checks out the commit `start` on no branch (the plan's branch is null).
  */
 export type WorktreeAdd =
   | { readonly _tag: "Existing"; readonly noCheckout: boolean }
   | { readonly _tag: "NewBranch"; readonly start: string; readonly noCheckout: boolean }
+  | { readonly _tag: "Detached"; readonly start: string }
 
 /** What `ensureWorktree` did. */
 export interface WorktreeOutcome {
@@ -128,7 +134,7 @@ export const ensureWorktree = <E>(
     const locks = yield* FileLock
     const { branch, path, root } = plan
     const reused = { path, created: false }
-    const checkedBranch = yield* checkBranchName(branch, "the worktree's branch")
+    const checkedBranch = branch === null ? null : yield* checkBranchName(branch, "the worktree's branch")
 
     const body = Effect.gen(function*() {
       yield* insideRepository(root, plan.commonDir, path)
@@ -144,7 +150,9 @@ export const ensureWorktree = <E>(
           if (state.prunable) yield* git.run(["worktree", "prune"], { cwd: root, mode: "write" })
       }
       const add = yield* plan.prepare
-      const args = add._tag === "Existing"
+      const args = add._tag === "Detached" || checkedBranch === null
+        ? ["worktree", "add", "--detach", "--", path, add._tag === "Existing" ? "HEAD" : add.start]
+        : add._tag === "Existing"
         ? ["worktree", "add", ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, checkedBranch]
         : ["worktree", "add", "-b", checkedBranch, ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, add.start]
       const parent = dirnamePath(path)

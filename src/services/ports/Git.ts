@@ -129,13 +129,23 @@ export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set([
   "log",
   "merge-base",
   "rev-list",
+  "check-attr",
+  "check-ignore",
+  // these two write objects only (a merged tree, a commit of it), never a ref, the index or a work
+  // tree: the merge's dry run predicts with them
+  "merge-tree",
+  "commit-tree",
   "worktree list"
 ])
 
+/** Global options that take their value as the next argument. */
+const OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(["-c", "-C", "--config-env", "--git-dir", "--work-tree", "--namespace"])
+
 /** The subcommand of an argument list (`worktree list` for the registry), skipping leading global options. */
 export const subcommandOf = (args: ReadonlyArray<string>): string => {
-  const i = args.findIndex((a) => !a.startsWith("-"))
-  if (i < 0) return ""
+  let i = 0
+  while (i < args.length && args[i].startsWith("-")) i += OPTIONS_WITH_VALUE.has(args[i]) ? 2 : 1
+  if (i >= args.length) return ""
   return args[i] === "worktree" ? `worktree ${args[i + 1] ?? ""}` : args[i]
 }
 

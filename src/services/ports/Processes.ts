@@ -1,8 +1,10 @@
 /**
  * The process table: the one place that reads a process's start time, the one liveness probe and the
  * one kill path (docs/surfaces.md §0.5). A signal is sent only to a process the probe attributes to the
- * recorded identity (same pid, same start time); a dead, reused or unknown pid is never signalled. The
- * live layer reads `/proc`; the memory layer is a fake process table for tests.
+ * recorded identity (same pid, same start time); a dead, reused or unknown pid is never signalled. It
+ * also lists processes and reads a process's argv and executable, for the reaper's positive
+ * attribution (docs/surfaces.md §8.4). The live layer reads `/proc`; the memory layer is a fake process
+ * table for tests.
  */
 import { Context, Effect, Layer } from "effect"
 import * as nodeFs from "node:fs"
@@ -24,6 +26,12 @@ export class Processes extends Context.Tag("kittyctx/Processes")<Processes, {
   readonly probe: (identity: ProcessIdentity) => Effect.Effect<Liveness>
   /** Sends `signal` only when the probe says the recorded identity is alive. Never fails. */
   readonly signal: (identity: ProcessIdentity, signal: NodeJS.Signals) => Effect.Effect<SignalOutcome>
+  /** The pids of every process visible now (empty where the table cannot be listed). Never fails. */
+  readonly list: Effect.Effect<ReadonlyArray<number>>
+  /** A process's argv (`/proc/<pid>/cmdline`), or null when gone, unreadable or empty. Never fails. */
+  readonly argv: (pid: number) => Effect.Effect<ReadonlyArray<string> | null>
+  /** A process's executable (`/proc/<pid>/exe`, the kernel's resolved path), or null when unreadable. Never fails. */
+  readonly executable: (pid: number) => Effect.Effect<string | null>
 }>() {}
 
 // ---------------------------------------------------------------------------------------------
@@ -68,6 +76,37 @@ const probeNow = (identity: ProcessIdentity): Liveness => {
   return livenessOf(identity, { exists, started_at: exists ? startedAtNow(identity.pid) : null })
 }
 
+const listNow = (): ReadonlyArray<number> => {
+  if (process.platform !== "linux") return []
+  try {
+    return nodeFs.readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number).filter(isPid)
+  } catch {
+    return []
+  }
+}
+
+const argvNow = (pid: number): ReadonlyArray<string> | null => {
+  if (!isPid(pid) || process.platform !== "linux") return null
+  try {
+    const raw = nodeFs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    if (raw === "") return null
+    const parts = raw.split("\u0000")
+    if (parts[parts.length - 1] === "") parts.pop()
+    return parts
+  } catch {
+    return null
+  }
+}
+
+const executableNow = (pid: number): string | null => {
+  if (!isPid(pid) || process.platform !== "linux") return null
+  try {
+    return nodeFs.readlinkSync(`/proc/${pid}/exe`)
+  } catch {
+    return null
+  }
+}
+
 /** The live layer over `/proc` and `kill(2)`. */
 export const layer: Layer.Layer<Processes> = Layer.succeed(
   Processes,
@@ -88,7 +127,10 @@ export const layer: Layer.Layer<Processes> = Layer.succeed(
         } catch (e) {
           return (e as NodeJS.ErrnoException).code === "ESRCH" ? { _tag: "Gone" } : { _tag: "NotAttributable", liveness }
         }
-      }).pipe(Effect.catchAllDefect(() => Effect.succeed<SignalOutcome>({ _tag: "NotAttributable", liveness: "unknown" })))
+      }).pipe(Effect.catchAllDefect(() => Effect.succeed<SignalOutcome>({ _tag: "NotAttributable", liveness: "unknown" }))),
+    list: Effect.sync(listNow),
+    argv: (pid) => Effect.sync(() => argvNow(pid)),
+    executable: (pid) => Effect.sync(() => executableNow(pid))
   })
 )
 
@@ -99,6 +141,10 @@ export const layer: Layer.Layer<Processes> = Layer.succeed(
 export interface ProcessTable {
   readonly processes: Map<number, string | null>
   readonly signalled: Array<{ readonly pid: number; readonly signal: string }>
+  /** The argv of each process (absent: unreadable). */
+  readonly argv?: Map<number, ReadonlyArray<string>>
+  /** The executable of each process (absent: unreadable). */
+  readonly executables?: Map<number, string>
 }
 
 /** A `Processes` over a fake table (a signalled process leaves the table). */
@@ -121,7 +167,10 @@ export const layerMemory = (table: ProcessTable): Layer.Layer<Processes> => {
           table.signalled.push({ pid: identity.pid, signal })
           table.processes.delete(identity.pid)
           return { _tag: "Signalled" }
-        })
+        }),
+      list: Effect.sync(() => [...table.processes.keys()].sort((a, b) => a - b)),
+      argv: (pid) => Effect.sync(() => (table.processes.has(pid) ? table.argv?.get(pid) ?? null : null)),
+      executable: (pid) => Effect.sync(() => (table.processes.has(pid) ? table.executables?.get(pid) ?? null : null))
     })
   )
 }

@@ -64,13 +64,15 @@ export class RepoWrite extends Context.Tag("kittyctx/RepoWrite")<RepoWrite, {
    * Appends `data` at the end of a regular file in one write, then fsyncs it (a new file is created with
    * `mode`, 0644 by default, and its directory fsynced). Opened with O_APPEND, O_NOFOLLOW and O_NONBLOCK
    * and checked with `fstat`: a link is `SYMLINK_REFUSED`, a FIFO or anything else `NOT_A_REGULAR_FILE`.
-   * Same containment as `writeFile`.
+   * Same containment as `writeFile`. With `reserve`, the file system must have room for the data plus
+   * `reserve` bytes (what the caller writes next, e.g. the snapshot), else `DISK_FULL` before any byte is
+   * written: an append on a full disk can land in the last block's slack while the next write cannot.
    */
   readonly append: (
     scope: WriteScope,
     path: string,
     data: string | Uint8Array,
-    options?: { readonly mode?: number }
+    options?: { readonly mode?: number; readonly reserve?: number }
   ) => Effect.Effect<AppendOutcome, IoError>
   /**
    * Cuts a regular file back to its first `size` bytes (never grows it), then fsyncs it: the one way to
@@ -250,10 +252,17 @@ const openForChange = (
   }
 }
 
-const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, mode: number): AppendOutcome => {
+const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, mode: number, reserve: number | null): AppendOutcome => {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
   const { created, dir, fd, st } = openForChange(scope, path, "append", nodeFs.constants.O_APPEND, mode)
   try {
+    if (reserve !== null) {
+      const fsStat = nodeFs.statfsSync(dir)
+      if (fsStat.bavail * fsStat.bsize < bytes.length + reserve) {
+        if (created) nodeFs.rmSync(joinPath(dir, basenamePath(path)), { force: true })
+        throw IoErrors.writeFailed(path, "ENOSPC", "append")
+      }
+    }
     const offset = Number(st.size)
     // one write(2) of the whole line; a short write continues where it stopped
     let done = 0
@@ -341,7 +350,8 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
         attempt(path, "write", () => writeFileSync(scope, path, data, options ?? {})).pipe(
           Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
         ),
-      append: (scope, path, data, options) => attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644)),
+      append: (scope, path, data, options) =>
+        attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644, options?.reserve ?? null)),
       truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
       makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
       remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),

@@ -4,8 +4,10 @@
  * never silently meaning a default). Tests supply fixed values with `layerFixed`.
  */
 import { Context, Effect, Either, Layer } from "effect"
-import { parseCommitTimeout, parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
+import { configInvalid, parseCommitTimeout, parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
+import { RUNTIME_HOME_DIR } from "../../core/repo/Naming.js"
+import { isAbsolutePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
 
 /** The variables kittyctx reads. */
 export const SETTING_VARIABLES = [
@@ -15,7 +17,10 @@ export const SETTING_VARIABLES = [
   "KITTYCTX_PROTECTED_BRANCHES",
   "KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS",
   "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS",
-  "NO_COLOR"
+  "NO_COLOR",
+  "KITTYCTX_HOME",
+  "HOME",
+  "KITTYCTX_DAEMON_DISABLE"
 ] as const
 
 /** The raw values (absent variables are undefined). */
@@ -35,10 +40,34 @@ export class Settings extends Context.Tag("kittyctx/Settings")<Settings, {
   readonly noColor: boolean
   /** The operator override for commits on protected branches. */
   readonly allowProtectedCommits: Effect.Effect<boolean, ConfigError>
+  /** The runtime root (docs/surfaces.md §8.1): `KITTYCTX_HOME`, else `$HOME/.kittyctx`; absolute. */
+  readonly runtimeRoot: Effect.Effect<string, ConfigError>
+  /** `KITTYCTX_DAEMON_DISABLE`: `sync daemon start` starts nothing. */
+  readonly daemonDisabled: Effect.Effect<boolean, ConfigError>
+  /** A variable the user named in the configuration (the sink's token); undefined when unset or empty. */
+  readonly secret: (name: string) => string | undefined
 }>() {}
 
-/** Settings from raw values. */
-export const fromValues = (values: SettingValues): Context.Tag.Service<Settings> => {
+/** `KITTYCTX_HOME`, else `$HOME/.kittyctx`; each must be absolute. */
+const runtimeRootOf = (values: SettingValues): Either.Either<string, ConfigError> => {
+  const home = values.KITTYCTX_HOME
+  if (home !== undefined && home !== "") {
+    return isAbsolutePath(home)
+      ? Either.right(normalizePath(home))
+      : Either.left(configInvalid("KITTYCTX_HOME", home, "an absolute directory path"))
+  }
+  const user = values.HOME
+  if (user === undefined || user === "" || !isAbsolutePath(user)) {
+    return Either.left(configInvalid("HOME", user ?? null, "an absolute directory path (or set KITTYCTX_HOME)"))
+  }
+  return Either.right(joinPath(user, RUNTIME_HOME_DIR))
+}
+
+/** Settings from raw values (`secrets`: the variables a configuration may name). */
+export const fromValues = (
+  values: SettingValues,
+  secrets: (name: string) => string | undefined = () => undefined
+): Context.Tag.Service<Settings> => {
   const root = values.SPECIFY_REPO_ROOT
   const timeout = parseLockTimeout(values.KITTYCTX_LOCK_TIMEOUT_MS)
   const allow = Either.flatMap(
@@ -52,7 +81,13 @@ export const fromValues = (values: SettingValues): Context.Tag.Service<Settings>
     commitTimeoutMs: parseCommitTimeout(values.KITTYCTX_COMMIT_TIMEOUT_MS),
     extraProtectedBranches: (values.KITTYCTX_PROTECTED_BRANCHES ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
     allowProtectedCommits: allow,
-    noColor: (values.NO_COLOR ?? "") !== ""
+    noColor: (values.NO_COLOR ?? "") !== "",
+    runtimeRoot: runtimeRootOf(values),
+    daemonDisabled: parseSwitch("KITTYCTX_DAEMON_DISABLE", values.KITTYCTX_DAEMON_DISABLE),
+    secret: (name) => {
+      const v = secrets(name)
+      return v === undefined || v === "" ? undefined : v
+    }
   })
 }
 
@@ -63,8 +98,9 @@ export const layer: Layer.Layer<Settings> = Layer.sync(Settings, () => {
     const v = process.env[name]
     if (v !== undefined) values[name] = v
   }
-  return fromValues(values)
+  return fromValues(values, (name) => process.env[name])
 })
 
 /** Fixed values, for tests. */
-export const layerFixed = (values: SettingValues = {}): Layer.Layer<Settings> => Layer.succeed(Settings, fromValues(values))
+export const layerFixed = (values: SettingValues = {}, secrets: Readonly<Record<string, string>> = {}): Layer.Layer<Settings> =>
+  Layer.succeed(Settings, fromValues(values, (name) => secrets[name]))

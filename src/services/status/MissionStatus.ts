@@ -3,8 +3,11 @@
  * and `status.json`. Reads are lock-free snapshots; every write holds the mission's status lock.
  */
 import { Context, Effect, Either, Layer } from "effect"
+import { mergeEventLogs } from "../../core/merge/LogMerge.js"
+import type { MergeError } from "../../core/merge/MergeError.js"
 import { DERIVED_FILES, derivedViews } from "../../core/status/DerivedViews.js"
 import type { FoldView, IncrementalFold } from "../../core/status/IncrementalFold.js"
+import { classifyRow } from "../../core/status/EventRow.js"
 import type { Lane } from "../../core/status/Lane.js"
 import { derivedDir } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
@@ -88,6 +91,23 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
     target: StatusTarget,
     build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
   ) => Effect.Effect<AppendedRow | null, E | StatusFailure, R>
+  /**
+   * Unites another copy of the mission's log into this one (the event-log union, docs/status-model.md
+   * §13) and materializes: how the merge executor projects the placement log onto the target's.
+   */
+  readonly mergeLog: (
+    target: StatusTarget,
+    other: { readonly source: string; readonly text: string }
+  ) => Effect.Effect<MaterializeOutcome & { readonly logWritten: boolean }, StatusFailure | MergeError>
+  /**
+   * Appends lifecycle envelope rows (rows every state reader skips, e.g. `retrospective.*`), each
+   * stamped with a fresh `event_id` and `at`, then materializes. A row that would not read back as an
+   * envelope is refused (`INVALID_REQUEST`).
+   */
+  readonly appendEnvelopes: (
+    target: StatusTarget,
+    rows: ReadonlyArray<Readonly<Record<string, JsonValue>>>
+  ) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>>, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
   // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
@@ -115,7 +135,7 @@ export interface AnnotateOutcome {
 export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(
   MissionStatus,
   Effect.gen(function*() {
-    yield* StatusReader
+    const reader = yield* StatusReader
     const repoFs = yield* RepoFs
     const repoWrite = yield* RepoWrite
     const locks = yield* FileLock
@@ -312,7 +332,10 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           yield* checkTargets(t)
           const path = logPath(t)
           const line = new TextEncoder().encode(rows.map((row) => encodeLine(row) + "\n").join(""))
-          const out = yield* repoWrite.append(t.scope, path, line)
+          // room for the line and for what follows it (status.json and the derived views, about three
+          // times the snapshot): a full disk is refused before the append, not after it
+          const snapshotSize = (yield* repoFs.signature(snapshotPath(t)))?.size ?? 0
+          const out = yield* repoWrite.append(t.scope, path, line, { reserve: 3 * snapshotSize + 16 * 1024 })
           const back = yield* readRange(repoFs, path, { noFollow: true, from: out.offset, to: out.offset + line.length })
           if (back === null || !sameBytes(back.bytes, line)) {
             return yield* persistenceFailure(t, "the appended line reads back differently", rows[0])
@@ -476,9 +499,54 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         })
       ))
 
+    const mergeLog = (t: StatusTarget, other: { readonly source: string; readonly text: string }) =>
+      withLock(
+        t,
+        Effect.gen(function*() {
+          const path = logPath(t)
+          const before = yield* repoFs.signature(path)
+          const current = (yield* reader.logText(t)) ?? ""
+          const merged = yield* mergeEventLogs([{ source: path, text: current }, other])
+          const logWritten = merged !== current
+          if (logWritten) {
+            const written = yield* repoWrite.writeFile(t.scope, path, merged, { mode: before?.mode ?? 0o644, expect: before })
+            if (!written) {
+              return yield* statusError("STATUS_LOG_CONTENDED", `The event log changed while it was merged (a writer that does not take the status lock): ${path}`, { path })
+            }
+          }
+          return { ...(yield* materializeLocked(t)), logWritten }
+        })
+      )
+
+    const appendEnvelopes = (t: StatusTarget, rows: ReadonlyArray<Readonly<Record<string, JsonValue>>>) =>
+      Effect.zipRight(checkTargets(t), withLock(
+        t,
+        Effect.gen(function*() {
+          // every row stamped and checked before the first append: a refused row writes nothing
+          const stamped: Array<Record<string, JsonValue>> = []
+          for (const row of rows) {
+            const stamp = yield* ids.next
+            const full = Object.fromEntries(
+              Object.entries({ ...row, event_id: stamp.eventId, at: stamp.at }).sort(([a], [b]) => (a < b ? -1 : 1))
+            ) as Record<string, JsonValue>
+            const kind = classifyRow(full, 0)
+            if (Either.isLeft(kind) || kind.right.kind !== "envelope") {
+              return yield* statusError("INVALID_REQUEST", "Only lifecycle envelope rows can be appended this way", { row: full })
+            }
+            stamped.push(full)
+          }
+          // each row through the one append (status-model §12), then one materialization
+          for (const row of stamped) yield* appendRow(t, () => Effect.succeed(row))
+          if (stamped.length > 0) yield* materializeLocked(t)
+          return stamped
+        })
+      ))
+
     return MissionStatus.of({
       transition,
       appendRow,
+      appendEnvelopes,
+      mergeLog,
       materialize: (t, options) =>
         Effect.gen(function*() {
           yield* checkTargets(t)

@@ -16,6 +16,7 @@ import type { ProtectionPolicy, StatusEntry } from "../../core/surfaces/Placemen
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { Git, GitReader } from "../ports/Git.js"
+import { headRefOf } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
 import { checkCommitTarget } from "./WriteGuards.js"
@@ -59,18 +60,78 @@ export const dirtyEntries = (
     return parsePorcelainZ(r.stdout)
   })
 
+const refuseWorktreesStaging = (paths: ReadonlyArray<string>) => {
+  const staging = paths.filter((p) => p.split("/").includes(WORKTREES_DIR))
+  return staging.length > 0
+    ? Effect.fail(
+      surfaceError("GITIGNORED_PATH_STAGING_REFUSED", `Refusing to stage paths under ${WORKTREES_DIR}/`, { paths: staging })
+    )
+    : Effect.void
+}
+
+/**
+ * The merge executor's capability (docs/surfaces.md §0.3): it commits, in its own detached workspace,
+ * the next tip of `branch`, protected or not. Only the merge executor creates one (checked statically).
+ */
+export interface MergeBookkeeping {
+  readonly _tag: "MergeBookkeeping"
+  /** The branch whose next tip the workspace builds (advanced afterwards by the executor). */
+  readonly branch: string
+}
+
+/** A commit in the merge executor's workspace: exactly `paths`, or the index as it stands (a merge). */
+export interface WorkspaceCommitRequest {
+  readonly checkout: string
+  readonly capability: MergeBookkeeping
+  readonly paths: ReadonlyArray<string> | "index"
+  readonly message: string
+}
+
+/**
+ * Commits in the merge executor's detached workspace: the workspace's HEAD must be detached (it builds
+ * the next tip of `capability.branch`; no branch is checked out there, so no one else's checkout moves);
+ * the protected-branch check is waived by the capability. `"index"` commits what the index holds (a
+ * merge or a squash that git staged); otherwise exactly `paths`. No commit when nothing changed.
+ */
+export const commitInMergeWorkspace = (
+  req: WorkspaceCommitRequest
+): Effect.Effect<CommitOutcome, SurfaceError | GitError | IoError, Git | GitReader | RepoFs> =>
+  Effect.gen(function*() {
+    const git = yield* Git
+    const reader = yield* GitReader
+    const head = yield* headRefOf(req.checkout)
+    if (head !== null) {
+      return yield* surfaceError(
+        "PLACEMENT_BRANCH_MISMATCH",
+        `The merge workspace ${req.checkout} is on ${head}; it must be detached while it builds ${req.capability.branch}`,
+        { checkout: req.checkout, expected: "detached HEAD", actual: head }
+      )
+    }
+    const opts = { cwd: req.checkout, mode: "write" } as const
+    if (req.paths === "index") {
+      const staged = yield* reader.read(["diff", "--cached", "--quiet"], req.checkout)
+      const merging = yield* git.run(["rev-parse", "-q", "--verify", "MERGE_HEAD"], opts)
+      if (staged.exitCode === 0 && merging.exitCode !== 0) return { committed: false, sha: null }
+      yield* git.checked(["commit", "-q", "--no-edit", "--allow-empty", "-m", req.message], opts)
+    } else {
+      yield* refuseWorktreesStaging(req.paths)
+      if (req.paths.length === 0) return { committed: false, sha: null }
+      yield* git.checked(["add", "-A", "--", ...req.paths], opts)
+      const diff = yield* reader.read(["diff", "--cached", "--quiet", "--", ...req.paths], req.checkout)
+      if (diff.exitCode === 0) return { committed: false, sha: null }
+      yield* git.checked(["commit", "-q", "-m", req.message, "--", ...req.paths], opts)
+    }
+    const sha = yield* git.checked(["rev-parse", "--verify", "HEAD"], opts)
+    return { committed: true, sha: sha.stdout.trim() }
+  })
+
 /** Checks the target ref, then stages and commits exactly `paths`; no commit when nothing changed. */
 export const commitPaths = (
   req: CommitRequest
 ): Effect.Effect<CommitOutcome, SurfaceError | GitError | IoError | ConfigError, Git | GitReader | RepoFs | Settings> =>
   Effect.gen(function*() {
     const git = yield* Git
-    const staging = req.paths.filter((p) => p.split("/").includes(WORKTREES_DIR))
-    if (staging.length > 0) {
-      return yield* surfaceError("GITIGNORED_PATH_STAGING_REFUSED", `Refusing to stage paths under ${WORKTREES_DIR}/`, {
-        paths: staging
-      })
-    }
+    yield* refuseWorktreesStaging(req.paths)
     yield* checkCommitTarget(req.checkout, req.target, req.protection, {
       ...(req.bookkeeping === undefined ? {} : { bookkeeping: req.bookkeeping })
     })

@@ -4,8 +4,9 @@
  * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import { livenessOf, parseBootTime, parseProcStartTicks, renderStartedAt } from "../../../src/core/process/ProcessIdentity.js"
 import type { ProcessIdentity } from "../../../src/core/process/ProcessIdentity.js"
 import * as Processes from "../../../src/services/ports/Processes.js"
@@ -113,4 +114,75 @@ describe("the one kill path (§0.5)", () => {
       assert.deepStrictEqual(table.signalled, [{ pid: 41, signal: "SIGTERM" }])
       assert.deepStrictEqual(yield* send({ pid: 41, started_at: "100.40" }), { _tag: "Gone" })
     }).pipe(Effect.runSync))
+})
+
+/**
+ * The reaper's facts (docs/surfaces.md §8.4), one contract for both layers: a process is listed, its
+ * argv reads exactly (NUL-separated, an argument with spaces kept whole), its executable reads as a
+ * path; once it is gone every read is null and it is no longer listed.
+ */
+interface FactsFixture {
+  readonly layer: Layer.Layer<Processes.Processes>
+  readonly pid: number
+  readonly argv: ReadonlyArray<string>
+  readonly executable: string
+  readonly end: Effect.Effect<void>
+}
+
+const factsContract = (name: string, make: Effect.Effect<FactsFixture>) =>
+  it.live(`${name}: list, argv and executable of a process, and null once it is gone`, () =>
+    Effect.gen(function*() {
+      const f = yield* make
+      const run = <A>(eff: Effect.Effect<A, never, Processes.Processes>) => Effect.provide(eff, f.layer)
+      const p = <A>(use: (p: Context.Tag.Service<Processes.Processes>) => Effect.Effect<A>) => run(Effect.flatMap(Processes.Processes, use))
+      assert.include(yield* p((x) => x.list), f.pid)
+      assert.deepStrictEqual(yield* p((x) => x.argv(f.pid)), f.argv)
+      assert.strictEqual(yield* p((x) => x.executable(f.pid)), f.executable)
+      yield* f.end
+      assert.notInclude(yield* p((x) => x.list), f.pid)
+      assert.isNull(yield* p((x) => x.argv(f.pid)))
+      assert.isNull(yield* p((x) => x.executable(f.pid)))
+      for (const bad of [0, -1, 1.5]) assert.isNull(yield* p((x) => x.argv(bad)))
+    }))
+
+describe.skipIf(!linux)("the reaper's facts (live)", () => {
+  factsContract(
+    "live",
+    Effect.sync(() => {
+      const args = ["-e", "setTimeout(() => {}, 60000)", "--", "an argument with spaces", "--kittyctx-daemon-root=/x"]
+      const child = spawn(process.execPath, args, { stdio: "ignore" })
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+      return {
+        layer: Processes.layer,
+        pid: child.pid!,
+        argv: [process.execPath, ...args],
+        executable: fs.realpathSync(process.execPath),
+        end: Effect.promise(async () => {
+          child.kill("SIGKILL")
+          await exited
+        })
+      }
+    })
+  )
+})
+
+describe("the reaper's facts (memory)", () => {
+  factsContract(
+    "memory",
+    Effect.sync(() => {
+      const table: Processes.ProcessTable = {
+        processes: new Map([[501, "100.00"], [502, null]]),
+        signalled: [],
+        argv: new Map([[501, ["/usr/bin/node", "/k.mjs", "an argument with spaces"]]]),
+        executables: new Map([[501, "/usr/bin/node"]])
+      }
+      return {
+        layer: Processes.layerMemory(table),
+        pid: 501,
+        argv: ["/usr/bin/node", "/k.mjs", "an argument with spaces"],
+        executable: "/usr/bin/node",
+        end: Effect.sync(() => void table.processes.delete(501))
+      }
+    })
+  )
 })

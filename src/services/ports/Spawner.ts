@@ -1,0 +1,209 @@
+/**
+ * The one place kittyctx starts a detached subprocess of its own (docs/surfaces.md §7.5, §8.3): the
+ * child runs in its own session, its stdout and stderr go to a log file, and a secret (a token) is
+ * written to its stdin as one JSON line, never passed in argv or the environment. The receiving side of
+ * that protocol (`receiveSecret`) lives here too. The log file is created through `RepoWrite` (contained
+ * in the caller's write scope, mode 0600) and then only opened for appending, never through a link.
+ */
+import { Context, Effect, Layer } from "effect"
+import { spawn } from "node:child_process"
+import * as nodeFs from "node:fs"
+import { BackgroundErrors } from "../../core/background/BackgroundError.js"
+import type { BackgroundError } from "../../core/background/BackgroundError.js"
+import type { ProcessIdentity } from "../../core/process/ProcessIdentity.js"
+import type { IoError } from "../../core/repo/RepoError.js"
+import { Launcher } from "./Launcher.js"
+import { Processes } from "./Processes.js"
+import { RepoWrite } from "./RepoWrite.js"
+import type { WriteScope } from "./RepoWrite.js"
+
+/** One detached start. */
+export interface SpawnRequest {
+  /** The executable and its arguments (no secret may appear here). */
+  readonly argv: ReadonlyArray<string>
+  readonly cwd: string
+  /** Written to the child's stdin as one JSON line, then stdin is closed; `null` sends nothing. */
+  readonly secret: Readonly<Record<string, unknown>> | null
+  /** Where the child's stdout and stderr are appended (created mode 0600 inside `scope` when absent). */
+  readonly log: { readonly scope: WriteScope; readonly path: string }
+}
+
+/** How this kittyctx runs: the runtime executable and the entry script (the launcher of a build). */
+export interface SelfCommand {
+  readonly executable: string
+  readonly entry: string
+}
+
+/** The largest secret line accepted on stdin. */
+export const MAX_SECRET_BYTES = 64 * 1024
+
+/** The spawner port. */
+export class Spawner extends Context.Tag("kittyctx/Spawner")<Spawner, {
+  /** How to start this same kittyctx (`[executable, entry, ...args]`). */
+  readonly self: SelfCommand
+  /** Starts a detached child; its identity once it runs. */
+  readonly spawnDetached: (request: SpawnRequest) => Effect.Effect<ProcessIdentity, BackgroundError | IoError>
+  /** In a child: the one JSON object line its parent wrote on stdin (bounded wait). */
+  readonly receiveSecret: (timeoutMs: number) => Effect.Effect<Readonly<Record<string, unknown>>, BackgroundError>
+}>() {}
+
+// ---------------------------------------------------------------------------------------------
+// Live
+
+const openLogForAppend = (path: string): number => {
+  const fd = nodeFs.openSync(path, nodeFs.constants.O_WRONLY | nodeFs.constants.O_APPEND | nodeFs.constants.O_NOFOLLOW)
+  if (!nodeFs.fstatSync(fd).isFile()) {
+    nodeFs.closeSync(fd)
+    throw new Error("the log is not a regular file")
+  }
+  return fd
+}
+
+const spawnNow = (request: SpawnRequest): Promise<number> =>
+  new Promise((resolve, reject) => {
+    let fd: number
+    try {
+      fd = openLogForAppend(request.log.path)
+    } catch (e) {
+      reject(e)
+      return
+    }
+    const [command, ...args] = request.argv
+    const child = spawn(command, args, {
+      cwd: request.cwd,
+      detached: true,
+      stdio: [request.secret === null ? "ignore" : "pipe", fd, fd]
+    })
+    const settle = (f: () => void) => {
+      try {
+        nodeFs.closeSync(fd)
+      } catch {
+        // already closed
+      }
+      f()
+    }
+    child.once("error", (e) => settle(() => reject(e)))
+    child.once("spawn", () => {
+      if (request.secret !== null && child.stdin !== null) {
+        child.stdin.on("error", () => {})
+        child.stdin.end(JSON.stringify(request.secret) + "\n")
+      }
+      child.unref()
+      settle(() => resolve(child.pid ?? -1))
+    })
+  })
+
+const readStdinLine = (timeoutMs: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const stdin = process.stdin
+    const done = (f: () => void) => {
+      clearTimeout(timer)
+      stdin.removeListener("data", onData)
+      stdin.removeListener("end", onEnd)
+      stdin.removeListener("error", onError)
+      stdin.pause()
+      stdin.destroy()
+      f()
+    }
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk)
+      size += chunk.length
+      const text = Buffer.concat(chunks).toString("utf8")
+      const nl = text.indexOf("\n")
+      if (nl >= 0) done(() => resolve(text.slice(0, nl)))
+      else if (size > MAX_SECRET_BYTES) done(() => reject(new Error("the secret line is too long")))
+    }
+    const onEnd = () => done(() => reject(new Error("stdin closed before a complete line")))
+    const onError = (e: Error) => done(() => reject(e))
+    const timer = setTimeout(() => done(() => reject(new Error(`no line within ${timeoutMs} ms`))), timeoutMs)
+    stdin.on("data", onData)
+    stdin.once("end", onEnd)
+    stdin.once("error", onError)
+  })
+
+/** Parses the secret line: one JSON object. */
+export const parseSecretLine = (line: string): Readonly<Record<string, unknown>> | null => {
+  try {
+    const v: unknown = JSON.parse(line)
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+const realOrSelf = (p: string): string => {
+  try {
+    return nodeFs.realpathSync.native(p)
+  } catch {
+    return p
+  }
+}
+
+/**
+ * The live layer: `node:child_process` with `detached: true`. `self` is how this kittyctx was started, from
+ * the one `Launcher` (the binary provides its executable and launcher script; links are resolved here).
+ */
+export const layer: Layer.Layer<Spawner, never, RepoWrite | Processes | Launcher> = Layer.effect(
+  Spawner,
+  Effect.gen(function*() {
+    const write = yield* RepoWrite
+    const processes = yield* Processes
+    const launcher = yield* Launcher
+    return Spawner.of({
+      self: { executable: realOrSelf(launcher.node), entry: launcher.script === "" ? "" : realOrSelf(launcher.script) },
+      spawnDetached: (request) =>
+        Effect.gen(function*() {
+          yield* write.writeFile(request.log.scope, request.log.path, "", { mode: 0o600, expect: null })
+          const pid = yield* Effect.tryPromise({
+            try: () => spawnNow(request),
+            catch: (e) => BackgroundErrors.spawnFailed(request.argv, (e as Error).message)
+          })
+          if (pid <= 0) return yield* BackgroundErrors.spawnFailed(request.argv, "no process id")
+          return yield* processes.identity(pid)
+        }),
+      receiveSecret: (timeoutMs) =>
+        Effect.tryPromise({
+          try: () => readStdinLine(timeoutMs),
+          catch: (e) => BackgroundErrors.secretInvalid((e as Error).message)
+        }).pipe(
+          Effect.flatMap((line) => {
+            const parsed = parseSecretLine(line)
+            return parsed === null ? Effect.fail(BackgroundErrors.secretInvalid("the line is not a JSON object")) : Effect.succeed(parsed)
+          })
+        )
+    })
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/** What a memory spawner records and answers. */
+export interface SpawnLog {
+  readonly spawned: Array<SpawnRequest>
+  /** The identity each spawn returns (in order); a missing entry fails the spawn. */
+  readonly identities: Array<ProcessIdentity>
+  /** The secret `receiveSecret` returns; null fails it. */
+  readonly secret: Readonly<Record<string, unknown>> | null
+}
+
+/** A spawner that starts nothing: it records requests and answers from `log`. */
+export const layerMemory = (log: SpawnLog, self: SelfCommand = { executable: "/usr/bin/node", entry: "/kittyctx.mjs" }): Layer.Layer<Spawner> =>
+  Layer.succeed(
+    Spawner,
+    Spawner.of({
+      self,
+      spawnDetached: (request) =>
+        Effect.suspend(() => {
+          log.spawned.push(request)
+          const identity = log.identities.shift()
+          return identity === undefined
+            ? Effect.fail(BackgroundErrors.spawnFailed(request.argv, "no identity left in the memory spawner"))
+            : Effect.succeed(identity)
+        }),
+      receiveSecret: () =>
+        log.secret === null ? Effect.fail(BackgroundErrors.secretInvalid("no secret")) : Effect.succeed(log.secret)
+    })
+  )
