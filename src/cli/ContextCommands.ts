@@ -3,19 +3,25 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
-import { ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/ExecutionContext.js"
+import { ACTIONS, ARTIFACT_KINDS, contextToJson, placementFor } from "../core/context/ExecutionContext.js"
 import { resolvePath } from "../core/repo/Paths.js"
 import { classifyCheckout, resolve, resolveContext, resolveForWrite, resolveStatusSurface } from "../services/context/ResolveContext.js"
 import { request, resolveProgram, table } from "./ContextPrograms.js"
 import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 
-const action = Options.text("action").pipe(
-  Options.withDescription("Action: specify, plan, analyze, tasks*, accept, status, implement, review"),
-  Options.withDefault("status")
+const action = Options.choice("action", ACTIONS).pipe(
+  Options.withPseudoName("action"),
+  Options.withDescription("The action the context is resolved for"),
+  Options.withDefault("status" as const)
 )
-const wp = Options.text("wp").pipe(Options.withDescription("Work package for implement/review"), Options.optional)
+const wp = Options.text("wp").pipe(
+  Options.withPseudoName("WP"),
+  Options.withDescription("Work package for implement/review (default: picked from the lanes)"),
+  Options.optional
+)
 const cwdOption = Options.directory("cwd", { exists: "either" }).pipe(
+  Options.withPseudoName("dir"),
   Options.withDescription("Resolve as if run from this directory"),
   Options.optional
 )
@@ -47,7 +53,11 @@ const explainCommand = Command.make("explain", { mission, action, wp, cwd: cwdOp
 // kittyctx context placement --mission <handle> [--kind <ARTIFACT_KIND>] [--cwd <dir>] [--json]
 const placementCommand = Command.make("placement", {
   mission,
-  kind: Options.choice("kind", ARTIFACT_KINDS).pipe(Options.withDescription("Artifact kind"), Options.withDefault("SPEC" as const)),
+  kind: Options.choice("kind", ARTIFACT_KINDS).pipe(
+    Options.withPseudoName("kind"),
+    Options.withDescription("Artifact kind"),
+    Options.withDefault("SPEC" as const)
+  ),
   cwd: cwdOption,
   json
 }, (o) =>

@@ -9,6 +9,8 @@
  * readings together.
  */
 import { Effect, Layer, Option } from "effect"
+import { ACTIONS } from "../core/context/ExecutionContext.js"
+import { DISPLAY_LANES } from "../core/status/Lane.js"
 import { makeReadLayer, makeStatusLayer } from "../services/StatusLayer.js"
 import * as RuntimeFiles from "../services/sync/RuntimeFiles.js"
 import { resolveProgram } from "./ContextPrograms.js"
@@ -104,7 +106,8 @@ const FAST: ReadonlyArray<FastCommand> = [
       text: { ...MISSION, "--action": "action", "--wp": "wp", "--cwd": "cwd" },
       booleans: { "--json": "json" },
       positionals: [],
-      required: []
+      required: [],
+      choices: { action: ACTIONS }
     },
     program: (p) =>
       resolveProgram({
@@ -131,10 +134,10 @@ const FAST: ReadonlyArray<FastCommand> = [
         "--review-result-json": "reviewResultJson",
         "--execution-mode": "executionMode"
       },
-      booleans: { "--json": "json", "--force": "force" },
+      booleans: { "--json": "json", "--force": "force", "--auto-commit": "autoCommit", "--no-auto-commit": "noAutoCommit" },
       positionals: ["wp"],
       required: ["to", "actor"],
-      choices: { executionMode: ["worktree", "direct_repo"] }
+      choices: { executionMode: ["worktree", "direct_repo"], to: [...DISPLAY_LANES, "doing"] }
     },
     program: (p) =>
       emitProgram({
@@ -149,6 +152,7 @@ const FAST: ReadonlyArray<FastCommand> = [
         evidenceJson: opt(p, "evidenceJson"),
         reviewResultJson: opt(p, "reviewResultJson"),
         executionMode: (p.text.executionMode ?? "worktree") as "worktree" | "direct_repo",
+        autoCommit: { autoCommit: p.flags.has("autoCommit"), noAutoCommit: p.flags.has("noAutoCommit") },
         json: p.flags.has("json")
       }),
     // the sync backlog warning after the event reads the runtime root (docs/surfaces.md §8.5)

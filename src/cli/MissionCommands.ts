@@ -1,6 +1,6 @@
 /**
- * `kittyctx mission …`: record-analysis and analysis-status (docs/surfaces.md §1.5). Each command
- * resolves the mission once, then calls RecordAnalysis.
+ * `kittyctx mission …`: list, record-analysis and analysis-status (docs/surfaces.md §1.5). Each command
+ * resolves the mission once, then calls RecordAnalysis or MissionViews.
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
@@ -8,6 +8,8 @@ import { resolvePath } from "../core/repo/Paths.js"
 import { IoErrors } from "../core/repo/RepoError.js"
 import type { IoError } from "../core/repo/RepoError.js"
 import { RepoFs, textOf } from "../services/ports/RepoFs.js"
+import { listMissions, missionNames } from "../services/surfaces/MissionViews.js"
+import type { MissionSummary } from "../services/surfaces/MissionViews.js"
 import { analysisStatus, recordAnalysis } from "../services/surfaces/RecordAnalysis.js"
 import { currentDirectory, jsonOption as json, missionOption as mission } from "./Options.js"
 import { handle, printJson } from "./Output.js"
@@ -53,16 +55,21 @@ const readSubmission = (cwd: string, file: Option.Option<string>) =>
     }
   })
 
-// kittyctx mission record-analysis --mission <h> [--input-file <path|->] [--agent A] [--adopt] [--no-commit] [--json]
+// kittyctx mission record-analysis [--mission <h>] [--input-file <path|->] [--agent A] [--adopt] [--no-commit] [--json]
 const recordAnalysisCommand = Command.make(
   "record-analysis",
   {
     mission,
     inputFile: Options.text("input-file").pipe(
+      Options.withPseudoName("path"),
       Options.withDescription("The analyzer's report (analysis-findings/v1 carrier, then prose); - or absent: stdin"),
       Options.optional
     ),
-    agent: Options.text("agent").pipe(Options.withDescription("The analyzer agent's name"), Options.optional),
+    agent: Options.text("agent").pipe(
+      Options.withPseudoName("name"),
+      Options.withDescription("The analyzer agent's name (recorded as analyzer_agent; unknown when absent)"),
+      Options.optional
+    ),
     adopt: Options.boolean("adopt").pipe(
       Options.withDescription("Copy primary-checkout edits of mission files into the placement checkout, commit them")
     ),
@@ -94,7 +101,8 @@ const recordAnalysisCommand = Command.make(
             [
               ...out.adopted.map((p) => `adopted ${p}`),
               `${out.written ? "recorded" : "unchanged"} ${out.path}: verdict ${out.verdict}${counts}`,
-              ...(out.commit === null ? [] : [`committed ${out.commit}`])
+              ...(out.commit === null ? [] : [`committed ${out.commit}`]),
+              ...(out.commit_skipped === undefined ? [] : [`not committed: ${out.commit_skipped.message}`])
             ].join("\n")
           )
         }
@@ -102,7 +110,51 @@ const recordAnalysisCommand = Command.make(
     )
 ).pipe(Command.withDescription("Record the analysis report with its input hashes and commit it on the placement ref"))
 
-// kittyctx mission analysis-status --mission <handle> [--json]
+// kittyctx mission list [--json] [--names]
+const listCommand = Command.make("list", {
+  json,
+  names: Options.boolean("names").pipe(Options.withDescription("Print only the mission directory names, one a line"))
+}, (o) =>
+  handle(
+    o.json,
+    Effect.gen(function*() {
+      const cwd = yield* currentDirectory
+      if (o.names) {
+        const names = yield* missionNames(cwd)
+        yield* o.json ? printJson({ ok: true, missions: names }) : Console.log(names.join("\n"))
+        return
+      }
+      const missions = yield* listMissions(cwd)
+      if (o.json) {
+        yield* printJson({ ok: true, missions })
+        return
+      }
+      yield* Console.log(renderMissionList(missions))
+    })
+  )).pipe(Command.withDescription(
+  "List every mission, newest first: number, slug, mission id, topology, lane counts, progress, where its status lives"
+))
+
+const renderMissionList = (missions: ReadonlyArray<MissionSummary>): string => {
+  if (missions.length === 0) return "no missions in kitty-specs/"
+  const rows = missions.map((m) => [
+    m.mission_number ?? "-",
+    m.mission_slug,
+    m.mission_id ?? "-",
+    m.topology ?? "-",
+    m.progress === null ? "-" : `${m.progress.percentage.toFixed(0)}% (${m.progress.done}/${m.progress.total} done)`,
+    m.lanes === null
+      ? `error ${m.error?.code ?? ""}`
+      : Object.entries(m.lanes).map(([lane, n]) => `${lane} ${n}`).join(", ") || "no work packages",
+    m.status_dir ?? "-"
+  ])
+  const header = ["#", "mission", "mission id", "topology", "progress", "lanes", "status in"]
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (r: ReadonlyArray<string>) => r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]))).join("  ")
+  return [line(header), ...rows.map(line)].map((l) => l.replace(/\s+$/, "")).join("\n")
+}
+
+// kittyctx mission analysis-status [--mission <handle>] [--json]
 const analysisStatusCommand = Command.make("analysis-status", { mission, json }, (o) =>
   handle(
     o.json,
@@ -131,6 +183,6 @@ const analysisStatusCommand = Command.make("analysis-status", { mission, json },
 
 /** `kittyctx mission`. */
 export const missionCommand = Command.make("mission").pipe(
-  Command.withDescription("Mission-level records: the analysis report"),
-  Command.withSubcommands([recordAnalysisCommand, analysisStatusCommand])
+  Command.withDescription("Missions: the list, and the analysis report"),
+  Command.withSubcommands([listCommand, recordAnalysisCommand, analysisStatusCommand])
 )

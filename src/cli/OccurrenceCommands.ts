@@ -15,11 +15,17 @@ const schema = Options.boolean("schema").pipe(
   Options.withDescription("Also check the strict JSON Schema (layer 3), reported as schema_errors")
 )
 const base = Options.text("base").pipe(
+  Options.withPseudoName("ref"),
   Options.withDescription("Base ref (default: lanes.json mission_branch, else the target branch)"),
   Options.optional
 )
-const head = Options.text("head").pipe(Options.withDescription("Head ref (default: HEAD)"), Options.optional)
+const head = Options.text("head").pipe(
+  Options.withPseudoName("ref"),
+  Options.withDescription("Head ref (default: HEAD)"),
+  Options.optional
+)
 const movesIntegrity = Options.choice("moves-integrity", INTEGRITY_MODES).pipe(
+  Options.withPseudoName("mode"),
   Options.withDescription("Declared-move reference integrity: enforce (fail), warn, or off"),
   Options.withDefault<IntegrityMode>("enforce")
 )

@@ -14,6 +14,30 @@ export interface CodedError {
 /** Ends a command with an exit code after its output was rendered. */
 export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}
 
+/** The codes the command line itself reports (beside the error families of the library). */
+export const CLI_ERROR_CODES = ["USAGE_ERROR", "INTERNAL_DEFECT"] as const
+
+/** A malformed command line found by a command's own checks (exit 2, like a parser error). */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly message: string
+  readonly details: Readonly<Record<string, unknown>>
+}> {
+  readonly code = "USAGE_ERROR"
+}
+
+/** Exit code of a malformed command line. */
+export const USAGE_EXIT = 2
+
+/** Renders a usage problem (the JSON envelope on stdout, or the message on stderr) and exits 2. */
+export const usageFailure = (
+  message: string,
+  details: Readonly<Record<string, unknown>>,
+  json: boolean
+): Effect.Effect<never, CliExit> =>
+  (json
+    ? printJson(errorEnvelope({ code: "USAGE_ERROR", message, details }))
+    : Console.error(`error[USAGE_ERROR]: ${message}`)).pipe(Effect.zipRight(Effect.fail(new CliExit({ code: USAGE_EXIT }))))
+
 /** True for any tagged domain error with a code and a message. */
 export const isCodedError = (e: unknown): e is CodedError =>
   typeof e === "object" && e !== null && typeof (e as CodedError).code === "string" &&
@@ -54,6 +78,7 @@ export const handle = <A, E, R>(json: boolean, body: Effect.Effect<A, E, R>): Ef
       if (failure._tag === "Some") {
         const e: unknown = failure.value
         if (e instanceof CliExit) return Effect.fail(e)
+        if (e instanceof UsageError) return usageFailure(e.message, e.details, json)
         if (isCodedError(e)) return fail(e, json)
       }
       if (Cause.isInterruptedOnly(cause)) return Effect.fail(new CliExit({ code: 130 }))

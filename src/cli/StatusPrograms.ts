@@ -3,18 +3,22 @@
  * `StatusCommands.ts`, so the start-up fast path runs them without building the command tree.
  */
 import { Console, Effect, Option } from "effect"
+import { boardRows, renderBoardTable } from "../core/status/Board.js"
+import type { WpFacts } from "../core/status/Board.js"
 import { DISPLAY_LANES } from "../core/status/Lane.js"
 import { parseIsoMicros, snapshotBytes, weightedProgress } from "../core/status/Snapshot.js"
 import type { Snapshot, TimePoint } from "../core/status/Snapshot.js"
 import type { TransitionRequest } from "../core/status/StatusEvent.js"
 import { statusError } from "../core/status/StatusError.js"
-import type { Actor, ReviewResult } from "../core/status/Transition.js"
+import type { ReviewResult } from "../core/status/Transition.js"
 import { resolveStatusTarget } from "../services/context/ResolveContext.js"
 import type { ContextRequest } from "../services/context/ResolveContext.js"
 import { backlogWarning } from "../services/sync/SyncStatus.js"
 import { StatusReader } from "../services/status/StatusReader.js"
+import { wpFactsOf } from "../services/surfaces/MissionViews.js"
 import { emitTransition } from "../services/surfaces/StatusWrites.js"
-import { missionRequest } from "./Invocation.js"
+import { autoCommitOf, missionRequest } from "./Invocation.js"
+import type { AutoCommitFlags } from "./Invocation.js"
 import { handle, printJson, printRaw } from "./Output.js"
 
 /**
@@ -30,23 +34,18 @@ export const warnOnSyncBacklog = (request: ContextRequest) =>
 export const target = (m: Option.Option<string>, dir: Option.Option<string>) =>
   Effect.flatMap(missionRequest(m, dir), resolveStatusTarget)
 
-const pad = (s: string, n: number) => (s.length >= n ? s + " " : s + " ".repeat(n - s.length))
-
-/** The human board: one line per WP, the summary and weighted progress. */
-export const renderBoard = (snapshot: Snapshot): string => {
+/** The human board: the mission line, one row per WP (title, lane, subtasks, agent, what it waits for), the summary. */
+export const renderBoard = (snapshot: Snapshot, facts: ReadonlyMap<string, WpFacts> = new Map()): string => {
   const wps = snapshot.work_packages as Record<string, Record<string, unknown>>
-  const ids = Object.keys(wps).sort()
   const progress = weightedProgress(wps as Record<string, { lane: unknown }>)
+  const rows = boardRows(wps, facts)
   const lines = [
     `Mission ${snapshot.mission_slug === "" ? "(no transitions yet)" : String(snapshot.mission_slug)}` +
-    (snapshot.mission_number === "" ? "" : ` (#${String(snapshot.mission_number)})`),
+    (snapshot.mission_number === "" || snapshot.mission_number === null ? "" : ` (#${String(snapshot.mission_number)})`),
     ""
   ]
-  if (ids.length === 0) lines.push("  no work packages have status events yet")
-  for (const id of ids) {
-    const wp = wps[id]
-    lines.push(`  ${pad(id, 6)}${pad(String(wp.lane), 14)}${pad(String(wp.actor), 22)}${String(wp.last_transition_at ?? "")}`)
-  }
+  if (rows.length === 0) lines.push("  no work packages yet")
+  else lines.push(...renderBoardTable(rows))
   const summary = snapshot.summary as Record<string, number>
   lines.push("")
   lines.push("  " + DISPLAY_LANES.filter((l) => summary[l] > 0).map((l) => `${l}: ${summary[l]}`).join("  "))
@@ -61,7 +60,6 @@ const timePoint = (raw: string): TimePoint => {
   const micros = parseIsoMicros(raw)
   return micros === null ? { _tag: "EventId", eventId: raw.trim() } : { _tag: "Timestamp", micros, input: raw }
 }
-
 
 /** The options of `status show`. */
 export interface ShowOptions {
@@ -79,56 +77,69 @@ export const showProgram = ({ at, featureDir, json, mission }: ShowOptions) =>
       const t = yield* target(mission, featureDir)
       const status = yield* StatusReader
       const snapshot = yield* status.snapshot(t, Option.getOrUndefined(Option.map(at, timePoint)))
-      yield* json ? printRaw(snapshotBytes(snapshot)) : Console.log(renderBoard(snapshot))
+      yield* json ? printRaw(snapshotBytes(snapshot)) : Console.log(renderBoard(snapshot, yield* wpFactsOf(t)))
     })
   )
 
-const parseJsonOption = (flag: string, raw: Option.Option<string>) =>
+const invalid = (flag: string, message: string) => statusError("INVALID_REQUEST", message, { flag })
+
+const EVIDENCE_EXAMPLE = '{"review": {"reviewer": "alice", "verdict": "approved", "reference": "PR#1"}}'
+
+/** `--evidence-json`: a JSON object (spec-kitty's message when it is not JSON). */
+const evidenceOf = (raw: Option.Option<string>) =>
   Option.match(raw, {
     onNone: () => Effect.succeed(null as unknown),
     onSome: (text) =>
       Effect.try({
         try: () => JSON.parse(text) as unknown,
         catch: (e) =>
-          statusError("INVALID_REQUEST", `--${flag} is not valid JSON: ${(e as Error).message}`, { flag: `--${flag}` })
-      })
+          invalid(
+            "--evidence-json",
+            `Invalid JSON in --evidence-json: ${(e as Error).message}\nExpected valid JSON object, e.g.: '${EVIDENCE_EXAMPLE}'`
+          )
+      }).pipe(
+        Effect.filterOrFail(
+          (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+          () =>
+            invalid("--evidence-json", `--evidence-json must decode to a JSON object, e.g.: '${EVIDENCE_EXAMPLE}'`)
+        )
+      )
   })
 
-const reviewResultOf = (value: unknown) => {
-  if (value === null) return Effect.succeed(null)
-  const v = value as Record<string, unknown>
-  const ok = typeof v === "object" && v !== null && !Array.isArray(v) && typeof v.reviewer === "string" &&
-    typeof v.verdict === "string" && typeof v.reference === "string" &&
-    (v.feedback_path === undefined || v.feedback_path === null || typeof v.feedback_path === "string")
-  return ok
-    ? Effect.succeed(v as unknown as ReviewResult)
-    : Effect.fail(
-      statusError("INVALID_REQUEST", "--review-result-json needs string reviewer, verdict and reference", {
-        flag: "--review-result-json"
-      })
-    )
-}
+const isFilled = (v: unknown) => typeof v === "string" && v.trim() !== ""
 
-const parseActor = (raw: string): Effect.Effect<Actor, ReturnType<typeof statusError>> => {
-  if (!raw.trim().startsWith("{")) return Effect.succeed(raw)
-  return Effect.try({
-    try: () => JSON.parse(raw) as unknown,
-    catch: () => statusError("INVALID_REQUEST", "--actor looks like JSON but does not parse", { flag: "--actor" })
-  }).pipe(
-    Effect.flatMap((v) => {
-      const o = v as Record<string, unknown>
-      const keys = typeof o === "object" && o !== null ? Object.keys(o).sort().join(",") : ""
-      return keys === "model,profile,role,tool" &&
-          Object.values(o).every((x) => x === null || typeof x === "string")
-        ? Effect.succeed(o as unknown as Actor)
-        : Effect.fail(
-          statusError("INVALID_REQUEST", "a structured --actor needs exactly role, profile, tool and model", {
-            flag: "--actor"
-          })
-        )
-    })
-  )
-}
+/** `--review-result-json`, checked as spec-kitty's `parse_review_result_json` checks it, with its messages. */
+const reviewResultOf = (raw: Option.Option<string>) =>
+  Option.match(raw, {
+    onNone: () => Effect.succeed(null),
+    onSome: (text) =>
+      Effect.gen(function*() {
+        const flag = "--review-result-json"
+        const v = yield* Effect.try({
+          try: () => JSON.parse(text) as unknown,
+          catch: (e) => invalid(flag, `Invalid JSON in --review-result-json: ${(e as Error).message}`)
+        })
+        if (typeof v !== "object" || v === null || Array.isArray(v)) {
+          return yield* invalid(flag, "--review-result-json must decode to a JSON object")
+        }
+        const o = v as Record<string, unknown>
+        if (!isFilled(o.reviewer) || !isFilled(o.verdict) || !isFilled(o.reference)) {
+          return yield* invalid(flag, "--review-result-json requires non-empty reviewer, verdict, and reference strings")
+        }
+        if (o.verdict !== "approved" && o.verdict !== "changes_requested") {
+          return yield* invalid(flag, "--review-result-json verdict must be 'approved' or 'changes_requested'")
+        }
+        if (o.feedback_path !== undefined && o.feedback_path !== null && typeof o.feedback_path !== "string") {
+          return yield* invalid(flag, "--review-result-json feedback_path must be a string")
+        }
+        return {
+          reviewer: o.reviewer as string,
+          verdict: o.verdict,
+          reference: o.reference as string,
+          ...(typeof o.feedback_path === "string" ? { feedback_path: o.feedback_path } : {})
+        } as ReviewResult
+      })
+  })
 
 /** The options of `status emit`. */
 export interface EmitOptions {
@@ -143,50 +154,57 @@ export interface EmitOptions {
   readonly evidenceJson: Option.Option<string>
   readonly reviewResultJson: Option.Option<string>
   readonly executionMode: "worktree" | "direct_repo"
+  readonly autoCommit: AutoCommitFlags
   readonly json: boolean
 }
 
-/** `status emit`: one validated transition through the context. */
+/** `status emit`: one validated transition through the context (committed on the placement ref with auto-commit). */
 export const emitProgram = (o: EmitOptions) =>
   handle(
     o.json,
     Effect.gen(function*() {
-      const evidence = yield* parseJsonOption("evidence-json", o.evidenceJson)
-      const reviewResult = yield* reviewResultOf(yield* parseJsonOption("review-result-json", o.reviewResultJson))
-      const request: TransitionRequest = {
-        wpId: o.wp.trim().toUpperCase(),
-        to: o.to,
-        actor: yield* parseActor(o.actor),
-        force: o.force,
-        reason: Option.getOrNull(o.reason),
-        reviewRef: Option.getOrNull(o.reviewRef),
-        evidence,
-        reviewResult,
-        executionMode: o.executionMode,
-        workspaceContext: null,
-        subtasksComplete: null,
-        implementationEvidencePresent: null,
-        policyMetadata: null
-      }
-      const req = yield* missionRequest(o.mission, o.featureDir)
-      const { commit, outcome } = yield* emitTransition(req, request)
-      for (const w of outcome.warnings) yield* Console.error(`warning: ${w}`)
-      if (o.json) {
-        yield* printJson({
-          ok: true,
-          event: outcome.event,
-          status_events_path: outcome.statusEventsPath,
-          ...(outcome.event === null ? { noop: true, lane: outcome.to } : {}),
-          ...(commit === null ? {} : { commit: commit.sha }),
-          ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {})
-        })
-      } else {
-        yield* Console.log(
-          outcome.event === null
-            ? `${request.wpId} is already ${outcome.to}; nothing recorded`
-            : `${request.wpId}: ${outcome.from} -> ${outcome.to} (${String(outcome.event.event_id)})`
-        )
-      }
-      yield* warnOnSyncBacklog(req)
-    })
-  )
+        const autoCommit = yield* autoCommitOf(o.autoCommit)
+        const evidence = yield* evidenceOf(o.evidenceJson)
+        const reviewResult = yield* reviewResultOf(o.reviewResultJson)
+        const request: TransitionRequest = {
+          wpId: o.wp.trim().toUpperCase(),
+          to: o.to,
+          actor: o.actor,
+          force: o.force,
+          reason: Option.getOrNull(o.reason),
+          reviewRef: Option.getOrNull(o.reviewRef),
+          evidence,
+          reviewResult,
+          executionMode: o.executionMode,
+          workspaceContext: null,
+          subtasksComplete: null,
+          implementationEvidencePresent: null,
+          policyMetadata: null
+        }
+        const req = yield* missionRequest(o.mission, o.featureDir)
+        const out = yield* emitTransition(req, request, { autoCommit })
+        const { commit, outcome } = out
+        for (const w of outcome.warnings) yield* Console.error(`warning: ${w}`)
+        if (o.json) {
+          yield* printJson({
+            ok: true,
+            event: outcome.event,
+            status_events_path: outcome.statusEventsPath,
+            ...(outcome.event === null ? { noop: true, lane: outcome.to } : {}),
+            committed: commit?.committed ?? false,
+            commit: commit?.sha ?? null,
+            auto_commit: out.autoCommit,
+            ...(out.mirrored === null ? {} : { mirrored: out.mirrored }),
+            ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings } : {})
+          })
+        } else {
+          yield* Console.log(
+            (outcome.event === null
+              ? `${request.wpId} is already ${outcome.to}; nothing recorded`
+              : `${request.wpId}: ${outcome.from} -> ${outcome.to} (${String(outcome.event.event_id)})`) +
+              (commit?.sha ? `\ncommitted ${commit.sha}` : "")
+          )
+        }
+        yield* warnOnSyncBacklog(req)
+      })
+    )

@@ -9,6 +9,7 @@ import { Cause, Console, Effect, Layer } from "effect"
 import { resolvePath } from "../core/repo/Paths.js"
 import { VERSION } from "../core/Version.js"
 import * as Launcher from "../services/ports/Launcher.js"
+import { Settings } from "../services/ports/Settings.js"
 import { fastProgram } from "./FastPath.js"
 import { Cwd } from "./Invocation.js"
 import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
@@ -31,6 +32,24 @@ const reportDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     })
   )
 
+/** Help is wrapped to the terminal's width, or 80 columns when stdout is not a terminal. */
+const width = process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 ? process.stdout.columns : 80
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "") : v)
+
+/** No ANSI codes unless stdout is a terminal and NO_COLOR is unset (@effect/cli's own messages carry them). */
+const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Settings> =>
+  Effect.flatMap(Settings, (settings) =>
+    process.stdout.isTTY === true && !settings.noColor
+      ? effect
+      : Effect.flatMap(Console.consoleWith(Effect.succeed), (console) =>
+        Console.withConsole(effect, {
+          ...console,
+          log: (...args: ReadonlyArray<unknown>) => console.log(...args.map(stripAnsi)),
+          error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
+        })))
+
 /** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */
 const fullCli = Effect.gen(function*() {
   const [{ run }, NodeContext, { makeMainLayer }] = yield* Effect.promise(() =>
@@ -41,7 +60,9 @@ const fullCli = Effect.gen(function*() {
   const cwd = processDirectory()
   const script = process.argv[1] ?? ""
   const launcher = Launcher.layerFixed(process.execPath, cwd === null ? script : resolvePath(cwd, script))
-  return yield* run(process.argv).pipe(Effect.provide(Layer.mergeAll(makeMainLayer({ launcher }), NodeContext.layer)))
+  return yield* withPlainConsole(run(process.argv, { width })).pipe(
+    Effect.provide(Layer.mergeAll(makeMainLayer({ launcher }), NodeContext.layer))
+  )
 })
 
 const main = (): Effect.Effect<void, unknown, Cwd> => {

@@ -209,10 +209,8 @@ describe("errors: exit 1 and the JSON envelope", () => {
 
   const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
     ["unknown mission", ["--mission", "no-such-mission"], "FEATURE_CONTEXT_UNRESOLVED"],
-    ["missing mission", [], "FEATURE_CONTEXT_UNRESOLVED"],
     ["7-character id", ["--mission", "01JZPAR"], "FEATURE_CONTEXT_UNRESOLVED"],
     ["unsafe handle", ["--mission", "../evil"], "INVALID_MISSION_HANDLE"],
-    ["unknown action", ["--mission", "01JZPART", "--action", "deploy"], "INVALID_ACTION"],
     ["unknown WP", ["--mission", "01JZPART", "--action", "implement", "--wp", "WP09"], "WORK_PACKAGE_UNRESOLVED"]
   ]
   for (const [name, args, code] of cases) {
@@ -247,6 +245,21 @@ describe("errors: exit 1 and the JSON envelope", () => {
   it("a malformed command line exits 2", () => {
     const r = runCli(f.root, ["context", "resolve", "--mission", "01JZPART", "--no-such-flag", "--json"], env())
     assert.strictEqual(r.code, 2)
+  })
+
+  it("an unknown action is a usage error listing the actions; the library still answers INVALID_ACTION", async () => {
+    const r = runCli(f.laneA, ["context", "resolve", "--mission", "01JZPART", "--action", "deploy", "--json"], env())
+    assert.strictEqual(r.code, 2, r.stdout + r.stderr)
+    const error = jsonOf(r).error as Json
+    assert.strictEqual(error.code, "USAGE_ERROR")
+    assert.include(error.valid_values as Array<string>, "implement")
+    assert.strictEqual(((await libraryJson(f.laneA, "01JZPART", "deploy")).error as Json).code, "INVALID_ACTION")
+  })
+
+  it("without --mission the lane worktree's branch names the mission (the same context as with it)", () => {
+    const implied = jsonOf(runCli(f.laneA, ["context", "resolve", "--json"], env()))
+    const explicit = jsonOf(runCli(f.laneA, ["context", "resolve", "--mission", "01JZPART", "--json"], env()))
+    assert.deepStrictEqual(implied, explicit)
   })
 
   it("F2 failure states: one envelope from every CWD", async () => {

@@ -25,7 +25,7 @@ const hashTree = (dir: string): Record<string, string> => {
 
 /** A coordination mission: meta routes through `BRANCH`; two lane worktrees with their own copies. */
 const coordinationRepo = () => {
-  const root = makeRepo()
+  const root = makeRepo(undefined, { autoCommit: true })
   writeFiles(root, {
     ...missionFiles(SLUG, ID, ["WP01", "WP02", "WP03"], {
       topology: "lanes_with_coord",

@@ -50,9 +50,17 @@ describe("the strict reading", () => {
         ["status", "show", "-h"],
         ["status", "show", "extra"],
         ["status", "emit", "--mission", "m"],
+        ["status", "show", "--at", "x", "--at", "y"],
         ["status"]
       ]
     ) assert.isNull(readArgv(argv, SHOW), argv.join(" "))
+  })
+
+  it("declines a value outside an option's enumerated values (the full parser canonicalises or refuses it)", () => {
+    const EMIT = { path: ["status", "emit"] as const, text: { "--to": "to" }, booleans: {}, positionals: ["wp"], required: ["to"], choices: { to: ["done"] } }
+    assert.isNotNull(readArgv(["status", "emit", "WP01", "--to", "done"], EMIT))
+    assert.isNull(readArgv(["status", "emit", "WP01", "--to", "Done"], EMIT))
+    assert.isNull(readArgv(["status", "emit", "WP01", "--to", "bogus"], EMIT))
   })
 })
 
@@ -62,7 +70,7 @@ const spelledLong = (argv: ReadonlyArray<string>): Array<string> => {
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i]
     const next = argv[i + 1]
-    if (t.startsWith("--") && !["--json", "--force"].includes(t) && next !== undefined && !next.startsWith("--")) {
+    if (t.startsWith("--") && !["--json", "--force", "--auto-commit", "--no-auto-commit"].includes(t) && next !== undefined && !next.startsWith("--")) {
       out.push(`${t}=${next}`)
       i++
     } else out.push(t)
@@ -73,6 +81,7 @@ const spelledLong = (argv: ReadonlyArray<string>): Array<string> => {
 const mask = (s: string) =>
   s.replace(/"event_id": ?"[0-9A-Z]{26}"/g, "\"event_id\":\"<id>\"").replace(/"at": ?"[^"]+"/g, "\"at\":\"<at>\"")
     .replace(/\(01[0-9A-Z]{24}\)/g, "(<id>)").replace(/kittyctx-[A-Za-z0-9]+/g, "<tmp>")
+    .replace(/\b[0-9a-f]{40}\b/g, "<sha>")
 
 describe("fast path and full parser agree", () => {
   const requests: ReadonlyArray<ReadonlyArray<string>> = [
@@ -85,7 +94,14 @@ describe("fast path and full parser agree", () => {
     ["context", "resolve", "--mission", SLUG, "--action", "bogus", "--json"],
     ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--json"],
     ["status", "emit", "WP02", "--to", "done", "--actor", "alice", "--mission", SLUG],
-    ["status", "emit", "WP02", "--to", "blocked", "--actor", "a", "--force", "--reason", "r", "--execution-mode", "direct_repo", "--mission", SLUG, "--json"]
+    ["status", "emit", "WP02", "--to", "blocked", "--actor", "a", "--force", "--reason", "r", "--execution-mode", "direct_repo", "--mission", SLUG, "--json"],
+    // the bookkeeping flags of issue 9: a commit, none, and both at once (a usage error)
+    ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--auto-commit", "--mission", SLUG, "--json"],
+    ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--no-auto-commit", "--mission", SLUG],
+    ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--auto-commit", "--no-auto-commit", "--mission", SLUG, "--json"],
+    // --mission omitted (the repository's only mission) and an unknown WP
+    ["status", "show", "--json"],
+    ["status", "emit", "WP99", "--to", "claimed", "--actor", "alice", "--json"]
   ]
   for (const argv of requests) {
     it(argv.join(" "), { timeout: 60_000 }, () => {

@@ -165,7 +165,7 @@ const primaryFixture = async (
   } = {}
 ): Promise<Repo> => {
   const target = opts.target ?? "feature"
-  const root = makeRepo()
+  const root = makeRepo(undefined, { autoCommit: true })
   temps.push(path.dirname(root))
   if (target !== "main") git(root, ["checkout", "-q", "-b", target])
   writeFiles(
@@ -188,7 +188,7 @@ const primaryFixture = async (
  * committed there. `split`: spec.md, plan.md and meta.json removed from the coordination branch.
  */
 const coordFixture = async (opts: { readonly split?: boolean; readonly wps?: Readonly<Record<string, WpSpec>> } = {}) => {
-  const root = makeRepo()
+  const root = makeRepo(undefined, { autoCommit: true })
   temps.push(path.dirname(root))
   const m = COORD
   writeFiles(
@@ -288,7 +288,7 @@ const porcelainLines = (cwd: string) =>
 const committedFiles = (cwd: string, rev = "HEAD") =>
   git(cwd, ["show", "--name-only", "--format=", rev]).split("\n").filter((x) => x !== "").sort()
 
-const planningSubject = (m: Mission, wp: string) => `chore(${m.slug}): commit planning artifacts before claiming ${wp}`
+const planningSubject = (m: Mission, _wp: string) => `chore: planning artifacts for ${m.slug}`
 
 const claimArgs = (r: Repo, wp: string, ...extra: Array<string>) => [
   "implement",
@@ -315,7 +315,7 @@ describe("implement: the claim", () => {
     const slug = r.mission.slug
     const wt = path.join(r.root, ".worktrees", `${slug}-lane-a`)
     assert.deepStrictEqual(
-      { ...out, event_id: "<id>" },
+      { ...out, event_id: "<id>", event_ids: out.event_ids.map(() => "<id>"), status_commit: "<sha>" },
       {
         ok: true,
         wp_id: "WP01",
@@ -325,17 +325,29 @@ describe("implement: the claim", () => {
         branch: `kitty/mission-${slug}-lane-a`,
         parent: `kitty/mission-${slug}`,
         event_id: "<id>",
+        event_ids: ["<id>", "<id>"],
         from_lane: "planned",
-        to_lane: "claimed",
+        to_lane: "in_progress",
         planning_commit: null,
+        status_commit: "<sha>",
         adopted: []
       }
     )
+    // spec-kitty's claim batch: planned -> claimed -> in_progress, committed together
+    assert.strictEqual(out.event_ids[0], out.event_id)
+    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), out.status_commit)
+    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", "feature"]), "chore(spec-kitty): status transition batch WP01")
+    const rows = fs.readFileSync(path.join(r.dir, ST), "utf8").trim().split("\n").slice(-2).map((l) => JSON.parse(l))
+    assert.deepStrictEqual(rows.map((e) => [e.from_lane, e.to_lane, e.actor]), [
+      ["planned", "claimed", "codex"],
+      ["claimed", "in_progress", "codex"]
+    ])
+    assert.deepStrictEqual(rows[0].policy_metadata, rows[1].policy_metadata, "the same sidecar on both rows")
     assert.strictEqual(git(wt, ["symbolic-ref", "HEAD"]), `refs/heads/kitty/mission-${slug}-lane-a`)
     // the missing mission branch was created at the target branch's tip, and the lane starts there
-    assert.strictEqual(git(r.root, ["rev-parse", `kitty/mission-${slug}`]), git(r.root, ["rev-parse", "feature"]))
+    assert.strictEqual(git(r.root, ["rev-parse", `kitty/mission-${slug}`]), git(r.root, ["rev-parse", "feature~1"]))
     assert.strictEqual(git(wt, ["rev-parse", "HEAD"]), git(r.root, ["rev-parse", `kitty/mission-${slug}`]))
-    const event = lastEvent(path.join(r.dir, ST))
+    const event = rows[0]
     assert.strictEqual(event.event_id, out.event_id)
     assert.strictEqual(event.actor, "codex")
     assert.strictEqual(event.from_lane, "planned")
@@ -359,9 +371,9 @@ describe("implement: the claim", () => {
     assert.strictEqual(lastEvent(path.join(r.dir, ST)).policy_metadata.shell_pid, process.pid)
   })
 
-  it("A2.1 #1816 flattened: dirty status files and tasks.md are committed on the placement ref, then the claim", async () => {
+  it("A2.1 #1816 flattened: dirty tasks.md is committed on the placement ref; the dirty status files ride with the claim's status commit", async () => {
     const r = await primaryFixture({ target: "fixups/x", flattened: true })
-    success(r.cli(["status", "emit", "WP02", "--to", "blocked", "--actor", "ops", "--mission", r.mission.slug, "--json"]))
+    success(r.cli(["status", "emit", "WP02", "--to", "blocked", "--actor", "ops", "--mission", r.mission.slug, "--no-auto-commit", "--json"]))
     fs.writeFileSync(path.join(r.dir, "tasks.md"), TASKS_MD_TICKED)
     const rel = `kitty-specs/${r.mission.slug}`
     assert.deepStrictEqual(porcelainLines(r.root), [
@@ -372,13 +384,14 @@ describe("implement: the claim", () => {
     const before = git(r.root, ["rev-parse", "fixups/x"])
     const out = success(r.cli(claimArgs(r, "WP01")))
     assert.match(out.planning_commit, /^[0-9a-f]{40}$/)
-    assert.strictEqual(git(r.root, ["rev-list", "--count", `${before}..fixups/x`]), "1", "exactly one commit")
-    assert.strictEqual(git(r.root, ["rev-parse", "fixups/x"]), out.planning_commit)
-    assert.deepStrictEqual(committedFiles(r.root, out.planning_commit), [`${rel}/${ST}`, `${rel}/${SNAP}`, `${rel}/tasks.md`])
-    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", "fixups/x"]), planningSubject(r.mission, "WP01"))
+    assert.strictEqual(git(r.root, ["rev-list", "--count", `${before}..fixups/x`]), "2", "the planning commit, then the status commit")
+    assert.strictEqual(git(r.root, ["rev-parse", "fixups/x~1"]), out.planning_commit)
+    assert.deepStrictEqual(committedFiles(r.root, out.planning_commit), [`${rel}/tasks.md`], "status files are bookkeeping, not planning")
+    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", out.planning_commit]), planningSubject(r.mission, "WP01"))
+    assert.deepStrictEqual(committedFiles(r.root, "fixups/x"), [`${rel}/${ST}`, `${rel}/${SNAP}`])
+    assert.deepStrictEqual(porcelainLines(r.root), [], "nothing left behind")
     const event = lastEvent(path.join(r.dir, ST))
-    assert.strictEqual(event.event_id, out.event_id, "the claim event follows the planning commit")
-    assert.strictEqual(event.to_lane, "claimed")
+    assert.strictEqual(event.to_lane, "in_progress")
   })
 
   it("A2.4 structural: an uncommitted deletion refuses and changes nothing", async () => {
@@ -414,9 +427,10 @@ describe("implement: the claim", () => {
     assert.include(err.message, "main")
     assertUnchanged(r.root, before)
     const out = success(r.cli(claimArgs(r, "WP01"), { env: OVERRIDE }))
-    assert.strictEqual(git(r.root, ["rev-parse", "main"]), out.planning_commit)
-    assert.deepStrictEqual(committedFiles(r.root), [`kitty-specs/${r.mission.slug}/tasks.md`])
-    assert.strictEqual(out.to_lane, "claimed")
+    assert.strictEqual(git(r.root, ["rev-parse", "main~1"]), out.planning_commit)
+    assert.deepStrictEqual(committedFiles(r.root, out.planning_commit), [`kitty-specs/${r.mission.slug}/tasks.md`])
+    assert.strictEqual(git(r.root, ["rev-parse", "main"]), out.status_commit)
+    assert.strictEqual(out.to_lane, "in_progress")
   })
 
   it("--no-auto-commit refuses with the list and the exact commands; nothing is written", async () => {
@@ -555,7 +569,7 @@ describe("implement: the claimable lane and re-entry (§2.3)", () => {
     success(r.cli(claimArgs(r, "WP01").map((a) => (a === String(process.pid) ? String(deadPid) : a))))
     const before = repoState(r.root)
     const err = refusal(r.cli(claimArgs(r, "WP01")), "WP_NOT_CLAIMABLE")
-    assert.strictEqual(err.lane, "claimed")
+    assert.strictEqual(err.lane, "in_progress")
     assert.strictEqual(err.liveness, "dead")
     assertUnchanged(r.root, before)
   })
@@ -627,7 +641,7 @@ describe("implement: coordination placement", () => {
       ` M ${rel}/${SNAP}`,
       ` M ${rel}/tasks.md`
     ])
-    assert.strictEqual(lastEvent(path.join(r.coordDir, ST)).event_id, out.event_id)
+    assert.strictEqual(lastEvent(path.join(r.coordDir, ST)).event_id, out.event_ids[1])
     assert.strictEqual(git(r.coord, ["status", "--porcelain"]), "")
   })
 
@@ -654,7 +668,7 @@ describe("implement: coordination placement", () => {
     fs.mkdirSync(path.dirname(hook), { recursive: true })
     fs.writeFileSync(hook, "#!/bin/sh\necho refused by hook >&2\nexit 1\n", { mode: 0o755 })
     const before = repoState(r.root)
-    const err = refusal(r.cli(claimArgs(r, "WP01", "--adopt")), "GIT_COMMAND_FAILED")
+    const err = refusal(r.cli(claimArgs(r, "WP01", "--adopt")), "COMMIT_FAILED")
     assert.include(err.stderr, "refused by hook")
     assertUnchanged(r.root, before)
   })
@@ -745,7 +759,7 @@ describe("#1816 split planning artifacts (A2.3)", () => {
     assert.isTrue(Exit.isSuccess(exit), JSON.stringify(exit))
     if (Exit.isFailure(exit)) return
     assert.strictEqual(exit.value.planning_commit, null)
-    assert.strictEqual(exit.value.to_lane, "claimed")
+    assert.strictEqual(exit.value.to_lane, "in_progress")
     assert.strictEqual(git(r.root, ["rev-parse", "main"]), mainHead, "nothing committed on the target branch")
     assert.deepStrictEqual(committedFiles(r.coord), [`${rel}/${ST}`, `${rel}/${SNAP}`], "only the claim's status commit")
     assert.strictEqual(git(r.coord, ["rev-parse", "HEAD~1"]), coordHead)
@@ -768,7 +782,7 @@ describe("#1816 split planning artifacts (A2.3)", () => {
     fs.writeFileSync(input, "# Analysis\n\nThe split planning files were reviewed.\n")
     success(r.cli(["mission", "record-analysis", "--mission", r.mission.slug, "--input-file", input, "--agent", "codex", "--json"]))
     const out = success(r.cli(claimArgs(r, "WP01")))
-    assert.strictEqual(out.to_lane, "claimed")
+    assert.strictEqual(out.to_lane, "in_progress")
     assert.strictEqual(out.planning_commit, null)
   })
 })

@@ -397,8 +397,13 @@ describe("status emit: the append (§12) and encodings (§2)", () => {
     assert.isTrue(fs.readFileSync(r.log).equals(before))
   })
 
-  it("a WP with no transitions starts from genesis", () => {
+  it("a WP with a prompt file but no transitions starts from genesis; one with neither is unknown", () => {
     const r = setup(["WP01"])
+    const unknown = emit(r, "WP07", "claimed")
+    assert.strictEqual(unknown.code, 1)
+    assert.strictEqual(envelope(unknown).error.code, "UNKNOWN_WORK_PACKAGE")
+    assert.deepStrictEqual(envelope(unknown).error.known_work_packages, ["WP01"])
+    fs.writeFileSync(path.join(path.dirname(r.log), "tasks", "WP07-late.md"), "---\ntitle: late\nsubtasks: []\n---\n")
     const run = emit(r, "WP07", "claimed")
     assert.strictEqual(run.code, 1)
     assert.strictEqual(envelope(run).error.message, "Illegal transition: genesis -> claimed")
@@ -412,13 +417,17 @@ describe("status materialize", () => {
     const r = setup()
     const first = r.cli(["status", "materialize", "--mission", SLUG, "--json"])
     assert.strictEqual(first.code, 0, first.stderr)
-    assert.deepStrictEqual(envelope(first), { ok: true, written: [r.statusJson], unchanged: [] })
+    const derived = ["status.json", "board-summary.json", "progress.json", "lifecycle.json"]
+      .map((n) => path.join(r.repo, ".kittify", "derived", SLUG, n))
+    assert.deepStrictEqual(envelope(first).written.slice(0, 1), [r.statusJson])
+    assert.includeMembers(envelope(first).written, derived, "the derived views are reported too")
     const stat1 = fs.statSync(r.statusJson, { bigint: true })
     const bytes1 = fs.readFileSync(r.statusJson)
 
     const second = r.cli(["status", "materialize", "--mission", SLUG, "--json"])
     assert.strictEqual(second.code, 0, second.stderr)
-    assert.deepStrictEqual(envelope(second), { ok: true, written: [], unchanged: [r.statusJson] })
+    assert.deepStrictEqual(envelope(second).written, [])
+    assert.includeMembers(envelope(second).unchanged, [r.statusJson, ...derived])
     const stat2 = fs.statSync(r.statusJson, { bigint: true })
     assert.strictEqual(stat2.mtimeNs, stat1.mtimeNs)
     assert.strictEqual(stat2.ino, stat1.ino, "not even an identical rewrite")
@@ -427,7 +436,7 @@ describe("status materialize", () => {
     // A stale status.json is rewritten.
     fs.writeFileSync(r.statusJson, "{}\n")
     const third = r.cli(["status", "materialize", "--mission", SLUG, "--json"])
-    assert.deepStrictEqual(envelope(third), { ok: true, written: [r.statusJson], unchanged: [] })
+    assert.deepStrictEqual(envelope(third).written, [r.statusJson])
     assert.isTrue(fs.readFileSync(r.statusJson).equals(bytes1))
   })
 })
@@ -510,30 +519,47 @@ describe("resolution and the CLI edge", () => {
     assert.deepStrictEqual(treeHashes(r.repo), before)
   })
 
-  it("usage errors exit 2 and print nothing on stdout", () => {
+  it("usage errors exit 2: the JSON envelope on stdout under --json, the message on stderr otherwise", () => {
     const r = setup()
     const before = treeHashes(r.repo)
     for (const args of [
       ["status", "emit", "WP01", "--actor", "alice", "--mission", SLUG, "--json"],
       ["status", "emit", "WP01", "--to", "claimed", "--mission", SLUG, "--json"],
-      ["status", "emit", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--json"],
-      ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--execution-mode", "bogus"]
+      ["status", "emit", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--json"]
     ]) {
       const run = r.cli(args)
       assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`)
-      assert.strictEqual(run.stdout, "", args.join(" "))
-      assert.notStrictEqual(run.stderr, "")
+      assert.strictEqual(run.stderr, "", args.join(" "))
+      assert.strictEqual(envelope(run).error.code, "USAGE_ERROR")
     }
+    const text = r.cli(["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--execution-mode", "bogus"])
+    assert.strictEqual(text.code, 2)
+    assert.strictEqual(text.stdout, "")
+    assert.match(text.stderr, /^error\[USAGE_ERROR\]: Invalid value 'bogus' for --execution-mode/)
     assert.deepStrictEqual(treeHashes(r.repo), before)
   })
 
-  it("an unknown target lane is a refusal, not a usage error", () => {
+  it("an unknown target lane is a usage error listing the lanes and the doing alias", () => {
     const r = setup()
+    const before = treeHashes(r.repo)
     const run = emit(r, "WP01", "shipped")
-    assert.strictEqual(run.code, 1)
+    assert.strictEqual(run.code, 2)
     const out = envelope(run)
-    assert.strictEqual(out.error.code, "TRANSITION_REFUSED")
-    assert.strictEqual(out.error.message, "Unknown lane: shipped")
+    assert.strictEqual(out.error.code, "USAGE_ERROR")
+    assert.deepStrictEqual(out.error.valid_values, [
+      "planned",
+      "claimed",
+      "in_progress",
+      "for_review",
+      "in_review",
+      "approved",
+      "done",
+      "blocked",
+      "canceled",
+      "doing"
+    ])
+    assert.include(out.error.message, "doing is the alias of in_progress")
+    assert.deepStrictEqual(treeHashes(r.repo), before)
   })
 
   it("text mode: errors are `error[CODE]: message` on stderr, nothing on stdout", () => {

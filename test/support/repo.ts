@@ -43,12 +43,31 @@ export const git = (cwd: string, args: ReadonlyArray<string>, env?: NodeJS.Proce
     stdio: ["ignore", "pipe", "pipe"]
   }).trim()
 
+/** The `.kittify/config.yaml` of a test repository. */
+export interface RepoConfig {
+  /**
+   * `auto_commit` (default `false`: status writes stay uncommitted, so tests that are not about commits
+   * can target `main`; kittyctx's own default is on, tested where commits matter).
+   */
+  readonly autoCommit?: boolean | null
+  /** `protection.protected_branches`; absent: spec-kitty's defaults. */
+  readonly protectedBranches?: ReadonlyArray<string>
+}
+
+/** The text of a test repository's `.kittify/config.yaml`. */
+export const configYaml = (config: RepoConfig = {}): string =>
+  "project: test\n" +
+  (config.autoCommit === null ? "" : `auto_commit: ${config.autoCommit ?? false}\n`) +
+  (config.protectedBranches === undefined
+    ? ""
+    : `protection:\n  protected_branches: [${config.protectedBranches.join(", ")}]\n`)
+
 /** A fresh repository: `git init -b main`, identity, no signing, `.kittify/config.yaml`, one commit. */
-export const makeRepo = (root?: string): string => {
+export const makeRepo = (root?: string, config: RepoConfig = {}): string => {
   const dir = root ?? path.join(makeTemp(), "repo")
   fs.mkdirSync(path.join(dir, ".kittify"), { recursive: true })
-  fs.writeFileSync(path.join(dir, ".kittify", "config.yaml"), "project: test\n")
-  fs.writeFileSync(path.join(dir, ".gitignore"), ".worktrees/\n.kittify/derived/\n")
+  fs.writeFileSync(path.join(dir, ".kittify", "config.yaml"), configYaml(config))
+  fs.writeFileSync(path.join(dir, ".gitignore"), ".worktrees/\n.kittify/derived/\n.kittify/workspaces/\n")
   git(dir, ["init", "-q", "-b", "main"])
   git(dir, ["config", "user.email", "test@example.com"])
   git(dir, ["config", "user.name", "Test"])

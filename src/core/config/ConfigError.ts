@@ -37,6 +37,18 @@ export const parseLockTimeout = (raw: string | undefined): Either.Either<number,
   return Either.right(Number(trimmed))
 }
 
+/** `KITTYCTX_COMMIT_TIMEOUT_MS`: absent means 60 s; otherwise a whole number of milliseconds, 1 to one day. */
+export const parseCommitTimeout = (raw: string | undefined): Either.Either<number, ConfigError> => {
+  if (raw === undefined || raw === "") return Either.right(60_000)
+  const trimmed = raw.trim()
+  if (!/^\d{1,9}$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_LOCK_TIMEOUT_MS) {
+    return Either.left(
+      configInvalid("KITTYCTX_COMMIT_TIMEOUT_MS", raw, `a whole number of milliseconds from 1 to ${MAX_LOCK_TIMEOUT_MS}`)
+    )
+  }
+  return Either.right(Number(trimmed))
+}
+
 /** An on/off override variable: `1`, `true`, `yes` (any case) turn it on; absent or empty is off. */
 export const parseSwitch = (name: string, raw: string | undefined): Either.Either<boolean, ConfigError> => {
   if (raw === undefined || raw.trim() === "") return Either.right(false)

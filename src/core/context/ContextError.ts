@@ -12,6 +12,7 @@ export const CONTEXT_ERROR_CODES = [
   "INVALID_MISSION_HANDLE",
   "FEATURE_CONTEXT_UNRESOLVED",
   "MISSION_AMBIGUOUS_SELECTOR",
+  "MISSION_SELECTOR_CONFLICT",
   "MISSION_META_INVALID",
   "LANES_MANIFEST_INVALID",
   "STATUS_READ_PATH_NOT_FOUND",
@@ -34,6 +35,9 @@ export class ContextError extends CodedError("ContextError")<ContextErrorCode>()
 const make = (code: ContextErrorCode, message: string, details: Record<string, unknown>) =>
   new ContextError({ code, message, details })
 
+/** How many missions an error lists before it says how many more there are. */
+export const MAX_LISTED_MISSIONS = 15
+
 /** The root-discovery failure reasons (§5.2). */
 export type RootFailureReason =
   | "no_repository"
@@ -44,13 +48,38 @@ export type RootFailureReason =
   | "bare_repository"
   | "env_root_missing"
 
+/** What is missing for each root failure, and what creates it. */
+const rootRemedy = (reason: RootFailureReason, start: string, path: string | undefined): string => {
+  const at = path ?? start
+  switch (reason) {
+    case "no_repository":
+      return `no git repository contains ${start}. kittyctx works inside a spec-kitty project: run \`git init\`, ` +
+        "then `spec-kitty init`, or cd into an existing project."
+    case "not_a_kitty_project":
+      return `${at} is a git repository but not a spec-kitty project: it has no .kittify/ directory (and no ` +
+        `kitty-specs/). Run \`spec-kitty init\` in ${at} to create it.`
+    case "bare_repository":
+      return `${at} is a bare git repository: it has no work tree, so there is no kitty-specs/ to read. Clone it ` +
+        `(\`git clone ${at} <dir>\`) or add a worktree (\`git -C ${at} worktree add <dir>\`) and run kittyctx there.`
+    case "malformed_git_pointer":
+      return `the .git file ${at} is not a \`gitdir: <path>\` pointer. Repair it, or remove the directory if it is a leftover.`
+    case "dangling_git_pointer":
+      return `the .git file ${at} points at a git directory that does not exist (a worktree of a moved or deleted ` +
+        "repository). Run `git worktree prune` in the main repository, or remove the directory."
+    case "unregistered_worktree":
+      return `the .git file ${at} points at a git directory that does not list this checkout back: it is not a ` +
+        "worktree of that repository. Remove the directory, or recreate it with `git worktree add`."
+    case "env_root_missing":
+      return `SPECIFY_REPO_ROOT is set to ${at}, which is not a directory. Unset it or point it at the project.`
+  }
+}
+
 /** Constructors for every code, with the details §14 requires. */
 export const ContextErrors = {
   projectRootUnresolved: (start: string, reason: RootFailureReason, path?: string) =>
     make(
       "PROJECT_ROOT_UNRESOLVED",
-      `Cannot find the spec-kitty project root from ${start}: ${reason.replace(/_/g, " ")}` +
-        (path === undefined ? "" : ` (${path})`),
+      `Cannot find the spec-kitty project root from ${start}: ${rootRemedy(reason, start, path)}`,
       path === undefined ? { start, reason } : { start, reason, path }
     ),
   invalidAction: (action: string, valid: ReadonlyArray<string>) =>
@@ -60,13 +89,39 @@ export const ContextErrors = {
     }),
   invalidHandle: (handle: string, reason: string) =>
     make("INVALID_MISSION_HANDLE", `Invalid mission handle ${JSON.stringify(handle)}: ${reason}`, { handle, reason }),
-  unresolved: (handle: string | null, available: ReadonlyArray<string>, reason?: string) =>
+  unresolved: (
+    handle: string | null,
+    available: ReadonlyArray<string>,
+    options: { readonly reason?: string; readonly suggestions?: ReadonlyArray<string> } = {}
+  ) => {
+    const shown = available.slice(0, MAX_LISTED_MISSIONS)
+    const cut = available.length > shown.length ? ` (${shown.length} of ${available.length} listed)` : ""
+    const suggestions = options.suggestions ?? []
+    const message = options.reason === "no_missions"
+      ? "No missions: kitty-specs/ holds no mission directory. Create one with `spec-kitty agent mission create <name>`."
+      : handle === null
+      ? `No mission given and ${available.length} missions exist: pass --mission <handle>` +
+        (shown.length > 0 ? `; candidates${cut}: ${shown.join(", ")}` : "")
+      : `No mission matches ${JSON.stringify(handle)}` +
+        (suggestions.length > 0
+          ? `; did you mean ${suggestions.join(", ")}?`
+          : shown.length > 0
+          ? `; missions${cut}: ${shown.join(", ")}`
+          : "")
+    return make("FEATURE_CONTEXT_UNRESOLVED", message, {
+      handle,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(suggestions.length > 0 ? { suggestions } : {}),
+      available_missions: shown,
+      available_count: available.length
+    })
+  },
+  selectorConflict: (featureDir: string, featureDirMission: string, handle: string, handleMission: string) =>
     make(
-      "FEATURE_CONTEXT_UNRESOLVED",
-      handle === null
-        ? "No mission given: pass --mission <handle>"
-        : `No mission matches ${JSON.stringify(handle)}`,
-      reason === undefined ? { handle, available_missions: available } : { handle, reason, available_missions: available }
+      "MISSION_SELECTOR_CONFLICT",
+      `--feature-dir ${featureDir} is mission ${featureDirMission} but --mission ${JSON.stringify(handle)} is ` +
+        `${handleMission}; pass only one of them.`,
+      { feature_dir: featureDir, feature_dir_mission: featureDirMission, handle, handle_mission: handleMission }
     ),
   ambiguous: (handle: string, level: string, candidates: ReadonlyArray<string>) =>
     make(

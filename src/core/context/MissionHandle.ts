@@ -6,6 +6,7 @@
 import { Either } from "effect"
 import { ContextErrors } from "./ContextError.js"
 import type { ContextError } from "./ContextError.js"
+import { nearest } from "../Nearest.js"
 import { isMid8, isUlid, mid8SuffixOf, stripNumberPrefix } from "../repo/Naming.js"
 
 /** One candidate mission directory; `missionId` is `null` when its meta is missing, invalid or id-less. */
@@ -25,7 +26,7 @@ const SAFE_CHARS = /^[A-Za-z0-9._-]+$/
 /** §7.1: rejects unsafe handles before any path is composed; `null`/empty is "missing". */
 export const checkHandle = (handle: string | null | undefined, available: ReadonlyArray<string>) => {
   if (handle === null || handle === undefined || handle === "") {
-    return Either.left(ContextErrors.unresolved(null, available.slice(0, 15), "missing"))
+    return Either.left(ContextErrors.unresolved(null, available, { reason: "missing" }))
   }
   const reason = /\s/.test(handle)
     ? "contains whitespace"
@@ -84,5 +85,16 @@ export const resolveHandleIn = (
     if (result.matches.length === 1) return Either.right({ slug: result.matches[0].name, level: result.level })
     return Either.left(ContextErrors.ambiguous(handle, result.level, result.matches.map((c) => c.name).sort()))
   }
-  return Either.left(ContextErrors.unresolved(handle, candidates.map((c) => c.name).slice(0, 15)))
+  const names = candidates.map((c) => c.name)
+  return Either.left(ContextErrors.unresolved(handle, names, { suggestions: handleSuggestions(handle, names) }))
 }
+
+/** The mission dirs nearest to a mistyped handle: by dir name, slug, human slug and mid8. */
+export const handleSuggestions = (handle: string, names: ReadonlyArray<string>): ReadonlyArray<string> =>
+  nearest(handle, names, {
+    keys: (name) => {
+      const slug = stripNumberPrefix(name)
+      const mid8 = mid8SuffixOf(name)
+      return mid8 === null ? [name, slug] : [name, slug, slug.slice(0, -(mid8.length + 1)), mid8]
+    }
+  })

@@ -55,7 +55,8 @@ export const MissionMetaSchema = Schema.Struct({
   change_mode: Schema.optional(Schema.NullOr(Schema.String)),
   // display only (the dashboard's mission rows, a retrospective record's name); never used to locate anything
   friendly_name: Schema.optional(Schema.Unknown),
-  created_at: Schema.optional(Schema.Unknown)
+  created_at: Schema.optional(Schema.Unknown),
+  status_phase: Schema.optional(Schema.Unknown)
 })
 
 /** The decoded meta fields, and the snapshot identity (`mission_number`, `mission_type`) from the same parse. */
@@ -160,4 +161,20 @@ export const decodeLanesManifest = (path: string, text: string | null): Either.E
     }
   }
   return Either.right(decoded.right)
+}
+
+/**
+ * spec-kitty's phase-1 frontmatter mirror applies (docs/status-model.md §6.1 step 11): `status_phase` ≥ 1
+ * on a mission spec-kitty writes outside its bookkeeping transaction, i.e. one without a coordination
+ * branch whose directory is not named `<slug>-<mid8>` (the old `NNN-slug` missions).
+ */
+export const mirrorsFrontmatterLane = (meta: MissionMeta | null, dirName: string): boolean => {
+  if (meta === null) return false
+  const phase = meta.status_phase
+  const text = typeof phase === "number" || typeof phase === "string" ? String(phase).trim() : ""
+  if (!/^[+-]?\d+$/.test(text) || Number(text) < 1) return false
+  const coord = meta.coordination_branch
+  if (typeof coord === "string" && coord !== "") return false
+  const mid8 = meta.mission_id?.slice(0, 8)
+  return mid8 === undefined || !dirName.endsWith(`-${mid8}`)
 }

@@ -189,9 +189,40 @@ export const syncSeenFile = (runtimeRoot: string, scopeId: string, keyHash: stri
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)
 
+/** The project configuration file, repo-relative. */
+export const PROJECT_CONFIG_REL = `${KITTIFY_DIR}/config.yaml`
+
+/** `<root>/.kittify/config.yaml`. */
+export const projectConfigFile = (root: string): string => joinPath(root, PROJECT_CONFIG_REL)
+
+/** `<root>/.kittify/workspaces/<mission-dir>-<lane_id>.json`: spec-kitty's record of a lane workspace (gitignored). */
+export const workspaceRecordFile = (root: string, dir: string, laneId: string): string =>
+  joinPath(root, KITTIFY_DIR, "workspaces", `${dir}-${laneId}.json`)
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/** A repo-relative pattern: the file `name` of any mission dir of the primary checkout. */
+export const anyMissionFile = (name: string): RegExp => new RegExp(`^${MISSIONS_DIR}/[^/]+/${escapeRegex(name)}$`)
+
+/** A repo-relative pattern: anything under `.kittify/<sub>/` (`files`: only JSON files directly in it). */
+export const kittifySubtree = (sub: string, files?: "json"): RegExp =>
+  new RegExp(`^${escapeRegex(KITTIFY_DIR)}/${escapeRegex(sub)}/` + (files === "json" ? "[^/]+\\.json$" : ""))
+
+/** The mission dir name a lane or mission branch names (`kitty/mission-<dir>-lane-x`, `kitty/mission-<human-mid8>`). */
+export const missionOfBranch = (branch: string, dirs: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const prefix = "kitty/mission-"
+  if (!branch.startsWith(prefix)) return []
+  const rest = branch.slice(prefix.length)
+  const lane = /^(.+)-lane-(?:[a-z]|planning)$/.exec(rest)
+  const found = dirs.filter((d) =>
+    (lane !== null && lane[1] === d) || rest === d || (mid8SuffixOf(d) !== null && rest === stripNumberPrefix(d))
+  )
+  return [...new Set(found)]
+}
+
 /** A regex matching exactly one of the given file names (relative paths). */
 export const exactNames = (...names: ReadonlyArray<string>): RegExp =>
-  new RegExp(names.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`).join("|"))
+  new RegExp(names.map((n) => `^${escapeRegex(n)}$`).join("|"))
 
 /** git's index lock of a checkout's git dir (a crashed git leaves it behind). */
 export const gitIndexLock = (gitdir: string): string => joinPath(gitdir, "index.lock")

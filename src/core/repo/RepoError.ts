@@ -41,6 +41,7 @@ export class GitError extends CodedError("GitError")<GitErrorCode>() {}
 export type WriteVerb = "write" | "create" | "remove" | "append" | "lock"
 
 const errnoWords: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
   ENOSPC: "no space left on the device",
   EDQUOT: "the disk quota is exhausted",
   EROFS: "the file system is read-only",

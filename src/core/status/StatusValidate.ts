@@ -391,6 +391,21 @@ const duplicateFindings = (rows: ReadonlyArray<RawRow>, out: Array<Finding>): vo
   }
 }
 
+/**
+ * Rows spec-kitty's own machinery writes without regard to the replayed lane (docs/status-model.md §14.3):
+ * finalize-tasks' bootstrap seeds (its own classifier: `→ planned` from `genesis`, or forced from
+ * `planned`/none), migration rows (the `migration` and `migration:*` actors, the `historical_frontmatter_to_jsonl:v1`
+ * backfill) and move-task's forced `bootstrap from frontmatter lane …` rows. A from-lane break at one of
+ * them is routine, not a finding.
+ */
+export const isRoutineSeed = (t: TransitionRow): boolean => {
+  const reason = t.row.reason
+  if (t.to_lane === "planned" && (t.from_lane === "genesis" || (t.force && t.from_lane === "planned"))) return true
+  if (typeof t.actor === "string" && (t.actor === "migration" || t.actor.startsWith("migration:"))) return true
+  if (!t.force || typeof reason !== "string") return false
+  return reason === "historical_frontmatter_to_jsonl:v1" || reason.startsWith("bootstrap from frontmatter lane ")
+}
+
 // Replays the de-duplicated transitions in sort order, with the reducer's rollback tie rule (§7.2).
 const discontinuityFindings = (sorted: ReadonlyArray<TransitionRow>, out: Array<Finding>): void => {
   const current = new Map<string, { readonly lane: string; readonly at: string; readonly rollback: boolean }>()
@@ -398,7 +413,7 @@ const discontinuityFindings = (sorted: ReadonlyArray<TransitionRow>, out: Array<
   for (const t of sorted) {
     const cur = current.get(t.wp_id)
     const lane = cur?.lane ?? "genesis"
-    if (t.from_lane !== lane) {
+    if (t.from_lane !== lane && !isRoutineSeed(t)) {
       const seen = breaks.get(t.wp_id)
       if (seen === undefined) breaks.set(t.wp_id, { count: 1, first: t, lane })
       else seen.count++

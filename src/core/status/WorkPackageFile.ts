@@ -35,17 +35,54 @@ export const parseFrontmatter = (text: string): Either.Either<Record<string, unk
   return Either.right(data as Record<string, unknown>)
 }
 
-/** The `subtasks:` roster of a WP's frontmatter: a list of ids (strings, or mappings with an `id`). */
+/**
+ * The `subtasks:` roster of a WP's frontmatter: a list of ids (strings, or mappings with an `id`), each
+ * trimmed, empty ones dropped, duplicates kept once, in authored order (spec-kitty's roster).
+ */
 export const subtaskRoster = (frontmatter: Record<string, unknown>): Either.Either<ReadonlyArray<string>, string> => {
   const raw = frontmatter.subtasks
   if (raw === undefined || raw === null) return Either.right([])
   if (!Array.isArray(raw)) return Either.left("frontmatter 'subtasks' is not a list")
   const ids: Array<string> = []
   for (const item of raw) {
-    if (typeof item === "string") ids.push(item)
-    else if (typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string") {
-      ids.push((item as { id: string }).id)
-    } else return Either.left("frontmatter 'subtasks' holds an entry that is neither an id nor {id: ...}")
+    const id = typeof item === "string" || typeof item === "number"
+      ? String(item)
+      : typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string"
+      ? (item as { id: string }).id
+      : null
+    if (id === null) return Either.left("frontmatter 'subtasks' holds an entry that is neither an id nor {id: ...}")
+    const trimmed = id.trim()
+    if (trimmed !== "" && !ids.includes(trimmed)) ids.push(trimmed)
   }
   return Either.right(ids)
+}
+
+/** The WP's title: frontmatter `title`, else the first markdown heading, else null. */
+export const wpTitleOf = (text: string): string | null => {
+  const front = parseFrontmatter(text)
+  if (Either.isRight(front) && typeof front.right.title === "string" && front.right.title.trim() !== "") {
+    return front.right.title.trim()
+  }
+  const heading = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text.replace(/^---\r?\n[\s\S]*?\n---[ \t]*\r?\n/, ""))
+  return heading === null ? null : heading[1].trim()
+}
+
+/**
+ * spec-kitty's phase-1 lane mirror (docs/status-model.md §6.1 step 11): the new text with the
+ * frontmatter's top-level `lane:` value replaced, or null when there is no such key or it already holds
+ * `lane`. Only that line changes (spec-kitty re-serializes the whole block; the value read back is equal).
+ */
+export const withFrontmatterLane = (text: string, lane: string): string | null => {
+  const open = /^(\ufeff?---\r?\n)/.exec(text)
+  if (open === null) return null
+  const rest = text.slice(open[1].length)
+  const close = /^---[ \t]*$/m.exec(rest)
+  if (close === null) return null
+  const block = rest.slice(0, close.index)
+  const line = /^lane:[ \t]*(.*?)[ \t]*(\r?)$/m.exec(block)
+  if (line === null) return null
+  const current = line[1].replace(/^(['"])(.*)\1$/, "$2").trim()
+  if (current === lane) return null
+  const replaced = block.slice(0, line.index) + `lane: ${lane}${line[2]}` + block.slice(line.index + line[0].length)
+  return open[1] + replaced + rest.slice(close.index)
 }

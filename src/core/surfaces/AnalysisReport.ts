@@ -366,15 +366,12 @@ export const freshnessOf = (input: {
   if (fm.schema === FINDINGS_SCHEMA) return notOk(path, "carrier_format_not_wrapped")
   if (fm.artifact_type !== ANALYSIS_REPORT_ARTIFACT_TYPE) return notOk(path, "invalid_analysis_report_artifact_type")
   const saved = fm.input_artifacts
-  if (!isJsonObject(saved)) return notOk(path, "invalid_analysis_report_frontmatter: missing required key input_artifacts")
+  if (!isJsonObject(saved)) return notOk(path, "missing_input_artifacts")
   const mismatches: Partial<Record<InputKey, Mismatch>> = {}
   for (const key of INPUT_KEYS) {
     const s = savedSha(saved, key)
     const c = current[key].sha256
     if (s !== c) mismatches[key] = { saved_sha256: s, current_sha256: c }
-  }
-  if (ANALYSIS_INPUTS.some((k) => current[k].sha256 === null)) {
-    return notOk(path, "missing_input_artifacts", { mismatches })
   }
   if (Object.keys(mismatches).length > 0) return notOk(path, "stale_analysis_report", { mismatches })
   return { ok: true, path, stale: false, missing: false, reason: null, mismatches: {} }

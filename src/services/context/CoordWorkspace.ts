@@ -18,7 +18,7 @@ import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, LockTimeout } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import { repositoryScope } from "../ports/RepoWrite.js"
+import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
 const MAX_ATTEMPTS = 20
@@ -116,6 +116,8 @@ export type WorktreeAdd =
 export interface WorktreeOutcome {
   readonly path: string
   readonly created: boolean
+  /** The worktree's parent directory when `git worktree add` created it too (for an undo). */
+  readonly createdParent?: string | null
 }
 
 /**
@@ -153,12 +155,14 @@ export const ensureWorktree = <E>(
         : add._tag === "Existing"
         ? ["worktree", "add", ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, checkedBranch]
         : ["worktree", "add", "-b", checkedBranch, ...(add.noCheckout ? ["--no-checkout"] : []), "--", path, add.start]
+      const parent = dirnamePath(path)
+      const parentExisted = (yield* (yield* RepoFs).kind(parent)) !== null
       let last = { exitCode: 0, stderr: "" }
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const r = yield* git.run(args, { cwd: root, mode: "write" })
         if (r.exitCode === 0) {
           if (plan.finish !== undefined) yield* plan.finish
-          return { path, created: true }
+          return { path, created: true, createdParent: parentExisted ? null : parent }
         }
         last = r
         const now = yield* worktreeState(root, path, branch)
@@ -202,19 +206,22 @@ export const ensureCoordWorkspace = (
   if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
     return Effect.succeed(null)
   }
-  return ensureCoordWorktreeAt({
-    primaryRoot: ctx.workspace.primary_root,
-    commonDir: location.commonDir,
-    path,
-    branch,
-    primaryDir: ctx.status_surface.status_read_dir
-  })
+  return Effect.map(
+    ensureCoordWorktreeAt({
+      primaryRoot: ctx.workspace.primary_root,
+      commonDir: location.commonDir,
+      path,
+      branch,
+      primaryDir: ctx.status_surface.status_read_dir
+    }),
+    (o) => o.path
+  )
 }
 
 /** §12 for a planned coordination worktree, under its path-keyed lock. */
 export const ensureCoordWorktreeAt = (
   plan: CoordPlan
-): Effect.Effect<string, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
+): Effect.Effect<WorktreeOutcome, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const { branch, path } = plan
     const root = plan.primaryRoot
@@ -235,7 +242,7 @@ export const ensureCoordWorktreeAt = (
       onAddFailed: (exitCode, stderr) => ContextErrors.worktreeAddFailed(path, branch, exitCode, stderr),
       onLockTimeout: (lockFile, timeoutMs, holder) => ContextErrors.coordLockTimeout(path, lockFile, timeoutMs, holder)
     })
-    return outcome.path
+    return outcome
   })
 
 /**
@@ -245,14 +252,24 @@ export const ensureCoordWorktreeAt = (
  */
 export const ensureCoordWorktreeUndoable = (
   plan: CoordPlan
-): Effect.Effect<Effect.Effect<void>, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
+): Effect.Effect<
+  Effect.Effect<void>,
+  ContextError | GitError | IoError | ConfigError,
+  Git | GitReader | FileLock | RepoFs | RepoWrite
+> =>
   Effect.gen(function*() {
-    const before = yield* worktreeState(plan.primaryRoot, plan.path, plan.branch)
-    yield* ensureCoordWorktreeAt(plan)
-    if (before._tag === "OnBranch") return Effect.void
+    const outcome = yield* ensureCoordWorktreeAt(plan)
+    if (!outcome.created) return Effect.void
     const git = yield* Git
+    const fs = yield* RepoFs
+    const write = yield* RepoWrite
+    const parent = outcome.createdParent ?? null
+    // the parent `.worktrees` too when this add created it and nothing else is in it now
+    const removeParent = parent === null ? Effect.void : Effect.flatMap(fs.entries(parent), (entries) =>
+      (entries ?? []).length === 0 ? write.remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent) : Effect.void)
     return git.run(["worktree", "remove", "--force", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
       Effect.zipRight(git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })),
+      Effect.zipRight(removeParent),
       Effect.ignore
     )
   })

@@ -5,7 +5,9 @@
  * functions in `core/ExecutionContext`. Every command, projection and status target maps over it.
  * Bare section numbers (§N) cite docs/execution-context.md.
  */
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
+import { parseProjectConfig } from "../../core/config/ProjectConfig.js"
+import type { ProjectConfig } from "../../core/config/ProjectConfig.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { ContextErrors } from "../../core/context/ContextError.js"
 import {
@@ -37,7 +39,9 @@ import {
   META_FILE,
   missionDir,
   missionFile,
+  missionOfBranch,
   missionsRoot,
+  projectConfigFile,
   TASKS_DIR
 } from "../../core/repo/Naming.js"
 import { joinPath } from "../../core/repo/Paths.js"
@@ -47,7 +51,7 @@ import { parseFrontmatter, wpFileCandidates } from "../../core/status/WorkPackag
 import type { FileLock, LockError } from "../ports/FileLock.js"
 import type { Git } from "../ports/Git.js"
 import { GitReader } from "../ports/Git.js"
-import { headOf, parseGitPointer } from "../ports/GitFiles.js"
+import { headOf, parseGitPointer, walkUpDotGit } from "../ports/GitFiles.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import { repositoryScope } from "../ports/RepoWrite.js"
@@ -62,9 +66,12 @@ import type { RepoLocation } from "./RootLocator.js"
 /** What a caller asks: the directory it runs in, the mission handle, the action, and a WP for WP actions. */
 export interface ContextRequest {
   readonly cwd: string
+  /** The handle; when absent, the mission of the worktree `cwd` is in, or the only mission (docs/execution-context.md §7.4). */
   readonly mission?: string | undefined
   readonly action?: string | undefined
   readonly wp_id?: string | undefined
+  /** A second selector that must name the same mission (`--mission` given beside `--feature-dir`). */
+  readonly missionCheck?: { readonly handle: string; readonly featureDir: string } | undefined
 }
 
 /** Where a value came from, for `context explain`. */
@@ -89,6 +96,15 @@ export interface Resolution {
   readonly lanes: LanesManifest | null
   readonly statusTarget: StatusTarget
   readonly provenance: ReadonlyArray<Provenance>
+  /** `.kittify/config.yaml` of the primary root, read once (a malformed file fails only the commands that use it). */
+  readonly projectConfig: ProjectConfig
+  /** The refs, when the resolution read them (`null`: not needed). */
+  readonly refs: RefFacts | null
+  /**
+   * Removes what this resolution materialised (a coordination worktree it created), for a writer whose
+   * command then wrote nothing; `Effect.void` when it created nothing. Never fails.
+   */
+  readonly undoMaterialisation: Effect.Effect<void>
 }
 
 /** The services a read-only resolution reads through. */
@@ -103,6 +119,28 @@ export type ResolveForWriteRequirements = ResolveRequirements | Git | FileLock |
 /** How long a reader waits for a coordination worktree that another process is creating (40 x 50 ms). */
 const CREATION_WAIT_STEPS = 40
 const CREATION_WAIT_STEP_MS = 50
+
+/**
+ * The mission a request without a handle means (docs/execution-context.md §7.4): the one whose lane or
+ * coordination branch the linked worktree holding `cwd` has checked out, else the only mission; null
+ * when neither decides.
+ */
+const impliedMission = (
+  cwd: string,
+  names: ReadonlyArray<string>
+): Effect.Effect<{ readonly name: string; readonly source: string } | null, IoError, RepoFs> =>
+  Effect.gen(function*() {
+    const linked = yield* walkUpDotGit(cwd, (_dir, dotGit) => Effect.succeed(Option.some(dotGit)))
+    if (Option.isSome(linked) && linked.value._tag === "LinkedWorktree") {
+      const head = yield* headOf(linked.value.worktreeRoot)
+      if (head?._tag === "Ref" && head.ref.startsWith("refs/heads/")) {
+        const branch = head.ref.slice("refs/heads/".length)
+        const found = missionOfBranch(branch, names)
+        if (found.length === 1) return { name: found[0], source: `the branch ${branch} of the worktree ${linked.value.worktreeRoot}` }
+      }
+    }
+    return names.length === 1 ? { name: names[0], source: "the only mission in the repository" } : null
+  })
 
 /** The full resolution (docs/execution-context.md §4 steps 1-10); `hook` runs before the coordination probe. */
 const resolveWith = <E2, R2>(
@@ -131,7 +169,16 @@ const resolveWith = <E2, R2>(
       const specs = missionsRoot(primaryRoot)
       const entries = (yield* fs.entries(specs)) ?? []
       const names = entries.filter((e) => e.kind === "Directory" && !e.name.startsWith(".")).map((e) => e.name)
-      const handle = yield* checkHandle(req.mission, names)
+      if (names.length === 0) return yield* ContextErrors.unresolved(req.mission ?? null, [], { reason: "no_missions" })
+      let given = req.mission
+      if (given === undefined || given === "") {
+        const implied = yield* impliedMission(currentCwd, names)
+        if (implied !== null) {
+          given = implied.name
+          note({ field: "identity.mission_slug", value: implied.name, source: `no --mission given: ${implied.source}` })
+        }
+      }
+      const handle = yield* checkHandle(given, names)
       const metaTexts = new Map<string, string | null>()
       const readMetaText = (name: string) =>
         Effect.gen(function*() {
@@ -140,20 +187,29 @@ const resolveWith = <E2, R2>(
           metaTexts.set(name, text)
           return text
         })
-      const candidates: Array<HandleCandidate> = []
-      if (handleNeedsIds(handle)) {
-        // another mission's unreadable or invalid meta.json makes it no candidate; it does not fail this resolution
-        const texts = yield* Effect.forEach(names, (name) => Effect.either(readMetaText(name)), { concurrency: 16 })
-        names.forEach((name, i) => {
-          const text = texts[i]
-          const decoded = Either.isRight(text) ? decodeMissionMeta(name, text.right) : null
-          const id = decoded !== null && Either.isRight(decoded) ? decoded.right?.mission_id ?? null : null
-          candidates.push({ name, missionId: id })
+      let withIds: Array<HandleCandidate> | null = null
+      const candidatesFor = (h: string) =>
+        Effect.gen(function*() {
+          if (!handleNeedsIds(h)) return names.map((name): HandleCandidate => ({ name, missionId: null }))
+          if (withIds === null) {
+            // another mission's unreadable or invalid meta.json makes it no candidate; it does not fail this resolution
+            const texts = yield* Effect.forEach(names, (name) => Effect.either(readMetaText(name)), { concurrency: 16 })
+            withIds = names.map((name, i) => {
+              const text = texts[i]
+              const decoded = Either.isRight(text) ? decodeMissionMeta(name, text.right) : null
+              return { name, missionId: decoded !== null && Either.isRight(decoded) ? decoded.right?.mission_id ?? null : null }
+            })
+          }
+          return withIds
         })
-      } else {
-        for (const name of names) candidates.push({ name, missionId: null })
+      const resolved = yield* resolveHandleIn(handle, yield* candidatesFor(handle))
+      if (req.missionCheck !== undefined) {
+        const checked = yield* checkHandle(req.missionCheck.handle, names)
+        const other = yield* resolveHandleIn(checked, yield* candidatesFor(checked))
+        if (other.slug !== resolved.slug) {
+          return yield* ContextErrors.selectorConflict(req.missionCheck.featureDir, resolved.slug, checked, other.slug)
+        }
       }
-      const resolved = yield* resolveHandleIn(handle, candidates)
       const slug = resolved.slug
       const primaryDir = missionDir(primaryRoot, slug)
       note({ field: "identity.mission_slug", value: slug, source: `handle ${JSON.stringify(handle)} matched at level ${resolved.level}` })
@@ -361,7 +417,19 @@ const resolveWith = <E2, R2>(
         work_package: workPackage,
         feature_dir: featureDir
       })
-      return { context, location, meta, lanes, statusTarget, provenance }
+      const configPath = projectConfigFile(primaryRoot)
+      const projectConfig = parseProjectConfig(configPath, yield* fs.readText(configPath, { maxBytes: 1024 * 1024 }))
+      return {
+        context,
+        location,
+        meta,
+        lanes,
+        statusTarget,
+        provenance,
+        projectConfig,
+        refs: refFacts,
+        undoMaterialisation: undo
+      }
     }).pipe(Effect.tapError(() => undo))
   }).pipe(Effect.withSpan("kittyctx.resolveContext"))
 

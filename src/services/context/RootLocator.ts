@@ -67,6 +67,20 @@ const kittyMarkers = (root: string) =>
     return (yield* fs.kind(missionsRoot(root))) === "Directory"
   })
 
+/** The nearest directory at or above `start` that is a bare repository's git dir (HEAD, objects/, refs/). */
+const bareGitDirAbove = (start: string): Effect.Effect<string | null, IoError, RepoFs> =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    for (let dir = start;; dir = dirnamePath(dir)) {
+      if (
+        (yield* fs.kind(joinPath(dir, "HEAD"))) === "File" &&
+        (yield* fs.kind(joinPath(dir, "objects"))) === "Directory" &&
+        (yield* fs.kind(joinPath(dir, "refs"))) === "Directory"
+      ) return dir
+      if (dirnamePath(dir) === dir) return null
+    }
+  })
+
 /** §5.2: folds any CWD (primary, worktree, subdirectory) to the primary root and the common dir. */
 export const discoverPrimaryRoot = (
   cwd: string
@@ -111,7 +125,12 @@ export const discoverPrimaryRoot = (
             )
         }
       }))
-    if (Option.isNone(found)) return yield* ContextErrors.projectRootUnresolved(real, "no_repository")
+    if (Option.isNone(found)) {
+      const bare = yield* bareGitDirAbove(real)
+      return yield* bare === null
+        ? ContextErrors.projectRootUnresolved(real, "no_repository")
+        : ContextErrors.projectRootUnresolved(real, "bare_repository", bare)
+    }
     if (!(yield* kittyMarkers(found.value.primaryRoot))) {
       return yield* ContextErrors.projectRootUnresolved(real, "not_a_kitty_project", found.value.primaryRoot)
     }

@@ -60,6 +60,7 @@ import { MissionStatus } from "../status/MissionStatus.js"
 import { statusFiles, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
 import { commitInMergeWorkspace, commitPaths } from "../surfaces/CommitPath.js"
+import { protectionPolicy } from "../surfaces/WriteGuards.js"
 import { ensureDriversFor, removeAttributeLines } from "./DriverInstall.js"
 import {
   abortInWorkspace,
@@ -576,6 +577,7 @@ const execute = (req: MergeRequest, r0: Resolution) =>
             yield* commitPaths({
               checkout: coordRoot,
               target: rw.context.branch_ref.destination_ref,
+              protection: yield* protectionPolicy(rw),
               paths: statusFiles(coord).map((f) => relativeWithin(coordRoot, f)),
               message: `chore(${plan.slug}): record done transitions for merged WPs`
             })

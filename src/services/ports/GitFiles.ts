@@ -130,6 +130,12 @@ export const refuseDuringGitOp = (
   Effect.gen(function*() {
     for (const dir of [...new Set(checkouts)]) {
       const marker = yield* gitOperationInProgress(dir)
-      if (marker !== null) return yield* GitErrors.operationInProgress(dir, marker, remedy)
+      if (marker === null) continue
+      // a lock with no git behind it (a crashed git) is never waited out: say how to clear it
+      const stale = marker.endsWith("/index.lock")
+        ? `if no git process is running in ${dir}, the lock is left over from a crashed git: remove ${marker}; ` +
+          remedy.replace(/^finish or abort it, then /, "then ")
+        : remedy
+      return yield* GitErrors.operationInProgress(dir, marker, stale)
     }
   })

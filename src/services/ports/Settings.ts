@@ -4,7 +4,7 @@
  * never silently meaning a default). Tests supply fixed values with `layerFixed`.
  */
 import { Context, Effect, Either, Layer } from "effect"
-import { configInvalid, parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
+import { configInvalid, parseCommitTimeout, parseLockTimeout, parseSwitch } from "../../core/config/ConfigError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { RUNTIME_HOME_DIR } from "../../core/repo/Naming.js"
 import { isAbsolutePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
@@ -12,10 +12,12 @@ import { isAbsolutePath, joinPath, normalizePath } from "../../core/repo/Paths.j
 /** The variables kittyctx reads. */
 export const SETTING_VARIABLES = [
   "KITTYCTX_LOCK_TIMEOUT_MS",
+  "KITTYCTX_COMMIT_TIMEOUT_MS",
   "SPECIFY_REPO_ROOT",
   "KITTYCTX_PROTECTED_BRANCHES",
   "KITTYCTX_ALLOW_PROTECTED_BRANCH_COMMITS",
   "SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS",
+  "NO_COLOR",
   "KITTYCTX_HOME",
   "HOME",
   "KITTYCTX_DAEMON_DISABLE"
@@ -30,8 +32,12 @@ export class Settings extends Context.Tag("kittyctx/Settings")<Settings, {
   readonly specifyRepoRoot: string | undefined
   /** How long any lock is waited for (`KITTYCTX_LOCK_TIMEOUT_MS`, default 30000). */
   readonly lockTimeoutMs: Effect.Effect<number, ConfigError>
+  /** How long a commit, hooks included, may take (`KITTYCTX_COMMIT_TIMEOUT_MS`, default 60000). */
+  readonly commitTimeoutMs: Effect.Effect<number, ConfigError>
   /** Extra protected branch names (`KITTYCTX_PROTECTED_BRANCHES`, comma-separated). */
   readonly extraProtectedBranches: ReadonlyArray<string>
+  /** `NO_COLOR` set to anything non-empty: no ANSI codes in any output. */
+  readonly noColor: boolean
   /** The operator override for commits on protected branches. */
   readonly allowProtectedCommits: Effect.Effect<boolean, ConfigError>
   /** The runtime root (docs/surfaces.md §8.1): `KITTYCTX_HOME`, else `$HOME/.kittyctx`; absolute. */
@@ -72,8 +78,10 @@ export const fromValues = (
   return Settings.of({
     specifyRepoRoot: root === undefined || root === "" ? undefined : root,
     lockTimeoutMs: timeout,
+    commitTimeoutMs: parseCommitTimeout(values.KITTYCTX_COMMIT_TIMEOUT_MS),
     extraProtectedBranches: (values.KITTYCTX_PROTECTED_BRANCHES ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
     allowProtectedCommits: allow,
+    noColor: (values.NO_COLOR ?? "") !== "",
     runtimeRoot: runtimeRootOf(values),
     daemonDisabled: parseSwitch("KITTYCTX_DAEMON_DISABLE", values.KITTYCTX_DAEMON_DISABLE),
     secret: (name) => {

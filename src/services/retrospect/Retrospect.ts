@@ -43,7 +43,7 @@ import { statusFiles, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure } from "../status/StatusReader.js"
 import { commitPaths } from "../surfaces/CommitPath.js"
 import { placementCheckoutOf } from "../surfaces/RecordAnalysis.js"
-import { checkCommitTarget } from "../surfaces/WriteGuards.js"
+import { checkCommitTarget, protectionPolicy } from "../surfaces/WriteGuards.js"
 
 /** How `create` treats an existing record. */
 export type WriteMode = "error" | "overwrite" | "update"
@@ -162,7 +162,8 @@ export const createRetrospective = (
       )
     }
     const target: CommitTarget = ctx.artifact_placement.placement_ref
-    if (!req.noCommit) yield* checkCommitTarget(checkout, target)
+    const protection = yield* protectionPolicy(r)
+    if (!req.noCommit) yield* checkCommitTarget(checkout, target, protection)
 
     const input = parseInput(req.input)
     if (Either.isLeft(input)) {
@@ -251,6 +252,7 @@ export const createRetrospective = (
     const commit = req.noCommit ? null : yield* commitPaths({
       checkout,
       target,
+      protection,
       paths: [rel, ...statusFiles(r.statusTarget).map((f) => relativeWithin(checkout, f))],
       message: `chore(retrospective): author retrospective for ${slug}`
     })

@@ -17,6 +17,8 @@ import { encodeLine } from "../../core/python/PyJson.js"
 import type { JsonValue } from "../../core/python/PyJson.js"
 import { snapshotBytes } from "../../core/status/Snapshot.js"
 import type { Snapshot } from "../../core/status/Snapshot.js"
+import { decideAnnotation } from "../../core/status/Annotation.js"
+import type { AnnotationRequest } from "../../core/status/Annotation.js"
 import { decideTransition, needsRoster } from "../../core/status/StatusEvent.js"
 import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { statusError, StatusError } from "../../core/status/StatusError.js"
@@ -108,7 +110,25 @@ export class MissionStatus extends Context.Tag("kittyctx/MissionStatus")<Mission
   ) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>>, StatusFailure>
   /** Runs `effect` holding the mission's status lock (re-entrant: the facade's own writes inside reuse it). */
   readonly withLock: <A, E, R>(target: StatusTarget, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
+  // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
+  /** Annotation rows (e.g. mark-status's subtask marks), one append: lock, decide, append, read back, materialize. */
+  readonly annotate: (
+    target: StatusTarget,
+    requests: ReadonlyArray<AnnotationRequest>
+  ) => Effect.Effect<AnnotateOutcome, StatusFailure>
+  /**
+   * Runs `body` under the lock; if it fails, `status.events.jsonl` is cut back to the length it had and
+   * `status.json` returns to its bytes (the derived views follow), so a failed commit leaves no event behind.
+   */
+  readonly withRollback: <A, E, R>(target: StatusTarget, body: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StatusFailure, R>
 }>() {}
+
+/** The result of an annotate: the rows as written. */
+export interface AnnotateOutcome {
+  readonly events: ReadonlyArray<Record<string, JsonValue>>
+  readonly statusEventsPath: string
+  readonly warnings: ReadonlyArray<string>
+}
 
 
 /** The live facade over the real file system, the flock primitive and the event clock. */
@@ -233,25 +253,23 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     const loadRoster = (t: StatusTarget, wpId: string) =>
       Effect.gen(function*() {
-        const entries = (yield* repoFs.entries(t.tasksDir)) ?? []
-        const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
-        if (candidates.length !== 1) {
-          return yield* statusError(
-            "WP_METADATA_INVALID",
-            candidates.length === 0
-              ? `No work package file for ${wpId} in ${t.tasksDir}`
-              : `Several work package files for ${wpId}: ${candidates.join(", ")}`,
-            { wp_id: wpId, tasks_dir: t.tasksDir, candidates }
-          )
-        }
-        const file = joinPath(t.tasksDir, candidates[0])
-        const text = (yield* repoFs.readText(file)) ?? ""
-        const roster = Either.flatMap(parseFrontmatter(text), subtaskRoster)
-        if (Either.isLeft(roster)) {
-          return yield* statusError("WP_METADATA_INVALID", `Malformed work package metadata ${file}: ${roster.left}`, {
+        const unresolved = (why: string, details: Record<string, unknown> = {}) =>
+          statusError("WP_METADATA_INVALID", `Cannot resolve subtask roster for ${wpId}: ${why}`, {
             wp_id: wpId,
-            path: file
+            tasks_dir: t.tasksDir,
+            ...details
           })
+        const entries = yield* repoFs.entries(t.tasksDir)
+        if (entries === null) return yield* unresolved("tasks directory is missing")
+        const candidates = wpFileCandidates(entries.filter((e) => e.kind === "File").map((e) => e.name), wpId)
+        if (candidates.length === 0) return yield* unresolved("work-package file is missing")
+        if (candidates.length > 1) return yield* unresolved(`ambiguous files (${candidates.join(", ")})`, { candidates })
+        const file = joinPath(t.tasksDir, candidates[0])
+        const front = parseFrontmatter((yield* repoFs.readText(file)) ?? "")
+        if (Either.isRight(front) && !("subtasks" in front.right)) return yield* unresolved("subtasks key is missing", { path: file })
+        const roster = Either.flatMap(front, subtaskRoster)
+        if (Either.isLeft(roster)) {
+          return yield* unresolved(`${candidates[0]} is unreadable`, { path: file, reason: roster.left })
         }
         return roster.right
       })
@@ -297,30 +315,30 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
      * (`null`: nothing to write), append its line in one write at the end (status-model §12), verify the
      * appended bytes by reading them back, fold them in, and save the checkpoint.
      */
-    const appendRow = <E, R>(
+    const appendLines = <E, R>(
       t: StatusTarget,
-      build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
-    ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
+      build: (view: FoldView) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>> | null, E, R>
+    ): Effect.Effect<{ readonly rows: ReadonlyArray<Record<string, JsonValue>>; readonly fold: IncrementalFold; readonly warnings: ReadonlyArray<string> } | null, E | StatusFailure, R> =>
       // refused before the lock is taken: a status write outside the repository creates nothing at all
       Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
           const repaired = yield* repairTail(t, yield* foldLog(repoFs, t, { hash: true, tail: "leave" }))
           let lf = repaired.lf
-          const row = yield* build(lf.fold.view())
-          if (row === null) return null
+          const rows = yield* build(lf.fold.view())
+          if (rows === null || rows.length === 0) return null
           // again under the lock, before the append: status.json must be replaceable, so an emit never
           // appends and then fails (or blocks) writing it
           yield* checkTargets(t)
           const path = logPath(t)
-          const line = new TextEncoder().encode(encodeLine(row) + "\n")
+          const line = new TextEncoder().encode(rows.map((row) => encodeLine(row) + "\n").join(""))
           // room for the line and for what follows it (status.json and the derived views, about three
           // times the snapshot): a full disk is refused before the append, not after it
           const snapshotSize = (yield* repoFs.signature(snapshotPath(t)))?.size ?? 0
           const out = yield* repoWrite.append(t.scope, path, line, { reserve: 3 * snapshotSize + 16 * 1024 })
           const back = yield* readRange(repoFs, path, { noFollow: true, from: out.offset, to: out.offset + line.length })
           if (back === null || !sameBytes(back.bytes, line)) {
-            return yield* persistenceFailure(t, "the appended line reads back differently", row)
+            return yield* persistenceFailure(t, "the appended line reads back differently", rows[0])
           }
           const fed = lf.hasher === null || lf.lines.offset !== out.offset
             ? "stopped"
@@ -328,9 +346,18 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           // a row out of sort order (a clock set back), or another writer between: fold the log again
           if (fed !== null) lf = yield* foldLog(repoFs, t, { hash: true, tail: "leave" })
           yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)
-          return { row, fold: lf.fold, warnings: repaired.warnings }
+          return { rows, fold: lf.fold, warnings: repaired.warnings }
         })
       ))
+
+    const appendRow = <E, R>(
+      t: StatusTarget,
+      build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
+    ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
+      Effect.map(
+        appendLines(t, (view) => Effect.map(build(view), (row) => (row === null ? null : [row]))),
+        (out) => (out === null ? null : { row: out.rows[0], fold: out.fold, warnings: out.warnings })
+      )
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
       // refused before the lock is taken: a status write outside the repository creates nothing at all
@@ -377,6 +404,98 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             )
           )
           return { event: appended.row, from: d.from, to: d.to, statusEventsPath: logPath(t), warnings }
+        })
+      ))
+
+    // -- annotations and rollback (docs/status-model.md §6.5, §12.1) --
+
+    /** Writes the snapshot of the fold after an append, unless git is rewriting the tree (then a warning). */
+    const refreshAfterAppend = (t: StatusTarget, fold: IncrementalFold) =>
+      Effect.gen(function*() {
+        const marker = yield* gitOp(t)
+        const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
+          ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
+          : writeSnapshot(t, fold)
+        return yield* refresh.pipe(
+          Effect.as([] as Array<string>),
+          Effect.catchAll((e) =>
+            Effect.succeed([
+              `The event was recorded but status.json was not updated (${e.message}); run 'kittyctx status materialize'.`
+            ])
+          )
+        )
+      })
+
+    const annotate = (t: StatusTarget, requests: ReadonlyArray<AnnotationRequest>) =>
+      Effect.zipRight(checkTargets(t), withLock(
+        t,
+        Effect.gen(function*() {
+          const appended = yield* appendLines(t, () =>
+            Effect.gen(function*() {
+              const rows: Array<Record<string, JsonValue>> = []
+              for (const request of requests) {
+                const stamp = yield* ids.next
+                rows.push(yield* decideAnnotation(request, stamp))
+              }
+              return rows
+            }))
+          if (appended === null) return { events: [], statusEventsPath: logPath(t), warnings: [] }
+          const warnings = yield* refreshAfterAppend(t, appended.fold)
+          return { events: appended.rows, statusEventsPath: logPath(t), warnings: [...appended.warnings, ...warnings] }
+        })
+      ))
+
+    /**
+     * Rollback of a failed bookkeeping write (issue: honest coordination emits): the log is cut back to
+     * the length it had under the lock (only the bytes this command appended go; nothing before them is
+     * rewritten), status.json returns to its bytes, and the derived views follow the log again.
+     */
+    const withRollback = <A, E, R>(t: StatusTarget, body: Effect.Effect<A, E, R>) =>
+      Effect.zipRight(checkTargets(t), withLock(
+        t,
+        Effect.gen(function*() {
+          const before = yield* repoFs.signature(logPath(t))
+          // status.json and the derived views are small: their exact bytes (null: absent) are put back
+          const derived = DERIVED_FILES.map((name) => joinPath(derivedDir(t.workspaceRoot, t.missionSlug), name))
+          const kept: Array<readonly [string, Uint8Array | null]> = []
+          for (const path of [snapshotPath(t), ...derived]) kept.push([path, yield* repoFs.readBytes(path, { noFollow: true })])
+          const rollback = Effect.gen(function*() {
+            const now = yield* repoFs.signature(logPath(t))
+            const logUnchanged = now === null
+              ? before === null
+              : before !== null && now.size === before.size && now.mtimeNs === before.mtimeNs
+            if (!logUnchanged) {
+              if (before === null) yield* repoWrite.remove(t.scope, logPath(t))
+              else yield* repoWrite.truncate(t.scope, logPath(t), before.size)
+            }
+            for (const [path, bytes] of kept) {
+              const current = yield* repoFs.readBytes(path, { noFollow: true })
+              if (current === null && bytes === null) continue
+              if (current !== null && bytes !== null && sameBytes(current, bytes)) continue
+              if (bytes === null) yield* repoWrite.remove(t.scope, path)
+              else yield* repoWrite.writeFile(t.scope, path, bytes)
+            }
+            if (!logUnchanged && before !== null) {
+              const lf = yield* foldLog(repoFs, t, { hash: true, tail: "fold" })
+              yield* keepCheckpoint(t, lf, lf.signature)
+            }
+          })
+          return yield* body.pipe(
+            Effect.tapError(() =>
+              rollback.pipe(
+                Effect.catchAll((e) =>
+                  Effect.fail(
+                    statusError(
+                      "STATUS_ROLLBACK_FAILED",
+                      `The command failed and its status append could not be rolled back (${e.message}); ` +
+                        `check ${logPath(t)} against git before retrying`,
+                      { path: logPath(t), cause: e.message }
+                    )
+                  )
+                )
+              )
+            )
+          )
         })
       ))
 
@@ -429,12 +548,26 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       appendEnvelopes,
       mergeLog,
       materialize: (t, options) =>
-        Effect.zipRight(
-          checkTargets(t),
-          withLock(t, Effect.zipRight(options?.force === true ? Effect.void : refuseWhileRewriting(t), materializeLocked(t)))
-        ),
+        Effect.gen(function*() {
+          yield* checkTargets(t)
+          // refused before the lock is taken: nothing (not even the lock file) is created
+          if ((yield* repoFs.kind(logPath(t))) === null) {
+            return yield* statusError(
+              "EVENT_LOG_NOT_FOUND",
+              `No event log found at ${logPath(t)}\nRun 'kittyctx status emit' to create the first event ` +
+                "(or spec-kitty's finalize-tasks to seed every work package).",
+              { path: logPath(t) }
+            )
+          }
+          return yield* withLock(
+            t,
+            Effect.zipRight(options?.force === true ? Effect.void : refuseWhileRewriting(t), materializeLocked(t))
+          )
+        }),
       materializeIfStale,
-      withLock
+      withLock,
+      annotate,
+      withRollback
     })
   })
 )

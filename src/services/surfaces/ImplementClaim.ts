@@ -9,13 +9,14 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
+import { autoCommitOf } from "../../core/config/ProjectConfig.js"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
 import type { OccurrenceError } from "../../core/occurrence/OccurrenceMap.js"
 import { BULK_EDIT, OccurrenceErrors } from "../../core/occurrence/OccurrenceMap.js"
 import type { GateResult } from "../../core/occurrence/OccurrenceMap.js"
 import type { Liveness } from "../../core/process/ProcessIdentity.js"
-import { missionDir, missionFile } from "../../core/repo/Naming.js"
-import { isWithin, relativeWithin } from "../../core/repo/Paths.js"
+import { missionDir, missionFile, workspaceRecordFile } from "../../core/repo/Naming.js"
+import { dirnamePath, isWithin, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { foldViewOf } from "../../core/status/IncrementalFold.js"
 import { decideTransition } from "../../core/status/StatusEvent.js"
@@ -34,8 +35,12 @@ import {
 import type { HeldClaim } from "../../core/surfaces/ImplementRules.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
+import type { EventStream, TransitionRow } from "../../core/status/EventRow.js"
 import { resolveForWrite } from "../context/ResolveContext.js"
-import type { Resolution, ResolveError, ResolveForWriteRequirements } from "../context/ResolveContext.js"
+import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements } from "../context/ResolveContext.js"
+import { EventIds } from "../ports/EventIds.js"
+import { GitReader } from "../ports/Git.js"
+import { RepoWrite } from "../ports/RepoWrite.js"
 import type { LockError } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
@@ -43,23 +48,27 @@ import { MissionStatus } from "../status/MissionStatus.js"
 import { StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure } from "../status/StatusReader.js"
 import { allocateLaneWorktree, checkLaneWorkspace, lanePlanOf } from "./LaneWorktree.js"
+import type { LanePlan } from "./LaneWorktree.js"
 import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
 import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
 import type { PlanningMode } from "./PlanningCommit.js"
 import { checkAnalysisFreshness } from "./RecordAnalysis.js"
-import { emitTransition } from "./StatusWrites.js"
+import { batchSpec, clearBookkeeping, emitBatch } from "./StatusWrites.js"
 import { refuseDuringGitOp } from "../ports/GitFiles.js"
-import { checkCommitTarget } from "./WriteGuards.js"
 
 /** One claim: the WP, who claims it, and from which shell. */
 export interface ClaimRequest {
   readonly cwd: string
   readonly mission?: string | undefined
+  readonly missionCheck?: ContextRequest["missionCheck"]
   readonly wpId: string
-  readonly agent: string
+  /** The claiming agent (the rows' actor); spec-kitty's `implement-command` when absent. */
+  readonly agent?: string | undefined
   /** The claiming shell; the parent of this process when absent. */
   readonly shellPid?: number | undefined
   readonly planning?: PlanningMode | undefined
+  /** Commit the claim's status rows (default: the project's `.kittify/config.yaml`). */
+  readonly autoCommit?: boolean | undefined
   readonly acknowledgeNotBulkEdit?: boolean | undefined
 }
 
@@ -72,14 +81,105 @@ export interface ClaimOutcome {
   readonly branch: string
   readonly parent: string | null
   readonly event_id: string
+  /** Every row the claim appended (planned → claimed, claimed → in_progress). */
+  readonly event_ids: ReadonlyArray<string>
   readonly from_lane: string
   readonly to_lane: string
   readonly planning_commit: string | null
+  /** The commit of the status rows (null with auto-commit off). */
+  readonly status_commit: string | null
   readonly adopted: ReadonlyArray<string>
   /** True for the idempotent re-entry of a live claim by its own agent (no new event). */
   readonly reentered: boolean
   readonly warnings: ReadonlyArray<string>
 }
+
+/** spec-kitty's actor for claims made without `--agent`. */
+export const DEFAULT_CLAIM_ACTOR = "implement-command"
+
+/** The stream a dry run continues from: one more transition of `wpId` (only its lanes are read). */
+const withDryRow = (stream: EventStream, wpId: string, from: string, to: string): EventStream => ({
+  ...stream,
+  transitions: [
+    ...stream.transitions,
+    {
+      kind: "transition",
+      line: 0,
+      event_id: "Z".repeat(26),
+      wp_id: wpId,
+      from_lane: from as TransitionRow["from_lane"],
+      to_lane: to as TransitionRow["to_lane"],
+      at: "9999-12-31T23:59:59.999999+00:00",
+      actor: "",
+      force: false,
+      review_ref: null,
+      review_result: null,
+      policy_metadata: null,
+      mission_slug: "",
+      mission_id: null,
+      row: {}
+    }
+  ]
+})
+
+/** The test database name spec-kitty gives a lane (`test_<slug>_<lane>`, non-word runs as `_`). */
+const laneTestDb = (slug: string, laneId: string): string =>
+  `test_${slug.replace(/\W+/g, "_").replace(/^_+|_+$/g, "")}_${laneId.replace(/\W+/g, "_")}`
+
+/** JSON as Python's `json.dumps(indent=2)` writes it (keys in the given order, non-ASCII escaped). */
+const pythonIndentedJson = (value: unknown): string =>
+  JSON.stringify(value, null, 2).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n"
+
+/**
+ * spec-kitty's workspace record `.kittify/workspaces/<slug>-<lane>.json` (docs/surfaces.md §2.2), read by
+ * its for_review gate (`base_branch`): written fresh when the lane worktree is created, else updated with
+ * the WP now worked on (the other keys kept).
+ */
+const writeWorkspaceRecord = (r: Resolution, plan: LanePlan, wpId: string, deps: ReadonlyArray<string>, fresh: boolean) =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const ctx = r.context
+    const root = ctx.workspace.primary_root
+    const slug = ctx.identity.mission_slug
+    const path = workspaceRecordFile(root, slug, plan.laneId)
+    const existing = fresh ? null : yield* fs.readText(path)
+    let record: Record<string, unknown> | null = null
+    if (existing !== null) {
+      try {
+        const parsed: unknown = JSON.parse(existing)
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) record = parsed as Record<string, unknown>
+      } catch {
+        record = null
+      }
+    }
+    if (record !== null) {
+      record = { ...record, wp_id: wpId, current_wp: wpId, dependencies: [...deps] }
+    } else {
+      const git = yield* GitReader
+      const base = plan.parent ?? ctx.branch_ref.target_branch
+      const sha = yield* git.read(["rev-parse", "--verify", "-q", "--end-of-options", `refs/heads/${base}`], root)
+      const { at } = yield* Effect.flatMap(EventIds, (ids) => ids.next)
+      record = {
+        wp_id: wpId,
+        mission_slug: slug,
+        worktree_path: relativeWithin(root, plan.workspace),
+        branch_name: plan.branch,
+        base_branch: base,
+        base_commit: sha.exitCode === 0 ? sha.stdout.trim() : "unknown",
+        dependencies: [...deps],
+        created_at: at,
+        created_by: "implement-command-lane",
+        vcs_backend: "git",
+        lane_id: plan.laneId,
+        lane_wp_ids: [...(r.lanes?.lanes.find((l) => l.lane_id === plan.laneId)?.wp_ids ?? [wpId])],
+        current_wp: wpId,
+        lane_test_env: { SPEC_KITTY_TEST_DB_NAME: laneTestDb(slug, plan.laneId) }
+      }
+    }
+    const write = yield* RepoWrite
+    yield* write.makeDirectory(r.statusTarget.scope, dirnamePath(path))
+    yield* write.writeFile(r.statusTarget.scope, path, pythonIndentedJson(record))
+  })
 
 /** The two gates a claim consults (§2 steps 4 and 6): the analysis report's freshness and the bulk-edit gate. */
 export class ClaimGates extends Context.Tag("kittyctx/ClaimGates")<ClaimGates, {
@@ -109,7 +209,7 @@ export type ClaimError =
   | ConfigError
 
 /** The services a claim runs on. */
-export type ClaimRequirements = ResolveForWriteRequirements | MissionStatus | ClaimGates | Processes
+export type ClaimRequirements = ResolveForWriteRequirements | MissionStatus | ClaimGates | Processes | EventIds
 
 const readText = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readText(path))
 
@@ -129,7 +229,13 @@ type OutcomeFields = Omit<ClaimOutcome, "wp_id" | "mission_slug" | "lane_id" | "
 export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome, ClaimError, ClaimRequirements> =>
   Effect.gen(function*() {
     // 1. context and WP, resolved once
-    const r = yield* resolveForWrite({ cwd: req.cwd, mission: req.mission, action: "implement", wp_id: req.wpId })
+    const r = yield* resolveForWrite({
+      cwd: req.cwd,
+      mission: req.mission,
+      missionCheck: req.missionCheck,
+      action: "implement",
+      wp_id: req.wpId
+    })
     const ctx = r.context
     const wp = ctx.work_package
     if (wp === null) return yield* Effect.die(new Error("implement resolved without a work package"))
@@ -139,8 +245,10 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
     const target = r.statusTarget
     const status = yield* MissionStatus
     const gates = yield* ClaimGates
-    const mode = req.planning ?? "auto-commit"
+    const mode: PlanningMode = req.planning ?? ((yield* autoCommitOf(r.projectConfig)) ? "auto-commit" : "no-auto-commit")
     const shellPid = req.shellPid ?? process.ppid
+    const actor = req.agent ?? DEFAULT_CLAIM_ACTOR
+    let wrote = false
 
     return yield* status.withLock(
       target,
@@ -173,15 +281,17 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
               shell_pid_created_at: claim.startedAt,
               liveness
             }
-            if (liveness === "alive" && claim.agent === req.agent) {
+            if (liveness === "alive" && claim.agent === actor) {
               yield* checkLaneWorkspace(ctx, lanePlan)
               yield* allocateLaneWorktree(r, lanePlan)
               const claimEvent = [...folded.sorted].reverse().find((t) => t.wp_id === wpId && t.to_lane === "claimed")
               return outcome({
                 event_id: claimEvent?.event_id ?? "",
+                event_ids: [],
                 from_lane: claimEvent?.from_lane ?? lane,
-                to_lane: claimEvent?.to_lane ?? lane,
+                to_lane: lane,
                 planning_commit: null,
+                status_commit: null,
                 adopted: [],
                 reentered: true,
                 warnings: []
@@ -257,54 +367,67 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
           }
         }
 
-        // 7 (checks). lane worktree state; the status commit's branch; no git operation under way
+        // 7 (checks). lane worktree state; the status rows' commit (branch, protection, git operations)
         yield* checkLaneWorkspace(ctx, lanePlan)
-        const dest = ctx.branch_ref.destination_ref
-        const coordRoot = ctx.workspace.coord_worktree
-        if (dest.kind === "coordination" && coordRoot !== null) yield* checkCommitTarget(coordRoot, dest)
+        const cleared = yield* clearBookkeeping(r, batchSpec(wpId, req.autoCommit))
         yield* refuseDuringGitOp([planning.checkout, primary], "finish or abort it, then re-run implement")
 
-        // 8 (checks). the transition itself, decided on the current log
+        // 8 (checks). the two transitions, decided on the current log (spec-kitty's claim batch)
         const identity = yield* Effect.flatMap(Processes, (p) => p.identity(shellPid))
-        const request: TransitionRequest = {
+        const executionMode = lanePlan.allocate ? "worktree" : "direct_repo"
+        const policyMetadata = {
+          agent: actor,
+          shell_pid: shellPid,
+          ...(identity.started_at === null ? {} : { shell_pid_created_at: identity.started_at })
+        }
+        const hop = (to: string): TransitionRequest => ({
           wpId,
-          to: "claimed",
-          actor: req.agent,
+          to,
+          actor,
           force: false,
           reason: null,
           reviewRef: null,
           evidence: null,
           reviewResult: null,
-          executionMode: lanePlan.allocate ? "worktree" : "direct_repo",
-          workspaceContext: null,
+          executionMode,
+          workspaceContext: `${executionMode}:${lanePlan.workspace}`,
           subtasksComplete: null,
           implementationEvidencePresent: null,
-          policyMetadata: { agent: req.agent, shell_pid: shellPid, shell_pid_created_at: identity.started_at }
-        }
-        yield* decideTransition(foldViewOf(stream), request, {
-          missionSlug: slug,
-          missionId: null,
-          eventId: "0".repeat(26),
-          at: "1970-01-01T00:00:00+00:00",
-          workspaceRoot: primary,
-          roster: null
+          policyMetadata
         })
+        const requests = [hop("claimed"), hop("in_progress")]
+        let dry = stream
+        for (const request of requests) {
+          const decision = yield* decideTransition(foldViewOf(dry), request, {
+            missionSlug: slug,
+            missionId: null,
+            eventId: "0".repeat(26),
+            at: "1970-01-01T00:00:00+00:00",
+            workspaceRoot: primary,
+            roster: null
+          })
+          if (decision._tag === "Append") dry = withDryRow(dry, wpId, decision.from, decision.to)
+        }
 
-        // writes: planning commit, lane worktree, claim event
+        // writes: planning commit, lane worktree and its record, the claim rows
+        wrote = true
         const planningCommit = yield* commitPlanning(r, planning, wpId)
-        yield* allocateLaneWorktree(r, lanePlan)
-        const emitted = yield* emitTransition({ cwd: req.cwd, mission: slug }, request)
-        const event = emitted.outcome.event
-        warnings.push(...emitted.outcome.warnings)
+        const allocated = yield* allocateLaneWorktree(r, lanePlan)
+        if (lanePlan.allocate) yield* writeWorkspaceRecord(r, lanePlan, wpId, deps, allocated.created)
+        const emitted = yield* emitBatch(r, requests, cleared)
+        const events = emitted.result.map((o) => o.event).filter((e): e is NonNullable<typeof e> => e !== null)
+        warnings.push(...emitted.result.flatMap((o) => o.warnings))
         return outcome({
-          event_id: typeof event?.event_id === "string" ? event.event_id : "",
-          from_lane: emitted.outcome.from,
-          to_lane: emitted.outcome.to,
+          event_id: typeof events[0]?.event_id === "string" ? events[0].event_id : "",
+          event_ids: events.map((e) => String(e.event_id)),
+          from_lane: emitted.result[0]?.from ?? lane,
+          to_lane: emitted.result[emitted.result.length - 1]?.to ?? lane,
           planning_commit: planningCommit,
+          status_commit: emitted.commit?.sha ?? null,
           adopted: planning.adoptions.map((a) => a.path),
           reentered: false,
           warnings
         })
-      })
+      }).pipe(Effect.onError(() => (wrote ? Effect.void : r.undoMaterialisation)))
     )
   }).pipe(Effect.withSpan("kittyctx.implementClaim"))

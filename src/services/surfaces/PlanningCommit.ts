@@ -11,7 +11,7 @@ import { missionDir } from "../../core/repo/Naming.js"
 import { isWithin, joinPath, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { entryPaths, isStructural } from "../../core/surfaces/Placement.js"
-import type { StatusEntry } from "../../core/surfaces/Placement.js"
+import type { ProtectionPolicy, StatusEntry } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { Resolution } from "../context/ResolveContext.js"
@@ -19,10 +19,17 @@ import type { Git, GitReader } from "../ports/Git.js"
 import { RepoFs, textOf } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import type { Settings } from "../ports/Settings.js"
-import { commitPaths, dirtyEntries } from "./CommitPath.js"
+import { commitPaths } from "./CommitPath.js"
 import { placementCheckoutOf } from "./RecordAnalysis.js"
 import { makeUndoJournal } from "./UndoJournal.js"
-import { checkCommitTarget, dirtyRefusal, divergenceRefusal, primaryDivergence } from "./WriteGuards.js"
+import {
+  checkCommitTarget,
+  dirtyRefusal,
+  divergenceRefusal,
+  placementCheckoutDirty,
+  primaryDivergence,
+  protectionPolicy
+} from "./WriteGuards.js"
 
 /** How uncommitted planning artifacts are handled: commit them (default), adopt primary edits too, or refuse. */
 export type PlanningMode = "auto-commit" | "adopt" | "no-auto-commit"
@@ -44,13 +51,16 @@ export interface PlanningPlan {
   /** The paths among them that nothing had staged before this claim (unstaged again if the commit fails). */
   readonly unstaged: ReadonlyArray<string>
   readonly adoptions: ReadonlyArray<Adoption>
+  /** The project's protected branches (read only when there is something to commit). */
+  readonly protection: ProtectionPolicy | null
 }
 
 /** Everything planning can fail with. */
 export type PlanningError = SurfaceError | GitError | IoError | ConfigError
 
-/** The planning commit's message. */
-const planningMessage = (slug: string, wpId: string) => `chore(${slug}): commit planning artifacts before claiming ${wpId}`
+/** The planning commit's message (spec-kitty's subject). */
+const planningMessage = (slug: string, wpId: string) =>
+  `chore: planning artifacts for ${slug}\n\nAuto-committed by kittyctx before creating the lane worktree for ${wpId}`
 
 /**
  * §2.1 steps 1-8, without writing: the placement checkout's entries under the placement mission dir
@@ -69,7 +79,10 @@ export const planPlanningCommit = (
     const checkout = placementCheckoutOf(ctx)
     const primary = ctx.workspace.primary_root
     const featureDir = ctx.feature_dir
-    const entries = yield* dirtyEntries(checkout, relativeWithin(checkout, featureDir) || ".")
+    // kittyctx's own bookkeeping and records are never planning artifacts (docs/surfaces.md §2.1 step 2)
+    const dirty = yield* placementCheckoutDirty(ctx, checkout, relativeWithin(checkout, featureDir) || ".")
+    const own = new Set(dirty.own)
+    const entries = dirty.entries.filter((e) => !entryPaths(e).every((p) => own.has(p)))
 
     const structural = [...new Set(entries.filter(isStructural).flatMap(entryPaths))].sort()
     if (structural.length > 0) {
@@ -108,7 +121,7 @@ export const planPlanningCommit = (
     const paths = [...new Set([...entries.map((e) => e.path), ...adoptedPaths])].sort()
     const wasUnstaged = entries.filter((e) => e.x === " " || e.x === "?").map((e) => e.path)
     const unstaged = [...new Set([...wasUnstaged, ...adoptedPaths])].sort()
-    if (paths.length === 0) return { checkout, paths, unstaged, adoptions }
+    if (paths.length === 0) return { checkout, paths, unstaged, adoptions, protection: null }
     if (mode === "no-auto-commit") {
       const message = planningMessage(ctx.identity.mission_slug, wpId)
       return yield* surfaceError(
@@ -125,8 +138,9 @@ export const planPlanningCommit = (
         }
       )
     }
-    yield* checkCommitTarget(checkout, dest, "PLANNING_BRANCH_MISMATCH")
-    return { checkout, paths, unstaged, adoptions }
+    const protection = yield* protectionPolicy(r)
+    yield* checkCommitTarget(checkout, dest, protection, { mismatch: "PLANNING_BRANCH_MISMATCH" })
+    return { checkout, paths, unstaged, adoptions, protection }
   })
 
 /**
@@ -153,7 +167,8 @@ export const commitPlanning = (
         checkout: plan.checkout,
         target: ctx.artifact_placement.placement_ref,
         paths: plan.paths,
-        message: planningMessage(ctx.identity.mission_slug, wpId)
+        message: planningMessage(ctx.identity.mission_slug, wpId),
+        protection: plan.protection ?? (yield* protectionPolicy(r))
       })
     }).pipe(Effect.tapError(() => journal.undo))
     return commit.sha

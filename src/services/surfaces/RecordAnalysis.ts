@@ -25,7 +25,6 @@ import {
   tasksHashBytes
 } from "../../core/surfaces/AnalysisReport.js"
 import type { Finding, Freshness, InputArtifact, InputArtifacts, IssueCounts, Verdict } from "../../core/surfaces/AnalysisReport.js"
-import { entryPaths } from "../../core/surfaces/Placement.js"
 import type { Divergence } from "../../core/surfaces/Placement.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
@@ -35,10 +34,18 @@ import type { GitReader } from "../ports/Git.js"
 import { RepoFs, textOf } from "../ports/RepoFs.js"
 import { resolve, resolveForWrite } from "../context/ResolveContext.js"
 import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequirements, ResolveRequirements } from "../context/ResolveContext.js"
-import { commitPaths, dirtyEntries } from "./CommitPath.js"
+import { commitPaths } from "./CommitPath.js"
 import { makeUndoJournal } from "./UndoJournal.js"
 import { refuseDuringGitOp } from "../ports/GitFiles.js"
-import { checkCommitTarget, dirtyRefusal, divergenceRefusal, primaryDivergence } from "./WriteGuards.js"
+import {
+  checkCommitTarget,
+  dirtyRefusal,
+  divergenceRefusal,
+  placementCheckoutDirty,
+  primaryDivergence,
+  protectedRefusal,
+  protectionPolicy
+} from "./WriteGuards.js"
 
 const readBytes = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readBytes(path))
 
@@ -136,9 +143,9 @@ export const preflight = (
     const primary = ctx.workspace.primary_root
     const checkout = placementCheckoutOf(ctx)
     yield* refuseDuringGitOp([checkout, primary], "finish or abort it, then re-run record-analysis")
-    const placementDirty = (yield* dirtyEntries(checkout)).flatMap(entryPaths)
-    if (placementDirty.length > 0) {
-      return yield* dirtyRefusal(checkout, placementDirty, "record analysis report", "record-analysis")
+    const placementDirty = yield* placementCheckoutDirty(ctx, checkout)
+    if (placementDirty.others.length > 0) {
+      return yield* dirtyRefusal(checkout, placementDirty.others, "record analysis report", "record-analysis")
     }
     if (checkout === primary) return { placementCheckout: checkout, divergence: noDivergence }
     const divergence = yield* primaryDivergence(ctx, { missionOnly: false, placementDirty: new Set() })
@@ -152,7 +159,7 @@ export const preflight = (
 // record-analysis (§1.5)
 
 /** A record-analysis request: the submitted text is already read (file or stdin). */
-export interface RecordAnalysisRequest extends Pick<ContextRequest, "cwd" | "mission"> {
+export interface RecordAnalysisRequest extends Pick<ContextRequest, "cwd" | "mission" | "missionCheck"> {
   readonly text: string
   readonly agent: string | null
   readonly adopt: boolean
@@ -171,6 +178,8 @@ export interface RecordAnalysisOutcome {
   readonly stale: false
   readonly committed: boolean
   readonly commit: string | null
+  /** Why nothing was committed although `--no-commit` was not given (a protected placement ref). */
+  readonly commit_skipped?: { readonly reason: "protected_branch"; readonly ref: string; readonly message: string }
   readonly adopted: ReadonlyArray<string>
   /** False when an identical report (but for `generated_at`) was already there. */
   readonly written: boolean
@@ -190,9 +199,18 @@ export type RecordAnalysisError = ResolveError | LockError | SurfaceError | GitE
 export const recordAnalysis = (
   req: RecordAnalysisRequest
 ): Effect.Effect<RecordAnalysisOutcome, RecordAnalysisError, RecordAnalysisRequirements> =>
+  Effect.flatMap(
+    resolveForWrite({ cwd: req.cwd, mission: req.mission, missionCheck: req.missionCheck, action: "analyze" }),
+    (resolution) => recordResolved(resolution, req).pipe(Effect.onError(() => resolution.undoMaterialisation))
+  )
+
+/** §1.5 steps 2-8 on the resolution of step 1. */
+const recordResolved = (
+  resolution: Resolution,
+  req: RecordAnalysisRequest
+): Effect.Effect<RecordAnalysisOutcome, RecordAnalysisError, RecordAnalysisRequirements> =>
   Effect.gen(function*() {
     // 1. context, the placement checkout materialised
-    const resolution = yield* resolveForWrite({ cwd: req.cwd, mission: req.mission, action: "analyze" })
     const ctx = resolution.context
     const dest = ctx.artifact_placement.placement_ref
     const slug = ctx.identity.mission_slug
@@ -223,8 +241,12 @@ export const recordAnalysis = (
     }
     if (notUtf8.length > 0) return yield* divergenceRefusal(ctx, checkout, divergent, notUtf8)
 
-    // 3. the placement checkout on the placement ref, which is not protected
-    if (!req.noCommit) yield* checkCommitTarget(checkout, dest)
+    // 3. the placement checkout on the placement ref; a protected ref gets the report uncommitted (spec-kitty
+    //    writes it and exits 0 too), reported as `committed: false` with the reason
+    const policy = yield* protectionPolicy(resolution)
+    const protectedRef = req.noCommit ? null : yield* protectedRefusal(dest, policy)
+    const commit = !req.noCommit && protectedRef === null
+    if (commit) yield* checkCommitTarget(checkout, dest, policy)
 
     // 4. the carrier
     const submission = yield* parseSubmission(req.text)
@@ -247,13 +269,14 @@ export const recordAnalysis = (
     const writes = yield* makeUndoJournal(resolution.statusTarget.scope, checkout)
     const phase = Effect.gen(function*() {
       for (const a of adoptions) yield* writes.write(a.target, a.text)
-      if (adoptions.length > 0 && !req.noCommit) {
+      if (adoptions.length > 0 && commit) {
         yield* writes.staging(adoptions.map((a) => relativeWithin(checkout, a.target)))
         yield* commitPaths({
           checkout,
           target: dest,
           paths: adoptions.map((a) => relativeWithin(checkout, a.target)),
-          message: `chore(${slug}): adopt primary edits into ${dest.ref}`
+          message: `chore(${slug}): adopt primary edits into ${dest.ref}`,
+          protection: policy
         })
       }
       const input_artifacts = yield* currentInputArtifacts(ctx)
@@ -262,7 +285,7 @@ export const recordAnalysis = (
         mission_slug: slug,
         mission_id: ctx.identity.mission_id,
         generated_at: at,
-        analyzer_agent: req.agent,
+        analyzer_agent: req.agent ?? "unknown",
         input_artifacts,
         verdict: submission.verdict,
         issue_counts: submission.issue_counts,
@@ -273,18 +296,19 @@ export const recordAnalysis = (
       const existingText = existing === null ? null : Either.getOrNull(textOf(path, existing))
       const unchanged = existingText !== null && sameReportButTime(existingText, text)
       if (!unchanged) yield* writes.write(path, text)
-      if (!req.noCommit) yield* writes.staging([relativeWithin(checkout, path)])
-      const commit = req.noCommit
-        ? { committed: false, sha: null }
-        : yield* commitPaths({
+      if (commit) yield* writes.staging([relativeWithin(checkout, path)])
+      const made = commit
+        ? yield* commitPaths({
           checkout,
           target: dest,
           paths: [relativeWithin(checkout, path)],
-          message: `docs(${slug}): record analysis report`
+          message: `Add analysis report for mission ${slug}`,
+          protection: policy
         })
-      return { input_artifacts, unchanged, commit }
+        : { committed: false, sha: null }
+      return { input_artifacts, unchanged, made }
     })
-    const { commit, input_artifacts, unchanged } = yield* phase.pipe(Effect.tapError(() => writes.undo))
+    const { input_artifacts, made, unchanged } = yield* phase.pipe(Effect.tapError(() => writes.undo))
 
     // 8.
     return {
@@ -296,8 +320,16 @@ export const recordAnalysis = (
       issue_counts: submission.issue_counts,
       findings: submission.findings,
       stale: false,
-      committed: commit.committed,
-      commit: commit.sha,
+      committed: made.committed,
+      commit: made.sha,
+      ...(protectedRef === null ? {} : {
+        commit_skipped: {
+          reason: "protected_branch",
+          ref: dest.ref,
+          message: `${dest.ref} is protected: the report was written but not committed; commit it through your ` +
+            "review path (or declare the branch unprotected in .kittify/config.yaml)."
+        }
+      }),
       adopted: adoptions.map((a) => a.path),
       written: !unchanged
     }

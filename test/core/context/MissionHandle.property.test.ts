@@ -476,7 +476,13 @@ describe("checkHandle: the safety gate (§7.1, R-HANDLE-1)", () => {
       assert.isTrue(Either.isLeft(r))
       if (Either.isLeft(r)) {
         assert.strictEqual(r.left.code, "FEATURE_CONTEXT_UNRESOLVED")
-        assert.deepStrictEqual(r.left.details, { handle: null, reason: "missing", available_missions: names.slice(0, 15) })
+        assert.deepStrictEqual(r.left.details, {
+          handle: null,
+          reason: "missing",
+          available_missions: names.slice(0, 15),
+          available_count: 20
+        })
+        assert.include(r.left.message, "(15 of 20 listed)", "the message says the list is cut")
       }
     }
   })
@@ -519,10 +525,13 @@ describe("resolveHandleIn: the precedence ladder (§7.3, R-HANDLE-2)", () => {
       assert.isTrue(Either.isLeft(r))
       if (Either.isLeft(r)) {
         assert.strictEqual(r.left.code, "FEATURE_CONTEXT_UNRESOLVED")
-        assert.deepStrictEqual(r.left.details, {
+        const { suggestions, ...rest } = r.left.details as { suggestions?: ReadonlyArray<string> }
+        assert.deepStrictEqual(rest, {
           handle,
-          available_missions: candidates.map((c) => c.name).slice(0, 15)
+          available_missions: candidates.map((c) => c.name).slice(0, 15),
+          available_count: candidates.length
         })
+        for (const s of suggestions ?? []) assert.include(candidates.map((c) => c.name), s)
       }
     },
     { fastCheck: { numRuns: RUNS, seed: SEED } }

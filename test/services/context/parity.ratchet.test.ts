@@ -677,11 +677,17 @@ describe("F5 handle matrix", () => {
     })
   }
 
-  it("a missing handle: FEATURE_CONTEXT_UNRESOLVED with handle null", async () => {
-    const o = uniform(await resolveFrom(undefined))
-    assert.isFalse(o.ok)
-    assert.strictEqual((o as Extract<Outcome, { ok: false }>).code, "FEATURE_CONTEXT_UNRESOLVED")
-    assert.strictEqual((o as Extract<Outcome, { ok: false }>).details.handle, null)
+  it("a missing handle: from the primary FEATURE_CONTEXT_UNRESOLVED listing the candidates; from a lane its mission", async () => {
+    const rows = await resolveFrom(undefined)
+    const primary = rows["primary root"] as Extract<Outcome, { ok: false }>
+    assert.isFalse(primary.ok)
+    assert.strictEqual(primary.code, "FEATURE_CONTEXT_UNRESOLVED")
+    assert.strictEqual(primary.details.handle, null)
+    assert.include(primary.details.available_missions as Array<string>, f.mission.slug)
+    const reference = uniform(await resolveFrom(f.mission.slug))
+    for (const lane of ["plain lane root", "sparse lane root"]) {
+      assert.strictEqual(canon(rows[lane]), canon(reference), `${lane}: the lane branch names the mission`)
+    }
   })
 
   for (const h of ["../evil", " x", ".hidden", "a/b", "x ", "wp\\01"]) {
