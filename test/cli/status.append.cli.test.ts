@@ -224,7 +224,7 @@ const traced = (r: Repo, args: ReadonlyArray<string>): { code: number | null; st
   const out = path.join(path.dirname(r.repo), `trace-${Date.now()}.txt`)
   const p = spawnSync(
     "strace",
-    ["-f", "-qq", "-s", "0", "-e", "trace=openat,read,pread64,write,pwrite64,fsync,fdatasync,close,flock", "-o", out, process.execPath, CLI, ...args],
+    ["-f", "-qq", "-s", "0", "-e", "trace=openat,read,pread64,write,pwrite64,fsync,fdatasync,ftruncate,close,flock", "-o", out, process.execPath, CLI, ...args],
     { cwd: r.repo, env: r.env(), encoding: "utf8" }
   )
   const lines = fs.readFileSync(out, "utf8").split("\n").filter((l) => l !== "")
@@ -254,6 +254,15 @@ const onLog = (calls: ReadonlyArray<Call>, log: string) => {
     if (c.name === "close") open.delete(fd)
   })
   return events
+}
+
+/** Where the status lock was taken (flock LOCK_EX on the status lock file's descriptor) and freed. */
+const statusLock = (calls: ReadonlyArray<Call>, lockPath: string) => {
+  const opened = calls.findIndex((x) => x.name === "openat" && x.args.includes(JSON.stringify(lockPath)) && x.result >= 0)
+  const fd = opened < 0 ? -1 : calls[opened].result
+  const lockTaken = calls.findIndex((x, i) => i > opened && x.name === "flock" && x.args.startsWith(`${fd}, LOCK_EX`) && x.result === 0)
+  const lockFreed = calls.findIndex((x, i) => i > lockTaken && x.name === "flock" && x.args.startsWith(`${fd}, LOCK_UN`))
+  return { lockTaken: opened < 0 ? -1 : lockTaken, lockFreed }
 }
 
 describe("what an append costs, seen in its system calls", () => {
@@ -302,8 +311,7 @@ describe("what an append costs, seen in its system calls", () => {
     const sync = onAppend.find((e) => (e.call.name === "fsync" || e.call.name === "fdatasync") && e.index > writes[0].index)
     assert.isDefined(sync, "the appended line is fsynced")
     // the lock: taken before the append, released after the fsync; the answer on stdout comes after both
-    const lockTaken = c.calls.findIndex((x) => x.name === "flock" && x.args.includes("LOCK_EX") && x.result === 0)
-    const lockFreed = c.calls.findIndex((x, i) => i > lockTaken && x.name === "flock" && x.args.includes("LOCK_UN"))
+    const { lockFreed, lockTaken } = statusLock(c.calls, r.lockPath)
     const answered = c.calls.findIndex((x) => x.name === "write" && x.args.startsWith("1,"))
     assert.isAbove(lockTaken, -1)
     assert.isBelow(lockTaken, appendFds[0].index, "the append is under the lock")
@@ -317,6 +325,29 @@ describe("what an append costs, seen in its system calls", () => {
     assert.deepStrictEqual(readBack.map((e) => e.call.name), ["pread64"], "one read-back")
     assert.match(readBack[0].call.args, new RegExp(`, ${line}, ${size}$`), "exactly the appended bytes, at their offset")
     assert.strictEqual(readBack[0].call.result, line)
+  })
+
+  // Shown failing with the repair moved before the lock (a scratch build running repairTail before the
+  // transition's withLock): "cut under the lock" fails, the ftruncate comes before the flock.
+  it("a torn tail is cut back with ftruncate and fsynced under the lock, before the new line is appended", { timeout: 60_000 }, () => {
+    const r = setup()
+    const clean = fs.statSync(r.log).size
+    fs.appendFileSync(r.log, "{\"actor\": \"bob\", \"at\": \"2026-01-01T00:0")
+    const c = traced(r, ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--json"])
+    assert.strictEqual(c.code, 0, c.stdout)
+    const events = onLog(c.calls, r.log)
+    const cut = events.filter((e) => e.call.name === "ftruncate")
+    assert.strictEqual(cut.length, 1, "one cut")
+    assert.strictEqual(cut[0].call.args, `${cut[0].fd}, ${clean}`, "back to the end of the last complete line")
+    const synced = events.find((e) => e.opened === cut[0].opened && e.call.name === "fsync" && e.index > cut[0].index)
+    assert.isDefined(synced, "the cut is fsynced")
+    const appended = events.find((e) => e.call.name === "openat" && e.flags.includes("O_APPEND"))!
+    const { lockFreed, lockTaken } = statusLock(c.calls, r.lockPath)
+    assert.isAbove(lockTaken, -1)
+    assert.isBelow(lockTaken, cut[0].index, "cut under the lock")
+    assert.isBelow(synced!.index, appended.index, "cut and on disk before the append")
+    assert.isAbove(lockFreed, appended.index, "one lock for the cut and the append")
+    assert.strictEqual(jsonOf({ code: 0, stdout: c.stdout, stderr: "" }).warnings.length, 1, "reported")
   })
 })
 
