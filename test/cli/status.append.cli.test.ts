@@ -4,7 +4,9 @@
  * back under the lock and reported once; spec-kitty's own write discipline (a Python writer under the
  * same flock) interleaves with kittyctx's appends and checkpoints; and hostile files (a FIFO for either
  * status file, a row nested thousands of levels deep, a line that is not UTF-8) give a structured error,
- * exit 1 and an unchanged repository in every status command.
+ * exit 1 and an unchanged repository in every status command. Under strace, an emit's system calls show
+ * the append's discipline (one write, fsynced under the lock before the answer, a read-back of exactly the
+ * appended bytes, a torn tail cut under the same lock) and that a valid checkpoint spares reading the history.
  *
  * Shown failing on the pre-fix behaviour (main at 42f5b76, its dist/ copied over ours): the in-place
  * append test (the inode changed: the log was rewritten through a temp file), the torn-tail test (the
