@@ -4,7 +4,9 @@
  * back under the lock and reported once; spec-kitty's own write discipline (a Python writer under the
  * same flock) interleaves with kittyctx's appends and checkpoints; and hostile files (a FIFO for either
  * status file, a row nested thousands of levels deep, a line that is not UTF-8) give a structured error,
- * exit 1 and an unchanged repository in every status command.
+ * exit 1 and an unchanged repository in every status command. Under strace, an emit's system calls show
+ * the append's discipline (one write, fsynced under the lock before the answer, a read-back of exactly the
+ * appended bytes, a torn tail cut under the same lock) and that a valid checkpoint spares reading the history.
  *
  * Shown failing on the pre-fix behaviour (main at 42f5b76, its dist/ copied over ours): the in-place
  * append test (the inode changed: the log was rewritten through a temp file), the torn-tail test (the
@@ -209,6 +211,145 @@ describe("logs larger than one read", () => {
     const again = snapshotBytes(snapshotOf(Either.getOrThrow(readEventStream(after)), { mission_number: null, mission_type: "software-dev" }))
     assert.strictEqual(run(r, ["status", "show", "--json"]).stdout, again)
     assert.strictEqual(fs.readFileSync(r.statusJson, "utf8"), again)
+  })
+})
+
+/** One traced system call of the CLI's main thread: its name, arguments as text, result. */
+interface Call {
+  readonly name: string
+  readonly args: string
+  readonly result: number
+}
+
+/** Runs the built CLI under strace (file and lock calls of its main thread only, git children left out). */
+const traced = (r: Repo, args: ReadonlyArray<string>): { code: number | null; stdout: string; calls: Array<Call> } => {
+  const out = path.join(path.dirname(r.repo), `trace-${Date.now()}.txt`)
+  const p = spawnSync(
+    "strace",
+    ["-f", "-qq", "-s", "0", "-e", "trace=openat,read,pread64,write,pwrite64,fsync,fdatasync,ftruncate,close,flock", "-o", out, process.execPath, CLI, ...args],
+    { cwd: r.repo, env: r.env(), encoding: "utf8" }
+  )
+  const lines = fs.readFileSync(out, "utf8").split("\n").filter((l) => l !== "")
+  const main = lines[0].split(" ")[0]
+  const calls: Array<Call> = []
+  for (const l of lines) {
+    const m = /^(\d+) +(\w+)\((.*)\) += (-?\d+)/.exec(l)
+    if (m !== null && m[1] === main) calls.push({ name: m[2], args: m[3], result: Number(m[4]) })
+  }
+  return { code: p.status, stdout: p.stdout, calls }
+}
+
+/** Every call on a descriptor of the log (its open included), in call order, with the open's flags. */
+const onLog = (calls: ReadonlyArray<Call>, log: string) => {
+  const open = new Map<number, { flags: string; opened: number }>()
+  const events: Array<{ index: number; call: Call; fd: number; flags: string; opened: number }> = []
+  calls.forEach((c, index) => {
+    if (c.name === "openat" && c.args.includes(JSON.stringify(log)) && c.result >= 0) {
+      open.set(c.result, { flags: c.args, opened: index })
+      events.push({ index, call: c, fd: c.result, flags: c.args, opened: index })
+      return
+    }
+    const fd = Number(/^(\d+)/.exec(c.args)?.[1] ?? NaN)
+    const o = open.get(fd)
+    if (o === undefined) return
+    events.push({ index, call: c, fd, ...o })
+    if (c.name === "close") open.delete(fd)
+  })
+  return events
+}
+
+/** Where the status lock was taken (flock LOCK_EX on the status lock file's descriptor) and freed. */
+const statusLock = (calls: ReadonlyArray<Call>, lockPath: string) => {
+  const opened = calls.findIndex((x) => x.name === "openat" && x.args.includes(JSON.stringify(lockPath)) && x.result >= 0)
+  const fd = opened < 0 ? -1 : calls[opened].result
+  const lockTaken = calls.findIndex((x, i) => i > opened && x.name === "flock" && x.args.startsWith(`${fd}, LOCK_EX`) && x.result === 0)
+  const lockFreed = calls.findIndex((x, i) => i > lockTaken && x.name === "flock" && x.args.startsWith(`${fd}, LOCK_UN`))
+  return { lockTaken: opened < 0 ? -1 : lockTaken, lockFreed }
+}
+
+describe("what an append costs, seen in its system calls", () => {
+  // Shown failing: with the fsync after the append taken out of RepoWrite.append (a scratch build), the
+  // "fsynced before the acknowledgement" assertion fails; with the checkpoint removed before the traced
+  // commands (the full fold), both "bytes read" assertions fail (the whole 4 MB log is read).
+  it("an emit on a 4 MB log with a valid checkpoint: one write, fsynced under the lock before it answers; it reads back only its own line and folds nothing before the checkpoint", { timeout: 120_000 }, () => {
+    const r = setup(["WP01", "WP02", "WP03"])
+    const base = fs.readFileSync(r.log, "utf8").split("\n")[0]
+    const rows: Array<string> = []
+    for (let i = 0; i < 9000; i++) {
+      const row = JSON.parse(base)
+      row.event_id = `01JZ2${String(i).padStart(21, "0")}`
+      row.at = `2026-02-01T00:00:00.${String(i).padStart(6, "0")}+00:00`
+      row.wp_id = `WP0${1 + (i % 3)}`
+      row.from_lane = "planned"
+      row.to_lane = i % 2 === 0 ? "blocked" : "planned"
+      row.force = true
+      row.reason = `move ${i} ` + "x".repeat(i % 300)
+      rows.push(encodeLine(row as JsonValue))
+    }
+    fs.appendFileSync(r.log, rows.join("\n") + "\n")
+    assert.strictEqual(run(r, ["status", "materialize", "--json"]).code, 0)
+    const size = fs.statSync(r.log).size
+    assert.isAbove(size, 4 * 1024 * 1024)
+
+    // a reader with the checkpoint: the log's bytes it reads are a few KiB, whatever the history's length
+    const show = traced(r, ["status", "show", "--mission", SLUG, "--json"])
+    assert.strictEqual(show.code, 0)
+    const shown = onLog(show.calls, r.log).filter((e) => e.call.name === "read" || e.call.name === "pread64")
+    const shownBytes = shown.reduce((a, e) => a + Math.max(0, e.call.result), 0)
+    assert.isAtMost(shownBytes, 64 * 1024, `show read ${shownBytes} bytes of a ${size}-byte log`)
+
+    const c = traced(r, ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--force", "--reason", "traced", "--mission", SLUG, "--json"])
+    assert.strictEqual(c.code, 0, c.stdout)
+    const after = fs.statSync(r.log).size
+    const line = after - size
+    assert.strictEqual(fs.readFileSync(r.log).subarray(size).toString().split("\n").length, 2, "one line appended")
+    const events = onLog(c.calls, r.log)
+    const appendFds = events.filter((e) => e.call.name === "openat" && e.flags.includes("O_APPEND"))
+    assert.strictEqual(appendFds.length, 1, "the log is opened for appending once")
+    const onAppend = events.filter((e) => e.opened === appendFds[0].index)
+    const writes = onAppend.filter((e) => e.call.name === "write" || e.call.name === "pwrite64")
+    assert.strictEqual(writes.length, 1, "one write(2)")
+    assert.strictEqual(writes[0].call.result, line, "the whole line in that write")
+    const sync = onAppend.find((e) => (e.call.name === "fsync" || e.call.name === "fdatasync") && e.index > writes[0].index)
+    assert.isDefined(sync, "the appended line is fsynced")
+    // the lock: taken before the append, released after the fsync; the answer on stdout comes after both
+    const { lockFreed, lockTaken } = statusLock(c.calls, r.lockPath)
+    const answered = c.calls.findIndex((x) => x.name === "write" && x.args.startsWith("1,"))
+    assert.isAbove(lockTaken, -1)
+    assert.isBelow(lockTaken, appendFds[0].index, "the append is under the lock")
+    assert.isAbove(lockFreed, sync!.index, "the lock is held until the line is on disk")
+    assert.isAbove(answered, sync!.index, "fsynced before the acknowledgement")
+    // reads of the log: the last block before the checkpoint (a writer goes on hashing) and the read-back
+    const reads = events.filter((e) => e.call.name === "read" || e.call.name === "pread64")
+    const readBytes = reads.reduce((a, e) => a + Math.max(0, e.call.result), 0)
+    assert.isAtMost(readBytes, 1024 * 1024 + line, `emit read ${readBytes} bytes of a ${size}-byte log`)
+    const readBack = reads.filter((e) => e.index > sync!.index)
+    assert.deepStrictEqual(readBack.map((e) => e.call.name), ["pread64"], "one read-back")
+    assert.match(readBack[0].call.args, new RegExp(`, ${line}, ${size}$`), "exactly the appended bytes, at their offset")
+    assert.strictEqual(readBack[0].call.result, line)
+  })
+
+  // Shown failing with the repair moved before the lock (a scratch build running repairTail before the
+  // transition's withLock): "cut under the lock" fails, the ftruncate comes before the flock.
+  it("a torn tail is cut back with ftruncate and fsynced under the lock, before the new line is appended", { timeout: 60_000 }, () => {
+    const r = setup()
+    const clean = fs.statSync(r.log).size
+    fs.appendFileSync(r.log, "{\"actor\": \"bob\", \"at\": \"2026-01-01T00:0")
+    const c = traced(r, ["status", "emit", "WP01", "--to", "claimed", "--actor", "alice", "--mission", SLUG, "--json"])
+    assert.strictEqual(c.code, 0, c.stdout)
+    const events = onLog(c.calls, r.log)
+    const cut = events.filter((e) => e.call.name === "ftruncate")
+    assert.strictEqual(cut.length, 1, "one cut")
+    assert.strictEqual(cut[0].call.args, `${cut[0].fd}, ${clean}`, "back to the end of the last complete line")
+    const synced = events.find((e) => e.opened === cut[0].opened && e.call.name === "fsync" && e.index > cut[0].index)
+    assert.isDefined(synced, "the cut is fsynced")
+    const appended = events.find((e) => e.call.name === "openat" && e.flags.includes("O_APPEND"))!
+    const { lockFreed, lockTaken } = statusLock(c.calls, r.lockPath)
+    assert.isAbove(lockTaken, -1)
+    assert.isBelow(lockTaken, cut[0].index, "cut under the lock")
+    assert.isBelow(synced!.index, appended.index, "cut and on disk before the append")
+    assert.isAbove(lockFreed, appended.index, "one lock for the cut and the append")
+    assert.strictEqual(jsonOf({ code: 0, stdout: c.stdout, stderr: "" }).warnings.length, 1, "reported")
   })
 })
 
