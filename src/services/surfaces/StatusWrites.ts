@@ -245,8 +245,15 @@ export const forReviewGate = (
     )
     if ((yield* fs.kind(worktree)) !== "Directory") return yield* refused
     const count = yield* (yield* GitReader).read(["rev-list", "--count", "--end-of-options", `${base}..HEAD`], worktree)
-    const n = count.exitCode === 0 ? Number(count.stdout.trim()) : 0
-    if (!(n > 0)) return yield* refused
+    if (count.exitCode !== 0) {
+      return yield* statusError(
+        "TRANSITION_REFUSED",
+        `${wpId} cannot move to for_review: lane ${lane.lane_id} (${branch}) cannot be compared with its base ${base} ` +
+          `(${count.stderr.trim().split("\n")[0] || `git exited ${count.exitCode}`}). Create or fix the base branch, or pass --force.`,
+        { wp_id: wpId, lane_id: lane.lane_id, lane_branch: branch, base_ref: base, worktree }
+      )
+    }
+    if (!(Number(count.stdout.trim()) > 0)) return yield* refused
   })
 
 /** The WP prompt file a phase-1 mission mirrors `lane` into, with its new text; null when nothing changes. */
