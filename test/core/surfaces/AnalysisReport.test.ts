@@ -284,11 +284,14 @@ describe("§1.4 freshness", () => {
     assert.match(fresh("no frontmatter\n").reason!, /^invalid_analysis_report_frontmatter: /)
     assert.match(fresh("---\na: [\n---\n").reason!, /^invalid_analysis_report_frontmatter: /)
     assert.match(fresh("---\n- a\n---\n").reason!, /^invalid_analysis_report_frontmatter: /)
-    assert.strictEqual(fresh(`---\nartifact_type: ${ANALYSIS_REPORT_ARTIFACT_TYPE}\n---\nx\n`).reason, "invalid_analysis_report_frontmatter: missing required key input_artifacts")
+    // spec-kitty's reason when the saved input hashes are absent or not a mapping
+    assert.strictEqual(fresh(`---\nartifact_type: ${ANALYSIS_REPORT_ARTIFACT_TYPE}\n---\nx\n`).reason, "missing_input_artifacts")
     assert.strictEqual(fresh(carrier(" []", ZERO) + "body\n").reason, "carrier_format_not_wrapped")
     assert.strictEqual(fresh("---\ntitle: other\n---\n").reason, "invalid_analysis_report_artifact_type")
     const noTasks = { ...ARTIFACTS, "tasks.md": { path: null, sha256: null } }
-    assert.deepInclude(fresh(report, noTasks), { ok: false, stale: true, reason: "missing_input_artifacts" })
+    // a deleted input is a mismatch against its saved hash (spec-kitty compares the hashes only)
+    assert.deepInclude(fresh(report, noTasks), { ok: false, stale: true, reason: "stale_analysis_report" })
+    assert.strictEqual(fresh(report, noTasks).mismatches["tasks.md"]?.current_sha256, null)
     const edited = { ...ARTIFACTS, "plan.md": { path: "x", sha256: "b".repeat(64) } }
     const stale = fresh(report, edited)
     assert.deepInclude(stale, { ok: false, stale: true, missing: false, reason: "stale_analysis_report" })
@@ -326,20 +329,30 @@ describe("§1.6 residue classification and divergence on the A1.1-A1.4 paths", (
   const snap = `${missionDir}/status.json`
   const ctx = (placementKind: "coordination" | "primary" | "flattened" | null) => ({ missionDir, placementKind, rules: RESIDUE_RULES })
 
-  it("A1.1: the mission's status files are coordination residue under coordination placement", () => {
-    assert.strictEqual(classifyDirtyPath(log, ctx("coordination")), "coord_residue")
-    assert.strictEqual(classifyDirtyPath(snap, ctx("coordination")), "coord_residue")
-  })
-
-  it("A1.2: placement null, primary or flattened filters nothing", () => {
-    for (const k of [null, "primary", "flattened"] as const) {
-      assert.strictEqual(classifyDirtyPath(log, ctx(k)), "blocking", String(k))
-      assert.strictEqual(classifyDirtyPath(snap, ctx(k)), "blocking", String(k))
+  it("A1.1: status files and derived views of any mission are bookkeeping in every topology (they never block a surface)", () => {
+    for (const k of ["coordination", "primary", "flattened", null] as const) {
+      assert.strictEqual(classifyDirtyPath(log, ctx(k)), "bookkeeping", String(k))
+      assert.strictEqual(classifyDirtyPath(snap, ctx(k)), "bookkeeping", String(k))
+      assert.strictEqual(classifyDirtyPath("kitty-specs/other-01ZZZZZZ/status.json", ctx(k)), "bookkeeping", String(k))
+      assert.strictEqual(classifyDirtyPath(".kittify/derived/other-01ZZZZZZ/board.json", ctx(k)), "bookkeeping", String(k))
     }
   })
 
-  it("A1.4: another mission's status file blocks", () => {
-    assert.strictEqual(classifyDirtyPath("kitty-specs/other-01ZZZZZZ/status.json", ctx("coordination")), "blocking")
+  it("A1.2: coordination residue (every such rule is reserved today) only under coordination placement, in the mission's own dir", () => {
+    const decisions = `${missionDir}/decisions.events.jsonl`
+    assert.strictEqual(classifyDirtyPath(decisions, ctx("coordination")), "blocking", "reserved rules are off")
+    const rules = RESIDUE_RULES.map((r) => (r.id === "decisions-ledger" ? { ...r, enabled: true } : r))
+    assert.strictEqual(classifyDirtyPath(decisions, { missionDir, placementKind: "coordination", rules }), "coord_residue")
+    for (const k of [null, "primary", "flattened"] as const) {
+      assert.strictEqual(classifyDirtyPath(decisions, { missionDir, placementKind: k, rules }), "blocking", String(k))
+    }
+    assert.strictEqual(classifyDirtyPath("kitty-specs/other-01ZZZZZZ/decisions.events.jsonl", { missionDir, placementKind: "coordination", rules }), "blocking")
+  })
+
+  it("A1.4: another mission's residue and any other file block", () => {
+    assert.strictEqual(classifyDirtyPath("kitty-specs/other-01ZZZZZZ/decisions.events.jsonl", ctx("coordination")), "blocking")
+    assert.strictEqual(classifyDirtyPath(`${missionDir}/spec.md`, ctx("coordination")), "blocking")
+    assert.strictEqual(classifyDirtyPath("src/app.ts", ctx("primary")), "blocking")
   })
 
   it("A1.3: a primary spec.md differing from the placement copy is divergent; an equal copy is harmless", () => {
