@@ -15,15 +15,7 @@ import type { OccurrenceError } from "../../core/occurrence/OccurrenceMap.js"
 import { BULK_EDIT, OccurrenceErrors } from "../../core/occurrence/OccurrenceMap.js"
 import type { GateResult } from "../../core/occurrence/OccurrenceMap.js"
 import type { Liveness } from "../../core/process/ProcessIdentity.js"
-import {
-  EVENTS_FILE,
-  META_FILE,
-  missionDir,
-  missionFile,
-  projectConfigFile,
-  SNAPSHOT_FILE,
-  workspaceRecordFile
-} from "../../core/repo/Naming.js"
+import { META_FILE, missionDir, missionFile, projectConfigFile, workspaceRecordFile } from "../../core/repo/Naming.js"
 import { dirnamePath, isWithin, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { foldViewOf } from "../../core/status/IncrementalFold.js"
@@ -58,7 +50,7 @@ import type { LockError } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { MissionStatus } from "../status/MissionStatus.js"
-import { StatusReader } from "../status/StatusReader.js"
+import { StatusReader, statusFiles } from "../status/StatusReader.js"
 import type { StatusFailure } from "../status/StatusReader.js"
 import { allocateLaneWorktree, checkLaneWorkspace, lanePlanOf } from "./LaneWorktree.js"
 import type { LanePlan } from "./LaneWorktree.js"
@@ -242,8 +234,7 @@ const writeClaimFiles = (r: Resolution, wpId: string, wpFile: string, provenance
     }
     const candidates = [
       wpFile,
-      missionFile(dir, EVENTS_FILE),
-      missionFile(dir, SNAPSHOT_FILE),
+      ...statusFiles(r.statusTarget),
       missionFile(dir, "tasks.md"),
       metaPath,
       projectConfigFile(primary)
