@@ -3,9 +3,11 @@
  * concurrent claims serialise and a loser sees the winner's claim, every check runs before the first
  * write: the claimable lane (or an idempotent re-entry), dependencies, the analysis gate, the planning
  * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
- * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
- * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
- * `core/surfaces/ImplementRules`; this module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
+ * itself. Then it writes, in order: the planning commit, the lane worktree and its workspace record, the
+ * two claim rows (planned → claimed → in_progress) with the claim sidecar, and, with auto-commit where the
+ * mission's files live in the primary checkout, meta.json's VCS lock, the WP frontmatter and the claim
+ * commit. The pieces live in `PlanningCommit`, `LaneWorktree` and `core/surfaces/ImplementRules`; this
+ * module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Context, Effect, Either, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
@@ -199,7 +201,7 @@ interface LaneProvenance {
 }
 
 /**
- * spec-kitty's claim-time writes outside the status log (docs/surfaces.md §2.2), made only when the claim
+ * spec-kitty's claim-time writes outside the status log (§2.5), made only when the claim
  * commits and the mission's files are placed in the primary checkout: the VCS lock in `meta.json` (when
  * absent), the fresh lane's `base_branch`, `base_commit` and `created_at` in the WP file's frontmatter,
  * then the claim commit `chore: WPnn claimed for implementation` of the WP file, `meta.json`, `tasks.md`,
@@ -220,7 +222,9 @@ const writeClaimFiles = (r: Resolution, wpId: string, wpFile: string, provenance
       const locked = vcsLockedMeta(metaText, at)
       if (locked !== null) yield* write.writeFile(r.statusTarget.scope, metaPath, locked)
     }
-    if (provenance !== null) {
+    // the primary copy of the WP file (the one spec-kitty updates); a copy read elsewhere is left alone
+    const ownWpFile = isWithin(dir, wpFile)
+    if (provenance !== null && ownWpFile) {
       const wpText = yield* fs.readText(wpFile)
       // spec-kitty's reader adds a missing `dependencies` as `[]`, and its writer keeps it
       const front = wpText === null ? null : Either.getOrNull(parseFrontmatter(wpText))
@@ -233,14 +237,17 @@ const writeClaimFiles = (r: Resolution, wpId: string, wpFile: string, provenance
       if (updated !== null && updated !== wpText) yield* write.writeFile(r.statusTarget.scope, wpFile, updated)
     }
     const candidates = [
-      wpFile,
+      ...(ownWpFile ? [wpFile] : []),
       ...statusFiles(r.statusTarget),
       missionFile(dir, "tasks.md"),
       metaPath,
       projectConfigFile(primary)
     ]
     const paths: Array<string> = []
-    for (const p of candidates) if ((yield* fs.kind(p)) === "File" && !paths.includes(relativeWithin(primary, p))) paths.push(relativeWithin(primary, p))
+    for (const p of candidates) {
+      const rel = relativeWithin(primary, p)
+      if ((yield* fs.kind(p)) === "File" && !paths.includes(rel)) paths.push(rel)
+    }
     return yield* commitPaths({
       checkout: primary,
       target: ctx.artifact_placement.placement_ref,
