@@ -64,7 +64,8 @@ const renderText = (o: ClaimOutcome): string =>
     o.reentered
       ? `${o.wp_id} is already claimed by this agent; workspace ${o.workspace_path} (${o.branch})`
       : `${o.wp_id}: ${o.from_lane} -> ${o.to_lane} (${o.event_ids.join(", ")}); workspace ${o.workspace_path} (${o.branch})`,
-    ...(o.status_commit === null ? [] : [`committed status ${o.status_commit}`])
+    ...(o.status_commit === null ? [] : [`committed status ${o.status_commit}`]),
+    ...(o.claim_commit === null ? [] : [`committed claim ${o.claim_commit}`])
   ].join("\n")
 
 // kittyctx implement <WP> [--mission <handle>] [--agent <name>] [--shell-pid N] [--auto-commit|--no-auto-commit]

@@ -315,7 +315,7 @@ describe("implement: the claim", () => {
     const slug = r.mission.slug
     const wt = path.join(r.root, ".worktrees", `${slug}-lane-a`)
     assert.deepStrictEqual(
-      { ...out, event_id: "<id>", event_ids: out.event_ids.map(() => "<id>"), status_commit: "<sha>" },
+      { ...out, event_id: "<id>", event_ids: out.event_ids.map(() => "<id>"), status_commit: "<sha>", claim_commit: "<sha>" },
       {
         ok: true,
         wp_id: "WP01",
@@ -330,13 +330,16 @@ describe("implement: the claim", () => {
         to_lane: "in_progress",
         planning_commit: null,
         status_commit: "<sha>",
+        claim_commit: "<sha>",
         adopted: []
       }
     )
-    // spec-kitty's claim batch: planned -> claimed -> in_progress, committed together
+    // spec-kitty's claim batch: planned -> claimed -> in_progress, committed together, then its claim commit
     assert.strictEqual(out.event_ids[0], out.event_id)
-    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), out.status_commit)
-    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", "feature"]), "chore(spec-kitty): status transition batch WP01")
+    assert.strictEqual(git(r.root, ["rev-parse", "feature~1"]), out.status_commit)
+    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", "feature~1"]), "chore(spec-kitty): status transition batch WP01")
+    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), out.claim_commit)
+    assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", "feature"]), "chore: WP01 claimed for implementation")
     const rows = fs.readFileSync(path.join(r.dir, ST), "utf8").trim().split("\n").slice(-2).map((l) => JSON.parse(l))
     assert.deepStrictEqual(rows.map((e) => [e.from_lane, e.to_lane, e.actor]), [
       ["planned", "claimed", "codex"],
@@ -345,7 +348,7 @@ describe("implement: the claim", () => {
     assert.deepStrictEqual(rows[0].policy_metadata, rows[1].policy_metadata, "the same sidecar on both rows")
     assert.strictEqual(git(wt, ["symbolic-ref", "HEAD"]), `refs/heads/kitty/mission-${slug}-lane-a`)
     // the missing mission branch was created at the target branch's tip, and the lane starts there
-    assert.strictEqual(git(r.root, ["rev-parse", `kitty/mission-${slug}`]), git(r.root, ["rev-parse", "feature~1"]))
+    assert.strictEqual(git(r.root, ["rev-parse", `kitty/mission-${slug}`]), git(r.root, ["rev-parse", "feature~2"]))
     assert.strictEqual(git(wt, ["rev-parse", "HEAD"]), git(r.root, ["rev-parse", `kitty/mission-${slug}`]))
     const event = rows[0]
     assert.strictEqual(event.event_id, out.event_id)
@@ -371,6 +374,86 @@ describe("implement: the claim", () => {
     assert.strictEqual(lastEvent(path.join(r.dir, ST)).policy_metadata.shell_pid, process.pid)
   })
 
+  it("spec-kitty's claim files: the workspace record, meta.json's VCS lock, the WP frontmatter and the claim commit, byte for byte; the tree is clean", async () => {
+    const r = await primaryFixture()
+    const slug = r.mission.slug
+    const rel = `kitty-specs/${slug}`
+    const missionBranch = `kitty/mission-${slug}`
+    const metaBefore = JSON.parse(fs.readFileSync(path.join(r.dir, "meta.json"), "utf8"))
+    const wp02Before = fs.readFileSync(path.join(r.dir, "tasks", "WP02-work.md"), "utf8")
+    const out = success(r.cli(claimArgs(r, "WP01")))
+    assert.strictEqual(out.to_lane, "in_progress")
+
+    // .kittify/workspaces/<slug>-<lane>.json: json.dumps(asdict(ctx), indent=2) + "\n", in the dataclass's field order
+    const record = fs.readFileSync(path.join(r.root, ".kittify", "workspaces", `${slug}-lane-a.json`), "utf8")
+    const parsed = JSON.parse(record)
+    assert.match(parsed.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/)
+    const spec = {
+      wp_id: "WP01",
+      mission_slug: slug,
+      worktree_path: `.worktrees/${slug}-lane-a`,
+      branch_name: `${missionBranch}-lane-a`,
+      base_branch: missionBranch,
+      base_commit: git(r.root, ["rev-parse", missionBranch]),
+      dependencies: [],
+      created_at: parsed.created_at,
+      created_by: "implement-command-lane",
+      vcs_backend: "git",
+      lane_id: "lane-a",
+      lane_wp_ids: ["WP01"],
+      current_wp: "WP01",
+      lane_test_env: { SPEC_KITTY_TEST_DB_NAME: "test_claim_demo_01JZC1A1_lane_a" }
+    }
+    assert.strictEqual(record, JSON.stringify(spec, null, 2) + "\n")
+
+    // meta.json: write_meta's bytes (sorted keys, indent 2) with vcs and vcs_locked_at added
+    const meta = fs.readFileSync(path.join(r.dir, "meta.json"), "utf8")
+    const lockedAt = JSON.parse(meta).vcs_locked_at
+    assert.match(lockedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/)
+    const sorted = Object.fromEntries(
+      Object.entries({ ...metaBefore, vcs: "git", vcs_locked_at: lockedAt }).sort(([a], [b]) => (a < b ? -1 : 1))
+    )
+    assert.strictEqual(meta, JSON.stringify(sorted, null, 2) + "\n")
+
+    // the WP file: spec-kitty's update_fields output for this file (dependencies added, keys in its order,
+    // the timestamp quoted so that it reads back as a string); the workspace record's base and time
+    assert.strictEqual(
+      fs.readFileSync(path.join(r.dir, "tasks", "WP01-work.md"), "utf8"),
+      `---\nwork_package_id: WP01\ntitle: WP01 work\ndependencies: []\nbase_branch: ${missionBranch}\n` +
+        `base_commit: ${spec.base_commit}\ncreated_at: '${spec.created_at}'\nsubtasks: []\n---\n\n# WP01\n`
+    )
+    assert.strictEqual(fs.readFileSync(path.join(r.dir, "tasks", "WP02-work.md"), "utf8"), wp02Before, "other WPs untouched")
+
+    // the claim commit: spec-kitty's subject, the files that changed, on the placement ref; nothing left behind
+    assert.strictEqual(git(r.root, ["log", "-1", "--format=%B", "feature"]).trim(), "chore: WP01 claimed for implementation")
+    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), out.claim_commit)
+    assert.deepStrictEqual(committedFiles(r.root, "feature"), [`${rel}/meta.json`, `${rel}/tasks/WP01-work.md`])
+    assert.deepStrictEqual(porcelainLines(r.root), [], "git status clean after an auto-commit claim")
+
+    // a second claim right after: the VCS lock is not rewritten, WP02 gets its own provenance and commit
+    const second = success(r.cli(claimArgs(r, "WP02")))
+    assert.strictEqual(fs.readFileSync(path.join(r.dir, "meta.json"), "utf8"), meta, "the VCS lock is written once")
+    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), second.claim_commit)
+    assert.deepStrictEqual(committedFiles(r.root, "feature"), [`${rel}/tasks/WP02-work.md`])
+    assert.include(fs.readFileSync(path.join(r.dir, "tasks", "WP02-work.md"), "utf8"), `base_branch: ${missionBranch}\n`)
+    assert.deepStrictEqual(porcelainLines(r.root), [])
+  })
+
+  it("--no-auto-commit: the rows only (meta.json and the WP file are left as they are; no commit)", async () => {
+    const r = await primaryFixture()
+    const rel = `kitty-specs/${r.mission.slug}`
+    const meta = fs.readFileSync(path.join(r.dir, "meta.json"), "utf8")
+    const wp = fs.readFileSync(path.join(r.dir, "tasks", "WP01-work.md"), "utf8")
+    const tip = git(r.root, ["rev-parse", "feature"])
+    const out = success(r.cli(claimArgs(r, "WP01", "--no-auto-commit")))
+    assert.strictEqual(out.claim_commit, null)
+    assert.strictEqual(git(r.root, ["rev-parse", "feature"]), tip)
+    assert.strictEqual(fs.readFileSync(path.join(r.dir, "meta.json"), "utf8"), meta)
+    assert.strictEqual(fs.readFileSync(path.join(r.dir, "tasks", "WP01-work.md"), "utf8"), wp)
+    assert.deepStrictEqual(porcelainLines(r.root), [` M ${rel}/${ST}`, ` M ${rel}/${SNAP}`])
+    success(r.cli(claimArgs(r, "WP02", "--no-auto-commit")))
+  })
+
   it("A2.1 #1816 flattened: dirty tasks.md is committed on the placement ref; the dirty status files ride with the claim's status commit", async () => {
     const r = await primaryFixture({ target: "fixups/x", flattened: true })
     success(r.cli(["status", "emit", "WP02", "--to", "blocked", "--actor", "ops", "--mission", r.mission.slug, "--no-auto-commit", "--json"]))
@@ -384,11 +467,12 @@ describe("implement: the claim", () => {
     const before = git(r.root, ["rev-parse", "fixups/x"])
     const out = success(r.cli(claimArgs(r, "WP01")))
     assert.match(out.planning_commit, /^[0-9a-f]{40}$/)
-    assert.strictEqual(git(r.root, ["rev-list", "--count", `${before}..fixups/x`]), "2", "the planning commit, then the status commit")
-    assert.strictEqual(git(r.root, ["rev-parse", "fixups/x~1"]), out.planning_commit)
+    assert.strictEqual(git(r.root, ["rev-list", "--count", `${before}..fixups/x`]), "3", "the planning commit, the status commit, the claim commit")
+    assert.strictEqual(git(r.root, ["rev-parse", "fixups/x~2"]), out.planning_commit)
     assert.deepStrictEqual(committedFiles(r.root, out.planning_commit), [`${rel}/tasks.md`], "status files are bookkeeping, not planning")
     assert.strictEqual(git(r.root, ["log", "-1", "--format=%s", out.planning_commit]), planningSubject(r.mission, "WP01"))
-    assert.deepStrictEqual(committedFiles(r.root, "fixups/x"), [`${rel}/${ST}`, `${rel}/${SNAP}`])
+    assert.deepStrictEqual(committedFiles(r.root, "fixups/x~1"), [`${rel}/${ST}`, `${rel}/${SNAP}`])
+    assert.deepStrictEqual(committedFiles(r.root, "fixups/x"), [`${rel}/meta.json`, `${rel}/tasks/WP01-work.md`])
     assert.deepStrictEqual(porcelainLines(r.root), [], "nothing left behind")
     const event = lastEvent(path.join(r.dir, ST))
     assert.strictEqual(event.to_lane, "in_progress")
@@ -427,9 +511,10 @@ describe("implement: the claim", () => {
     assert.include(err.message, "main")
     assertUnchanged(r.root, before)
     const out = success(r.cli(claimArgs(r, "WP01"), { env: OVERRIDE }))
-    assert.strictEqual(git(r.root, ["rev-parse", "main~1"]), out.planning_commit)
+    assert.strictEqual(git(r.root, ["rev-parse", "main~2"]), out.planning_commit)
     assert.deepStrictEqual(committedFiles(r.root, out.planning_commit), [`kitty-specs/${r.mission.slug}/tasks.md`])
-    assert.strictEqual(git(r.root, ["rev-parse", "main"]), out.status_commit)
+    assert.strictEqual(git(r.root, ["rev-parse", "main~1"]), out.status_commit)
+    assert.strictEqual(git(r.root, ["rev-parse", "main"]), out.claim_commit)
     assert.strictEqual(out.to_lane, "in_progress")
   })
 

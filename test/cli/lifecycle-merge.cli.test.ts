@@ -83,7 +83,7 @@ const commitStatus = (m: Mission, message: string) => {
   if (git(m.root, ["status", "--porcelain"]) !== "") commitAll(m.root, message)
 }
 
-/** Claims both WPs, commits work in each lane worktree, and takes both to approved. */
+/** Claims both WPs (a claim ends in in_progress), commits work in each lane worktree, and takes both to approved. */
 const toApproved = (m: Mission) => {
   for (const [wp, lane, file] of [["WP01", "lane-a", "src/core.txt"], ["WP02", "lane-b", "src/cli.txt"]] as const) {
     m.ok(["implement", wp, "--mission", m.slug, "--agent", `agent-${lane}`, "--json"])
@@ -93,7 +93,6 @@ const toApproved = (m: Mission) => {
     commitAll(worktree, `${wp}: the work`)
   }
   for (const wp of ["WP01", "WP02"]) {
-    m.ok(["status", "emit", wp, "--to", "in_progress", "--actor", "dev", "--mission", m.slug, "--json"])
     m.ok(["status", "emit", wp, "--to", "approved", "--actor", "rita", "--mission", m.slug, "--evidence-json", EVIDENCE, "--json"])
   }
   commitStatus(m, "status: approved")

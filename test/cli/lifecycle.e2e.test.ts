@@ -29,6 +29,13 @@ const analysisFile = (m: LifecycleRepo) => {
 
 const transition = (wp: string) => `chore(spec-kitty): status transition ${wp}`
 
+/**
+ * A claim's last commit on the placement ref: spec-kitty's claim commit (the WP file and meta.json) where
+ * the mission's files live in the primary checkout, its status batch under coordination placement.
+ */
+const claimCommit = (wp: string) => (m: LifecycleRepo) =>
+  m.coordBranch === null ? `chore: ${wp} claimed for implementation` : `chore(spec-kitty): status transition batch ${wp}`
+
 /** The day of a mission: the same table for every topology (each step names where it runs). */
 export const dayOf = (topology: Topology): ReadonlyArray<Step> => [
   {
@@ -53,7 +60,7 @@ export const dayOf = (topology: Topology): ReadonlyArray<Step> => [
       assert.strictEqual(out.event_ids.length, 2)
       assert.strictEqual(out.lane_id, "lane-a")
     },
-    commits: "chore(spec-kitty): status transition batch WP01"
+    commits: claimCommit("WP01")
   },
   {
     name: "analyse again between the claims",
@@ -68,7 +75,7 @@ export const dayOf = (topology: Topology): ReadonlyArray<Step> => [
     args: (m) => ["implement", "WP02", "--mission", m.slug, "--agent", "claude", "--shell-pid", String(process.pid)],
     leaves: ["status"],
     check: (out) => assert.strictEqual(out.lane_id, "lane-b"),
-    commits: "chore(spec-kitty): status transition batch WP02"
+    commits: claimCommit("WP02")
   },
   {
     name: "mark WP01's subtasks done, from its lane (no --mission: the lane's branch names it)",

@@ -86,3 +86,91 @@ export const withFrontmatterLane = (text: string, lane: string): string | null =
   const replaced = block.slice(0, line.index) + `lane: ${lane}${line[2]}` + block.slice(line.index + line[0].length)
   return open[1] + replaced + rest.slice(close.index)
 }
+
+/**
+ * spec-kitty's frontmatter key order (`FrontmatterManager.WP_FIELD_ORDER`); every other key follows
+ * these, alphabetically.
+ */
+const WP_FIELD_ORDER = [
+  "work_package_id",
+  "title",
+  "dependencies",
+  "requirement_refs",
+  "planning_base_branch",
+  "merge_target_branch",
+  "branch_strategy",
+  "base_branch",
+  "base_commit",
+  "created_at",
+  "subtasks",
+  "phase",
+  "assignee",
+  "agent",
+  "shell_pid",
+  "shell_pid_created_at",
+  "scope",
+  "history"
+]
+
+const fieldRank = (key: string): number => {
+  const i = WP_FIELD_ORDER.indexOf(key)
+  return i === -1 ? WP_FIELD_ORDER.length : i
+}
+
+/** ruamel's implicit timestamp pattern: such a string is written quoted so that it reads back as a string. */
+const YAML_TIMESTAMP =
+  /^(?:\d{4}-\d\d-\d\d|\d{4}-\d\d?-\d\d?(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?)$/
+
+/** A string scalar as ruamel writes it: plain when it reads back as the same string, else single-quoted. */
+export const yamlScalar = (value: string): string => {
+  let plain = false
+  if (value !== "" && value.trim() === value && !YAML_TIMESTAMP.test(value) && !/[\n\r\t]/.test(value)) {
+    try {
+      const back: unknown = parseYaml(`k: ${value}\n`)
+      plain = typeof back === "object" && back !== null && (back as { k?: unknown }).k === value
+    } catch {
+      plain = false
+    }
+  }
+  return plain ? value : `'${value.replace(/'/g, "''")}'`
+}
+
+/**
+ * The WP file with top-level string fields set in its frontmatter (spec-kitty's `update_fields` on a
+ * claim, docs/surfaces.md §2.2): an existing key's line (and its indented continuation) is replaced, a
+ * new key goes where spec-kitty's key order puts it among the keys already there; a `"raw"` value is
+ * written as given (YAML), any other as a string scalar. Every other byte is kept (spec-kitty
+ * re-serializes the whole block; the values read back are equal). Null when the file has no frontmatter block.
+ */
+export const withFrontmatterFields = (
+  text: string,
+  fields: ReadonlyArray<readonly [key: string, value: string, yaml?: "raw"]>
+): string | null => {
+  const open = /^(\ufeff?---\r?\n)/.exec(text)
+  if (open === null) return null
+  const rest = text.slice(open[1].length)
+  const close = /^---[ \t]*$/m.exec(rest)
+  if (close === null) return null
+  const eol = /\r\n/.test(open[1]) ? "\r\n" : "\n"
+  const lines = rest.slice(0, close.index).split(/\r?\n/)
+  if (lines[lines.length - 1] === "") lines.pop()
+  const keyOf = (line: string): string | null => /^([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)/.exec(line)?.[1] ?? null
+  const isContinuation = (line: string) => /^[ \t]/.test(line) || /^-(?:[ \t]|$)/.test(line) || line === ""
+  for (const [key, value, yaml] of fields) {
+    const line = `${key}: ${yaml === "raw" ? value : yamlScalar(value)}`
+    const at = lines.findIndex((l) => keyOf(l) === key)
+    if (at !== -1) {
+      let end = at + 1
+      while (end < lines.length && isContinuation(lines[end])) end++
+      lines.splice(at, end - at, line)
+      continue
+    }
+    const rank = fieldRank(key)
+    const before = lines.findIndex((l) => {
+      const k = keyOf(l)
+      return k !== null && (fieldRank(k) > rank || (fieldRank(k) === rank && rank === WP_FIELD_ORDER.length && k > key))
+    })
+    lines.splice(before === -1 ? lines.length : before, 0, line)
+  }
+  return open[1] + lines.map((l) => l + eol).join("") + rest.slice(close.index)
+}

@@ -4,6 +4,8 @@
  * folded state holds. Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Either } from "effect"
+import { encodePretty, isJsonObject, parseLossless } from "../python/PyJson.js"
+import type { JsonValue } from "../python/PyJson.js"
 import { statusError } from "../status/StatusError.js"
 import type { StatusError } from "../status/StatusError.js"
 import { parseFrontmatter } from "../status/WorkPackageFile.js"
@@ -128,3 +130,22 @@ export const heldClaimOf = (state: Record<string, unknown> | undefined): HeldCla
       : null
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The claim's writes into meta.json and the WP file (§2.2)
+
+/**
+ * spec-kitty's VCS lock (`_ensure_vcs_in_meta`): the new `meta.json` text with `vcs: "git"` and
+ * `vcs_locked_at` added, written as spec-kitty's `write_meta` does (sorted keys, indent 2, non-ASCII
+ * kept); null when the mapping already has a `vcs` key or the text is not a JSON object.
+ */
+export const vcsLockedMeta = (metaText: string, lockedAt: string): string | null => {
+  const parsed = parseLossless(metaText)
+  if (!parsed.ok || !isJsonObject(parsed.value)) return null
+  const meta = parsed.value as { readonly [key: string]: JsonValue }
+  if (Object.prototype.hasOwnProperty.call(meta, "vcs")) return null
+  return encodePretty({ ...meta, vcs: "git", vcs_locked_at: lockedAt })
+}
+
+/** The subject of spec-kitty's claim commit (WP file, meta.json, tasks.md, config and status files). */
+export const claimCommitMessage = (wpId: string): string => `chore: ${wpId} claimed for implementation`

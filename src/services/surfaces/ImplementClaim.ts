@@ -3,11 +3,13 @@
  * concurrent claims serialise and a loser sees the winner's claim, every check runs before the first
  * write: the claimable lane (or an idempotent re-entry), dependencies, the analysis gate, the planning
  * artifacts on the placement ref, the bulk-edit gates, the lane worktree's state and the transition
- * itself. Then it writes, in order: the planning commit, the lane worktree, and the planned → claimed
- * event with the claim sidecar. The pieces live in `PlanningCommit`, `LaneWorktree` and
- * `core/surfaces/ImplementRules`; this module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
+ * itself. Then it writes, in order: the planning commit, the lane worktree and its workspace record, the
+ * two claim rows (planned → claimed → in_progress) with the claim sidecar, and, with auto-commit where the
+ * mission's files live in the primary checkout, meta.json's VCS lock, the WP frontmatter and the claim
+ * commit. The pieces live in `PlanningCommit`, `LaneWorktree` and `core/surfaces/ImplementRules`; this
+ * module orchestrates them. Bare section numbers (§N) cite docs/surfaces.md.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { autoCommitOf } from "../../core/config/ProjectConfig.js"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
@@ -15,7 +17,7 @@ import type { OccurrenceError } from "../../core/occurrence/OccurrenceMap.js"
 import { BULK_EDIT, OccurrenceErrors } from "../../core/occurrence/OccurrenceMap.js"
 import type { GateResult } from "../../core/occurrence/OccurrenceMap.js"
 import type { Liveness } from "../../core/process/ProcessIdentity.js"
-import { missionDir, missionFile, workspaceRecordFile } from "../../core/repo/Naming.js"
+import { META_FILE, missionDir, missionFile, projectConfigFile, workspaceRecordFile } from "../../core/repo/Naming.js"
 import { dirnamePath, isWithin, relativeWithin } from "../../core/repo/Paths.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { foldViewOf } from "../../core/status/IncrementalFold.js"
@@ -27,11 +29,16 @@ import type { Freshness } from "../../core/surfaces/AnalysisReport.js"
 import {
   bulkEditInference,
   CLAIMABLE_FROM,
+  claimCommitMessage,
   dependenciesOf,
   heldClaimOf,
   ownedFilesOf,
-  SATISFIED_LANES
+  SATISFIED_LANES,
+  vcsLockedMeta
 } from "../../core/surfaces/ImplementRules.js"
+import { parseFrontmatter, withFrontmatterFields } from "../../core/status/WorkPackageFile.js"
+import type { ProtectionPolicy } from "../../core/surfaces/Placement.js"
+import { commitPaths } from "./CommitPath.js"
 import type { HeldClaim } from "../../core/surfaces/ImplementRules.js"
 import { surfaceError } from "../../core/surfaces/SurfaceError.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
@@ -45,14 +52,14 @@ import type { LockError } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { MissionStatus } from "../status/MissionStatus.js"
-import { StatusReader } from "../status/StatusReader.js"
+import { StatusReader, statusFiles } from "../status/StatusReader.js"
 import type { StatusFailure } from "../status/StatusReader.js"
 import { allocateLaneWorktree, checkLaneWorkspace, lanePlanOf } from "./LaneWorktree.js"
 import type { LanePlan } from "./LaneWorktree.js"
 import { ensureOccurrenceClassificationReady } from "./OccurrenceCheck.js"
 import { commitPlanning, planPlanningCommit } from "./PlanningCommit.js"
 import type { PlanningMode } from "./PlanningCommit.js"
-import { checkAnalysisFreshness } from "./RecordAnalysis.js"
+import { checkAnalysisFreshness, placementCheckoutOf } from "./RecordAnalysis.js"
 import { batchSpec, clearBookkeeping, emitBatch } from "./StatusWrites.js"
 import { refuseDuringGitOp } from "../ports/GitFiles.js"
 
@@ -88,6 +95,8 @@ export interface ClaimOutcome {
   readonly planning_commit: string | null
   /** The commit of the status rows (null with auto-commit off). */
   readonly status_commit: string | null
+  /** spec-kitty's claim commit of the WP file and meta.json (null when none was made). */
+  readonly claim_commit: string | null
   readonly adopted: ReadonlyArray<string>
   /** True for the idempotent re-entry of a live claim by its own agent (no new event). */
   readonly reentered: boolean
@@ -152,6 +161,7 @@ const writeWorkspaceRecord = (r: Resolution, plan: LanePlan, wpId: string, deps:
         record = null
       }
     }
+    let provenance: LaneProvenance | null = null
     if (record !== null) {
       record = { ...record, wp_id: wpId, current_wp: wpId, dependencies: [...deps] }
     } else {
@@ -175,10 +185,79 @@ const writeWorkspaceRecord = (r: Resolution, plan: LanePlan, wpId: string, deps:
         current_wp: wpId,
         lane_test_env: { SPEC_KITTY_TEST_DB_NAME: laneTestDb(slug, plan.laneId) }
       }
+      provenance = { base_branch: base, base_commit: String(record.base_commit), created_at: at }
     }
     const write = yield* RepoWrite
     yield* write.makeDirectory(r.statusTarget.scope, dirnamePath(path))
     yield* write.writeFile(r.statusTarget.scope, path, pythonIndentedJson(record))
+    return provenance
+  })
+
+/** A fresh lane's base and creation time: the workspace record's, also written into the WP file. */
+interface LaneProvenance {
+  readonly base_branch: string
+  readonly base_commit: string
+  readonly created_at: string
+}
+
+/**
+ * spec-kitty's claim-time writes outside the status log (§2.5), made only when the claim
+ * commits and the mission's files are placed in the primary checkout: the VCS lock in `meta.json` (when
+ * absent), the fresh lane's `base_branch`, `base_commit` and `created_at` in the WP file's frontmatter,
+ * then the claim commit `chore: WPnn claimed for implementation` of the WP file, `meta.json`, `tasks.md`,
+ * the status files and `.kittify/config.yaml` on the placement ref. A failing commit is a warning, as in
+ * spec-kitty (the status rows are already committed). Returns the commit and the warnings.
+ */
+const writeClaimFiles = (r: Resolution, wpId: string, wpFile: string, provenance: LaneProvenance | null, protection: ProtectionPolicy) =>
+  Effect.gen(function*() {
+    const fs = yield* RepoFs
+    const write = yield* RepoWrite
+    const ctx = r.context
+    const primary = ctx.workspace.primary_root
+    const dir = missionDir(primary, ctx.identity.mission_slug)
+    const metaPath = missionFile(dir, META_FILE)
+    const metaText = yield* fs.readText(metaPath)
+    if (metaText !== null) {
+      const { at } = yield* Effect.flatMap(EventIds, (ids) => ids.next)
+      const locked = vcsLockedMeta(metaText, at)
+      if (locked !== null) yield* write.writeFile(r.statusTarget.scope, metaPath, locked)
+    }
+    // the primary copy of the WP file (the one spec-kitty updates); a copy read elsewhere is left alone
+    const ownWpFile = isWithin(dir, wpFile)
+    if (provenance !== null && ownWpFile) {
+      const wpText = yield* fs.readText(wpFile)
+      // spec-kitty's reader adds a missing `dependencies` as `[]`, and its writer keeps it
+      const front = wpText === null ? null : Either.getOrNull(parseFrontmatter(wpText))
+      const updated = wpText === null || front === null ? null : withFrontmatterFields(wpText, [
+        ...(Object.prototype.hasOwnProperty.call(front, "dependencies") ? [] : [["dependencies", "[]", "raw"] as const]),
+        ["base_branch", provenance.base_branch],
+        ["base_commit", provenance.base_commit],
+        ["created_at", provenance.created_at]
+      ])
+      if (updated !== null && updated !== wpText) yield* write.writeFile(r.statusTarget.scope, wpFile, updated)
+    }
+    const candidates = [
+      ...(ownWpFile ? [wpFile] : []),
+      ...statusFiles(r.statusTarget),
+      missionFile(dir, "tasks.md"),
+      metaPath,
+      projectConfigFile(primary)
+    ]
+    const paths: Array<string> = []
+    for (const p of candidates) {
+      const rel = relativeWithin(primary, p)
+      if ((yield* fs.kind(p)) === "File" && !paths.includes(rel)) paths.push(rel)
+    }
+    return yield* commitPaths({
+      checkout: primary,
+      target: ctx.artifact_placement.placement_ref,
+      paths,
+      message: claimCommitMessage(wpId),
+      protection
+    }).pipe(
+      Effect.map((c) => ({ sha: c.sha, warnings: [] as ReadonlyArray<string> })),
+      Effect.catchAll((e) => Effect.succeed({ sha: null, warnings: [`Could not auto-commit lane change: ${e.message}`] }))
+    )
   })
 
 /** The two gates a claim consults (§2 steps 4 and 6): the analysis report's freshness and the bulk-edit gate. */
@@ -292,6 +371,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
                 to_lane: lane,
                 planning_commit: null,
                 status_commit: null,
+                claim_commit: null,
                 adopted: [],
                 reentered: true,
                 warnings: []
@@ -413,10 +493,16 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
         wrote = true
         const planningCommit = yield* commitPlanning(r, planning, wpId)
         const allocated = yield* allocateLaneWorktree(r, lanePlan)
-        if (lanePlan.allocate) yield* writeWorkspaceRecord(r, lanePlan, wpId, deps, allocated.created)
+        const provenance = lanePlan.allocate ? yield* writeWorkspaceRecord(r, lanePlan, wpId, deps, allocated.created) : null
         const emitted = yield* emitBatch(r, requests, cleared)
         const events = emitted.result.map((o) => o.event).filter((e): e is NonNullable<typeof e> => e !== null)
         warnings.push(...emitted.result.flatMap((o) => o.warnings))
+        // spec-kitty's meta.json / frontmatter writes and claim commit (kept out with auto-commit off and
+        // under coordination placement: README "Differences from spec-kitty")
+        const claimed = cleared.policy !== null && placementCheckoutOf(ctx) === primary && events.length > 0
+          ? yield* writeClaimFiles(r, wpId, wp.wp_file, provenance, cleared.policy)
+          : null
+        if (claimed !== null) warnings.push(...claimed.warnings)
         return outcome({
           event_id: typeof events[0]?.event_id === "string" ? events[0].event_id : "",
           event_ids: events.map((e) => String(e.event_id)),
@@ -424,6 +510,7 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
           to_lane: emitted.result[emitted.result.length - 1]?.to ?? lane,
           planning_commit: planningCommit,
           status_commit: emitted.commit?.sha ?? null,
+          claim_commit: claimed?.sha ?? null,
           adopted: planning.adoptions.map((a) => a.path),
           reentered: false,
           warnings
