@@ -15,8 +15,23 @@ rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
 const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext", "@parcel/watcher"], legalComments: "none", logLevel: "warning" }
+// effect's Schema module imports fast-check (through effect/FastCheck) only to build Arbitrary instances,
+// which property tests use and no command does; the CLI bundles get a stub instead of ~90 KB of fast-check
+// and pure-rand (docs/ARCHITECTURE.md, "Start-up"). A name effect starts to use shows up as a build warning.
+const noFastCheck = {
+  name: "no-fast-check",
+  setup(b) {
+    b.onResolve({ filter: /^fast-check$/ }, () => ({ path: "fast-check", namespace: "no-fast-check" }))
+    b.onLoad({ filter: /.*/, namespace: "no-fast-check" }, () => ({
+      contents: "const unavailable = () => { throw new Error(\"kittyctx: fast-check is not bundled with the CLI\") }\n" +
+        "export const array = unavailable\n",
+      loader: "js"
+    }))
+  }
+}
 const cli = {
   ...common,
+  plugins: [noFastCheck],
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }
