@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
@@ -29,9 +30,34 @@ const noFastCheck = {
     }))
   }
 }
+// `import { Effect, Schema } from "effect"` goes through effect's index module, which names every effect
+// module; once a module of the bundle is loaded lazily (the git process machinery, src/services/ports/Git.ts)
+// esbuild wraps effect's modules in lazy initialisers and the index initialises each of them at start-up.
+// Our sources' named imports from "effect" are read as the modules themselves (`import * as Effect from
+// "effect/Effect"`), so a module is initialised only when something imports it (docs/ARCHITECTURE.md,
+// "Start-up").
+const effectModules = {
+  name: "effect-modules",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      const contents = text.replace(/import\s+\{([^}]*)\}\s+from\s+"effect"/g, (_, names) =>
+        names
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== "" && !n.startsWith("type "))
+          .map((n) => {
+            const [name, local = name] = n.split(/\s+as\s+/)
+            return `import * as ${local} from "effect/${name}"`
+          })
+          .join("; "))
+      return { contents, loader: "ts" }
+    })
+  }
+}
 const cli = {
   ...common,
-  plugins: [noFastCheck],
+  plugins: [noFastCheck, effectModules],
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }
