@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
 
@@ -15,8 +16,48 @@ rmSync("dist", { recursive: true, force: true })
 mkdirSync("dist", { recursive: true })
 
 const common = { bundle: true, platform: "node", target: "node20", external: ["fs-ext", "@parcel/watcher"], legalComments: "none", logLevel: "warning" }
+// effect's Schema module imports fast-check (through effect/FastCheck) only to build Arbitrary instances,
+// which property tests use and no command does; the CLI bundles get a stub instead of ~90 KB of fast-check
+// and pure-rand (docs/ARCHITECTURE.md, "Start-up"). A name effect starts to use shows up as a build warning.
+const noFastCheck = {
+  name: "no-fast-check",
+  setup(b) {
+    b.onResolve({ filter: /^fast-check$/ }, () => ({ path: "fast-check", namespace: "no-fast-check" }))
+    b.onLoad({ filter: /.*/, namespace: "no-fast-check" }, () => ({
+      contents: "const unavailable = () => { throw new Error(\"kittyctx: fast-check is not bundled with the CLI\") }\n" +
+        "export const array = unavailable\n",
+      loader: "js"
+    }))
+  }
+}
+// `import { Effect, Schema } from "effect"` goes through effect's index module, which names every effect
+// module; once a module of the bundle is loaded lazily (the git process machinery, src/services/ports/Git.ts)
+// esbuild wraps effect's modules in lazy initialisers and the index initialises each of them at start-up.
+// Our sources' named imports from "effect" are read as the modules themselves (`import * as Effect from
+// "effect/Effect"`), so a module is initialised only when something imports it (docs/ARCHITECTURE.md,
+// "Start-up").
+const effectModules = {
+  name: "effect-modules",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8")
+      const contents = text.replace(/import\s+\{([^}]*)\}\s+from\s+"effect"/g, (_, names) =>
+        names
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== "" && !n.startsWith("type "))
+          .map((n) => {
+            const [name, local = name] = n.split(/\s+as\s+/)
+            return `import * as ${local} from "effect/${name}"`
+          })
+          .join("; "))
+      return { contents, loader: "ts" }
+    })
+  }
+}
 const cli = {
   ...common,
+  plugins: [noFastCheck, effectModules],
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }

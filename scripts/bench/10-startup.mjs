@@ -18,7 +18,8 @@ export const run = async () => {
   row("`status show --json`", spread(samples[1]), `${ratio(samples[1], base)}  (spec-kitty ~3000 ms)`)
   row("`context resolve --json`", spread(samples[2]), ratio(samples[2], base))
 
-  // emit: alternate two legal moves of one WP so every round appends exactly one event
+  // emit: alternate two legal moves of one WP so every round appends exactly one event; without the
+  // auto-commit (the mission's target branch is not checked out here, so a commit would be refused)
   const wp = "WP01"
   const lanes = JSON.parse(execFileSync(process.execPath, [CLI, "status", "show", "--mission", real, "--json"], { cwd: repo, encoding: "utf8" }))
   const lane = lanes.work_packages?.[wp]?.lane
@@ -27,7 +28,7 @@ export const run = async () => {
   const emitBase = []
   for (let i = 0; i < 11; i++) {
     const to = i % 2 === 0 ? a : b
-    const r = interleaved(BARE, [[CLI, "status", "emit", wp, "--to", to, "--actor", "bench", "--force", "--reason", "bench", "--mission", real, "--json"]], repo, 1)
+    const r = interleaved(BARE, [[CLI, "status", "emit", wp, "--to", to, "--actor", "bench", "--force", "--reason", "bench", "--no-auto-commit", "--mission", real, "--json"]], repo, 1)
     emitBase.push(...r.base)
     emits.push(...r.samples[0])
   }

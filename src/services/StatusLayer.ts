@@ -2,8 +2,6 @@
  * The layers of the status commands, apart from `MainLayer` (which adds the claim gates of `implement`), so
  * a start-up bundle of the hot commands loads only what they use (docs/ARCHITECTURE.md, "Start-up").
  */
-import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import * as EventIds from "./ports/EventIds.js"
 import * as FileLock from "./ports/FileLock.js"
@@ -15,8 +13,6 @@ import * as Settings from "./ports/Settings.js"
 import * as MissionStatus from "./status/MissionStatus.js"
 import * as StatusReader from "./status/StatusReader.js"
 
-const platform = NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))
-
 /** What an embedder (or a test) may substitute: the event clock and the settings. */
 export interface MainLayerOptions {
   readonly eventIds?: Layer.Layer<EventIds.EventIds>
@@ -27,8 +23,8 @@ export interface MainLayerOptions {
 export const makeStatusLayer = (options: MainLayerOptions = {}) => {
   const base = Layer.mergeAll(
     RepoFs.layer,
-    Git.layer.pipe(Layer.provide(platform)),
-    Git.readerLayer.pipe(Layer.provide(platform)),
+    Git.layer,
+    Git.readerLayer,
     options.eventIds ?? EventIds.layer,
     Processes.layer,
     options.settings ?? Settings.layer
@@ -46,7 +42,7 @@ export const makeStatusLayer = (options: MainLayerOptions = {}) => {
 export const makeReadLayer = (options: Pick<MainLayerOptions, "settings"> = {}) =>
   StatusReader.layer.pipe(
     Layer.provideMerge(
-      Layer.mergeAll(RepoFs.layer, Git.readerLayer.pipe(Layer.provide(platform)), options.settings ?? Settings.layer)
+      Layer.mergeAll(RepoFs.layer, Git.readerLayer, options.settings ?? Settings.layer)
     )
   )
 

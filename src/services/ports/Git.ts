@@ -5,8 +5,9 @@
  * `layerMemory` is a reader answering from fixed facts that counts its calls (each stands for one
  * subprocess of the live layer).
  */
-import { Command, CommandExecutor } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Stream, String as Str } from "effect"
+import type { CommandExecutor } from "@effect/platform"
+import { Context, Duration, Effect, Layer, String as Str } from "effect"
+import type { Stream } from "effect"
 import type { RefFacts } from "../../core/context/ExecutionContext.js"
 import { resolvePath } from "../../core/repo/Paths.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
@@ -41,26 +42,64 @@ export const gitEnv = (mode: GitMode): Record<string, string | undefined> => {
 
 const GIT_TIMEOUT = Duration.seconds(10)
 
-const collect = <E>(s: Stream.Stream<Uint8Array, E>) =>
-  s.pipe(Stream.decodeText(), Stream.runFold("", (acc, chunk) => acc + chunk))
+/**
+ * The process machinery (the platform's `Command`, a Node executor, effect's `Stream`), loaded and built on
+ * the first git call, once: a command that never spawns git (`status show`, `context resolve` on a stored
+ * topology) neither loads nor initialises it (docs/ARCHITECTURE.md, "Start-up").
+ */
+interface Spawning {
+  readonly Command: typeof import("@effect/platform/Command")
+  readonly Stream: typeof import("effect/Stream")
+  readonly executor: CommandExecutor.CommandExecutor
+  readonly tag: typeof CommandExecutor.CommandExecutor
+}
+
+let spawning: Promise<Spawning> | undefined
+
+const loadSpawning = async (): Promise<Spawning> => {
+  const [Command, CommandExecutor, Stream, NodeCommandExecutor, NodeFileSystem] = await Promise.all([
+    import("@effect/platform/Command"),
+    import("@effect/platform/CommandExecutor"),
+    import("effect/Stream"),
+    import("@effect/platform-node/NodeCommandExecutor"),
+    import("@effect/platform-node/NodeFileSystem")
+  ])
+  const context = await Effect.runPromise(
+    Effect.scoped(Layer.build(NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))))
+  )
+  return { Command, Stream, executor: Context.get(context, CommandExecutor.CommandExecutor), tag: CommandExecutor.CommandExecutor }
+}
+
+const spawningFor = (args: ReadonlyArray<string>): Effect.Effect<Spawning, GitError> =>
+  Effect.tryPromise({
+    // a failed load is not kept: the next git call tries again
+    try: () => (spawning ??= loadSpawning().catch((e: unknown) => {
+      spawning = undefined
+      throw e
+    })),
+    catch: (e) => GitErrors.commandFailed(args, null, e instanceof Error ? e.message : String(e))
+  })
 
 /** Runs `git -C <cwd> <args>`: exit code, stdout and stderr read concurrently, 10 s timeout by default. */
-export const runGit = (
-  args: ReadonlyArray<string>,
-  options: GitRunOptions
-): Effect.Effect<GitResult, GitError, CommandExecutor.CommandExecutor> =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const command = Command.make("git", "-C", options.cwd, ...args).pipe(Command.env(gitEnv(options.mode)))
-      const proc = yield* Command.start(command)
-      const [exitCode, stdout, stderr] = yield* Effect.all(
-        [proc.exitCode, collect(proc.stdout), collect(proc.stderr)],
-        { concurrency: "unbounded" }
-      )
-      return { exitCode: Number(exitCode), stdout, stderr }
-    })
-  ).pipe(
-    Effect.mapError((e) => GitErrors.commandFailed(args, null, e.message)),
+export const runGit = (args: ReadonlyArray<string>, options: GitRunOptions): Effect.Effect<GitResult, GitError> =>
+  Effect.flatMap(spawningFor(args), ({ Command, Stream, executor, tag }) => {
+    const collect = <E>(s: Stream.Stream<Uint8Array, E>) =>
+      s.pipe(Stream.decodeText(), Stream.runFold("", (acc, chunk) => acc + chunk))
+    return Effect.scoped(
+      Effect.gen(function*() {
+        const command = Command.make("git", "-C", options.cwd, ...args).pipe(Command.env(gitEnv(options.mode)))
+        const proc = yield* Command.start(command)
+        const [exitCode, stdout, stderr] = yield* Effect.all(
+          [proc.exitCode, collect(proc.stdout), collect(proc.stderr)],
+          { concurrency: "unbounded" }
+        )
+        return { exitCode: Number(exitCode), stdout, stderr }
+      })
+    ).pipe(
+      Effect.provideService(tag, executor),
+      Effect.mapError((e) => GitErrors.commandFailed(args, null, e.message))
+    )
+  }).pipe(
     Effect.timeoutFail({
       duration: options.timeout ?? GIT_TIMEOUT,
       onTimeout: () => GitErrors.commandFailed(args, null, "timed out")
@@ -211,10 +250,6 @@ const makeReader = (
   })
 }
 
-const spawner = Effect.map(CommandExecutor.CommandExecutor, (executor) =>
-  (args: ReadonlyArray<string>, options: GitRunOptions) =>
-    runGit(args, options).pipe(Effect.provideService(CommandExecutor.CommandExecutor, executor)))
-
 /**
  * Runs `effect` with one snapshot of the repository's refs and worktree registry: `refs` and `worktreeList`
  * answer once per root for the whole effect, so a batch that resolves many missions (the dashboard's
@@ -230,22 +265,18 @@ export const withSharedRefs = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.
   })
 
 /** The live reader: every call is one git subprocess through `runGit`, in read mode. */
-export const readerLayer: Layer.Layer<GitReader, never, CommandExecutor.CommandExecutor> = Layer.effect(
-  GitReader,
-  Effect.map(spawner, makeReader)
-)
+export const readerLayer: Layer.Layer<GitReader> = Layer.sync(GitReader, () => makeReader(runGit))
 
 /** The live writer: every call is one git subprocess through `runGit`. */
-export const layer: Layer.Layer<Git, never, CommandExecutor.CommandExecutor> = Layer.effect(
+export const layer: Layer.Layer<Git> = Layer.succeed(
   Git,
-  Effect.map(spawner, (run) =>
-    Git.of({
-      run,
-      checked: (args, options) =>
-        run(args, options).pipe(
-          Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
-        )
-    }))
+  Git.of({
+    run: runGit,
+    checked: (args, options) =>
+      runGit(args, options).pipe(
+        Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
+      )
+  })
 )
 
 // ---------------------------------------------------------------------------------------------
