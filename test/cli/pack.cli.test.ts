@@ -3,7 +3,7 @@
  * library and its types, the LICENSE and the README; and the packed tarball, installed with
  * `npm install -g` into a fresh prefix, runs `kittyctx` from any directory, status writes included
  * (the native lock module built on install). The install needs the npm registry (or a warm cache), so it
- * runs when KITTYCTX_PACK_INSTALL=1 (the CI job sets it); the file list is checked on every run.
+ * runs when KITTYCTX_PACK_INSTALL=1 (.ci/run sets it); the file list is checked on every run.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
