@@ -49,7 +49,9 @@ export const run = async () => {
   const bigDir = join(bigRepo, "kitty-specs", "big-mission-01KB1G00")
   mkdirSync(bigDir, { recursive: true })
   writeFileSync(join(bigDir, "status.events.jsonl"), bigText)
-  writeFileSync(join(bigDir, "meta.json"), JSON.stringify({ mission_id: "01KB1G00000000000000000000", mission_type: "software-dev" }))
+  // like every real mission (all 206 of the corpus), meta.json names its target branch; without one, the
+  // resolver asks git for the refs to infer it (docs/execution-context.md), one subprocess per command
+  writeFileSync(join(bigDir, "meta.json"), JSON.stringify({ mission_id: "01KB1G00000000000000000000", mission_type: "software-dev", target_branch: "main" }))
   const logPath = join(bigDir, "status.events.jsonl")
 
   const floorRun = () => {

@@ -83,7 +83,9 @@ export const run = async () => {
     const repo = makeRepo(`history-${n}`, [])
     const dir = join(repo, "kitty-specs", SLUG)
     mkdirSync(join(dir, "tasks"), { recursive: true })
-    writeFileSync(join(dir, "meta.json"), JSON.stringify({ mission_id: "01KB1G00000000000000000000", mission_type: "software-dev" }))
+    // like every real mission (all 206 of the corpus), meta.json names its target branch; without one, the
+    // resolver asks git for the refs to infer it (docs/execution-context.md), one subprocess per command
+    writeFileSync(join(dir, "meta.json"), JSON.stringify({ mission_id: "01KB1G00000000000000000000", mission_type: "software-dev", target_branch: "main" }))
     writeFileSync(join(dir, "tasks", "WP01-bench.md"), "---\nwork_package_id: WP01\nsubtasks: []\n---\n")
     const log = join(dir, "status.events.jsonl")
     writeLines(log, lines.slice(0, n))
@@ -101,12 +103,12 @@ export const run = async () => {
     let emitRss = NaN
     for (let i = 0; i < rounds; i++) {
       const to = i % 2 === 0 ? "blocked" : "planned"
-      const args = [CLI, "status", "emit", "WP01", "--to", to, "--actor", "bench", "--force", "--reason", "bench", "--mission", SLUG, "--json"]
+      const args = [CLI, "status", "emit", "WP01", "--to", to, "--actor", "bench", "--force", "--reason", "bench", "--no-auto-commit", "--mission", SLUG, "--json"]
       const r = interleaved(BARE, [args], repo, 1)
       emitBase.push(...r.base)
       emits.push(...r.samples[0])
     }
-    emitRss = maxRssKb([CLI, "status", "emit", "WP01", "--to", "in_progress", "--actor", "bench", "--force", "--reason", "bench", "--mission", SLUG, "--json"], repo)
+    emitRss = maxRssKb([CLI, "status", "emit", "WP01", "--to", "in_progress", "--actor", "bench", "--force", "--reason", "bench", "--no-auto-commit", "--mission", SLUG, "--json"], repo)
 
     const dropCheckpoint = () => rmSync(checkpoints, { recursive: true, force: true })
     const without = interleaved(BARE, [show], repo, rounds, { before: dropCheckpoint })

@@ -34,7 +34,11 @@ const once = (args, cwd, options = {}) => {
   const t0 = process.hrtime.bigint()
   const r = spawnSync(process.execPath, args, { cwd, env: { ...env, ...options.env }, stdio: ["ignore", "ignore", "pipe"] })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
-  if (r.status !== 0 && options.allowFailure !== true) throw new Error(`${args.join(" ")} failed: ${r.stderr}`)
+  if (r.status !== 0 && options.allowFailure !== true) {
+    // stdout is not captured while timing; run it again to say why it failed (a --json error is on stdout)
+    const again = spawnSync(process.execPath, args, { cwd, env: { ...env, ...options.env }, encoding: "utf8" })
+    throw new Error(`${args.join(" ")} failed (exit ${r.status}): ${r.stderr}${again.stdout ?? ""}${again.stderr ?? ""}`)
+  }
   return ms
 }
 
