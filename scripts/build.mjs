@@ -72,13 +72,16 @@ const fastPaths = ["status show", "status emit", "context resolve"]
 
 // The merge driver git runs on every merge that touches an event log: a lean bundle without the command tree.
 await build({ ...cli, entryPoints: ["src/cli/driverBin.ts"], outfile: "dist/merge-driver.cjs" })
+// The sync daemon (`sync daemon run`, spawned by `sync daemon start`): a lean bundle, so an idle daemon holds
+// only the delivery, its control plane and the file watch, not the whole command tree.
+await build({ ...cli, entryPoints: ["src/cli/daemonBin.ts"], outfile: "dist/daemon.cjs" })
 
 writeFileSync(
   "dist/kittyctx.mjs",
   `#!/usr/bin/env node
 // kittyctx launcher: answers --version, runs git's merge driver (merge-driver-event-log %O %A %B) from the
-// lean driver bundle, the hot commands from the start-up bundle and everything else from the full one,
-// each compiled with its V8 code cache.
+// lean driver bundle, the hot commands from the start-up bundle, the sync daemon from its own bundle and
+// everything else from the full one, each compiled with its V8 code cache.
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
@@ -104,7 +107,8 @@ if (argv.length === 1 && argv[0] === "--version") {
   process.stdout.write(${JSON.stringify(version + "\n")})
 } else if (driver) {
   load("merge-driver.cjs")
-} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("kittyctx-fast.cjs").started === true)) {
+} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("kittyctx-fast.cjs").started === true) &&
+  !(argv[0] === "sync" && argv[1] === "daemon" && argv[2] === "run" && load("daemon.cjs").started === true)) {
   load("kittyctx.cjs")
 }
 `
@@ -141,6 +145,8 @@ copyFileSync("src/web/app.css", "dist/web/app.css")
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
 warm(["status", "validate", "--mission", "warmup", "--json"])
+// the daemon's bundle: its entry, layer and the refusal of a start without its secret line (stdin closed)
+warm(["sync", "daemon", "run", "--scope", "0000000000000000", "--port", "9", "--kittyctx-daemon-root=/nonexistent", "--kittyctx-daemon-exec=/nonexistent"])
 {
   // the driver bundle: one merge of three one-line logs in a scratch directory
   const scratch = mkdtempSync(resolve(tmpdir(), "kittyctx-warm-"))

@@ -342,7 +342,7 @@ const USAGES: ReadonlyArray<Usage> = [
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
   { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
-  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts", "src/cli/driverBin.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
+  { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts", "src/cli/driverBin.ts", "src/cli/daemonBin.ts", "src/cli/Entry.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
   { job: "the wall clock and randomness", owners: ["src/services/ports/EventIds.ts"], find: (f) => f.impure.filter((i) => /Date\.now|new Date\(\)|Math\.random/.test(i.text)) },
   { job: "the --mission and --json options", owners: ["src/cli/Options.ts"], find: callsOf(/^Options\.(text|boolean)$/, /^(mission|json)$/) },
   { job: "learning a checkout's branch (GitFiles.headOf reads HEAD)", owners: [], find: literalsOf(/^symbolic-ref$/) },

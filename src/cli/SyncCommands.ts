@@ -6,18 +6,13 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import type { NumericSetting } from "../core/sync/SyncConfig.js"
 import { syncError } from "../core/sync/SyncError.js"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { createServer } from "node:http"
-import { isToken } from "../core/background/LoopbackRules.js"
-import { Processes } from "../services/ports/Processes.js"
-import { Spawner } from "../services/ports/Spawner.js"
-import { runDaemon } from "../services/sync/Daemon.js"
 import { daemonStatus, reapCommand, startDaemon, stopDaemon } from "../services/sync/DaemonControl.js"
-import { configuredSink, deliverRound } from "../services/sync/Delivery.js"
+import { deliverRound } from "../services/sync/Delivery.js"
 import type { RoundOutcome } from "../services/sync/Delivery.js"
 import { configure, register, unregister } from "../services/sync/SyncSetup.js"
 import { humanAge, syncStatus } from "../services/sync/SyncStatus.js"
 import { VERSION } from "../core/Version.js"
+import { daemonRunProgram } from "./DaemonProgram.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
 
@@ -301,39 +296,7 @@ const daemonRun = Command.make(
     root: Options.text("kittyctx-daemon-root"),
     exec: Options.text("kittyctx-daemon-exec")
   },
-  (o) =>
-    handle(
-      false,
-      Effect.gen(function*() {
-        const spawner = yield* Spawner
-        const processes = yield* Processes
-        const secret = yield* spawner.receiveSecret(5_000)
-        if (!isToken(secret.token) || typeof secret.instance_id !== "string" || secret.instance_id === "") {
-          return yield* syncError("DAEMON_START_FAILED", "the daemon's secret line lacks a token and an instance id")
-        }
-        const { rt, scopeId, sink } = yield* configuredSink
-        if (rt.root !== o.root || scopeId !== o.scope) {
-          return yield* syncError("DAEMON_START_FAILED", `this daemon was started for ${o.root} scope ${o.scope}, not ${rt.root} scope ${scopeId}`)
-        }
-        const server = NodeHttpServer.layerServer(() => createServer(), { port: o.port, host: "127.0.0.1" })
-        const why = yield* runDaemon({
-          rt,
-          scopeId,
-          port: o.port,
-          token: secret.token,
-          instanceId: secret.instance_id,
-          version: VERSION,
-          identity: yield* processes.identity(process.pid),
-          executable: spawner.self.executable,
-          entry: spawner.self.entry,
-          sinkUrl: sink.url
-        }).pipe(
-          Effect.provide(server),
-          Effect.catchTag("ServeError", (e) => syncError("DAEMON_START_FAILED", `cannot listen on 127.0.0.1:${o.port}: ${String(e.cause)}`))
-        )
-        yield* Console.log(`retired: ${why}`)
-      })
-    )
+  (o) => handle(false, daemonRunProgram(o))
 ).pipe(Command.withDescription("(internal) the daemon process itself"))
 
 const daemonCommand = Command.make("daemon").pipe(

@@ -27,6 +27,26 @@ export const daemonArgv = (self: { readonly executable: string; readonly entry: 
   `${EXEC_MARKER}${self.executable}`
 ]
 
+/** What `daemonArgv` put after the entry, read back. */
+export interface DaemonRequest {
+  readonly scope: string
+  readonly port: number
+  readonly root: string
+  readonly exec: string
+}
+
+/**
+ * Reads the arguments after the entry exactly as `daemonArgv` writes them (the daemon's lean entry runs
+ * only this form); null for anything else, which the full command line then answers.
+ */
+export const readDaemonArgv = (args: ReadonlyArray<string>): DaemonRequest | null => {
+  if (args.length !== DAEMON_SUBCOMMAND.length + 6 || DAEMON_SUBCOMMAND.some((s, i) => args[i] !== s)) return null
+  const [scopeFlag, scope, portFlag, port, root, exec] = args.slice(DAEMON_SUBCOMMAND.length)
+  if (scopeFlag !== "--scope" || portFlag !== "--port" || !/^[0-9a-f]{16}$/.test(scope) || !/^[1-9][0-9]{0,4}$/.test(port)) return null
+  if (!root.startsWith(ROOT_MARKER) || !exec.startsWith(EXEC_MARKER) || Number(port) > 65535) return null
+  return { scope, port: Number(port), root: root.slice(ROOT_MARKER.length), exec: exec.slice(EXEC_MARKER.length) }
+}
+
 /** True when an argv carries the root marker (a reaper candidate). */
 export const isCandidateArgv = (argv: ReadonlyArray<string>): boolean => argv.some((a) => a.startsWith(ROOT_MARKER))
 
