@@ -1,9 +1,11 @@
-// Builds dist/: the CLI as two CommonJS bundles started by a small ESM launcher (dist/kittyctx.mjs) that
+// Builds dist/: the CLI as CommonJS bundles started by a small CommonJS launcher (dist/kittyctx.cjs) that
 // compiles each with a V8 code cache made here, and the library as one ESM bundle (dist/index.mjs).
 // Start-up is lazy (docs/ARCHITECTURE.md, "Start-up"): the launcher answers `--version` itself, runs the
-// hot commands from the start-up bundle (dist/kittyctx-fast.cjs: no command-line parser, only the
-// services those commands use), and loads the full command tree (dist/kittyctx.cjs) for everything else,
-// or when the start-up bundle does not recognise its argv exactly. A cache from another Node build is
+// hot commands from the start-up bundle (dist/fast.cjs: no command-line parser, only the services those
+// commands use), the sync daemon and git's merge driver from their lean bundles (dist/daemon.cjs,
+// dist/merge-driver.cjs), and loads the full command tree (dist/full.cjs) for everything else, or when a
+// lean bundle does not recognise its argv exactly. The launcher is CommonJS: an ES module launcher costs
+// node's ESM loader, and its named imports from "node:fs" build fs's ESM facade, which loads fs/promises. A cache from another Node build is
 // rejected by V8 and the launcher then simply compiles.
 import { execFileSync } from "node:child_process"
 import { build } from "esbuild"
@@ -63,8 +65,8 @@ const cli = {
   define: { "import.meta.url": "__kittyctx_url" }
 }
 
-await build({ ...cli, entryPoints: ["src/cli/bin.ts"], outfile: "dist/kittyctx.cjs" })
-await build({ ...cli, entryPoints: ["src/cli/fast.ts"], outfile: "dist/kittyctx-fast.cjs" })
+await build({ ...cli, entryPoints: ["src/cli/bin.ts"], outfile: "dist/full.cjs" })
+await build({ ...cli, entryPoints: ["src/cli/fast.ts"], outfile: "dist/fast.cjs" })
 
 const version = /VERSION = "([^"]+)"/.exec(readFileSync("src/core/Version.ts", "utf8"))[1]
 // the command paths src/cli/FastPath.ts runs (a path missing here only costs start-up time)
@@ -77,18 +79,19 @@ await build({ ...cli, entryPoints: ["src/cli/driverBin.ts"], outfile: "dist/merg
 await build({ ...cli, entryPoints: ["src/cli/daemonBin.ts"], outfile: "dist/daemon.cjs" })
 
 writeFileSync(
-  "dist/kittyctx.mjs",
+  "dist/kittyctx.cjs",
   `#!/usr/bin/env node
 // kittyctx launcher: answers --version, runs git's merge driver (merge-driver-event-log %O %A %B) from the
 // lean driver bundle, the hot commands from the start-up bundle, the sync daemon from its own bundle and
 // everything else from the full one, each compiled with its V8 code cache.
-import { readFileSync, renameSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import { dirname } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
-import vm from "node:vm"
+"use strict"
+const { readFileSync, renameSync, writeFileSync } = require("node:fs")
+const { createRequire } = require("node:module")
+const { join } = require("node:path")
+const { pathToFileURL } = require("node:url")
+const vm = require("node:vm")
 const load = (name) => {
-  const file = fileURLToPath(new URL("./" + name, import.meta.url))
+  const file = join(__dirname, name)
   const cacheFile = file + ".cache"
   let cachedData
   try { cachedData = readFileSync(cacheFile) } catch {}
@@ -98,7 +101,7 @@ const load = (name) => {
     process.on("exit", () => { writeFileSync(cacheFile + ".tmp", script.createCachedData()); renameSync(cacheFile + ".tmp", cacheFile) })
   }
   const module = { exports: {} }
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href)
+  script.runInThisContext()(module.exports, createRequire(file), module, file, __dirname, pathToFileURL(file).href)
   return module.exports
 }
 const argv = process.argv.slice(2)
@@ -107,19 +110,21 @@ if (argv.length === 1 && argv[0] === "--version") {
   process.stdout.write(${JSON.stringify(version + "\n")})
 } else if (driver) {
   load("merge-driver.cjs")
-} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("kittyctx-fast.cjs").started === true) &&
+} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("fast.cjs").started === true) &&
   !(argv[0] === "sync" && argv[1] === "daemon" && argv[2] === "run" && load("daemon.cjs").started === true)) {
-  load("kittyctx.cjs")
+  load("full.cjs")
 }
 `
 )
-chmodSync("dist/kittyctx.mjs", 0o755)
+chmodSync("dist/kittyctx.cjs", 0o755)
 
-// Warm the code caches with the paths the commands take (argument parsing, layers, an error render).
-const warm = (args) => {
+// Warm the code caches with the paths the commands take (argument parsing, layers, an error render, and
+// the hot commands' whole way on a small mission: resolution, the fold, the snapshot, an emit). Each run
+// starts from the cache the previous one wrote, so the cache accumulates what they compiled.
+const warm = (args, cwd = tmpdir()) => {
   try {
-    execFileSync(process.execPath, [resolve("dist/kittyctx.mjs"), ...args], {
-      cwd: tmpdir(),
+    execFileSync(process.execPath, [resolve("dist/kittyctx.cjs"), ...args], {
+      cwd,
       env: { ...process.env, KITTYCTX_WRITE_CODE_CACHE: "1" },
       stdio: "ignore"
     })
@@ -145,6 +150,35 @@ copyFileSync("src/web/app.css", "dist/web/app.css")
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
 warm(["status", "validate", "--mission", "warmup", "--json"])
+{
+  // a scratch repository with one small mission (spec-kitty's own row format), removed afterwards
+  const scratch = mkdtempSync(resolve(tmpdir(), "kittyctx-warm-"))
+  const slug = "warm-up-01KB1G00"
+  const id = "01KB1G00000000000000000000"
+  const dir = resolve(scratch, "kitty-specs", slug)
+  mkdirSync(resolve(dir, "tasks"), { recursive: true })
+  writeFileSync(resolve(dir, "meta.json"), JSON.stringify({ mission_id: id, mission_slug: slug, mission_type: "software-dev", target_branch: "main" }, null, 2) + "\n")
+  writeFileSync(resolve(dir, "tasks", "WP01-warm-up.md"), "---\nwork_package_id: WP01\ntitle: Warm up\nsubtasks: []\n---\n# WP01\n")
+  const row = (n, from, to) =>
+    `{"actor": "build", "at": "2026-01-01T00:00:0${n}.000000+00:00", "event_id": "01KB1G0000000000000000000${n}", "evidence": null, ` +
+    `"execution_mode": "worktree", "force": false, "from_lane": "${from}", "mission_id": "${id}", "mission_slug": "${slug}", ` +
+    `"policy_metadata": null, "reason": null, "review_ref": null, "review_result": null, "to_lane": "${to}", "wp_id": "WP01"}`
+  writeFileSync(resolve(dir, "status.events.jsonl"), [row(1, "genesis", "planned"), row(2, "planned", "claimed"), row(3, "claimed", "planned")].join("\n") + "\n")
+  const git = (...args) => execFileSync("git", ["-c", "user.name=kittyctx build", "-c", "user.email=build@kittyctx.invalid", ...args], { cwd: scratch, stdio: "ignore" })
+  try {
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "warm-up mission")
+    for (const args of [
+      ["status", "show", "--mission", slug, "--json"],
+      ["status", "show", "--mission", slug],
+      ["context", "resolve", "--mission", slug, "--json"],
+      ["status", "emit", "WP01", "--to", "claimed", "--actor", "build", "--no-auto-commit", "--mission", slug, "--json"],
+      ["status", "show", "--mission", slug, "--json"]
+    ]) warm(args, scratch)
+  } catch {}
+  rmSync(scratch, { recursive: true, force: true })
+}
 // the daemon's bundle: its entry, layer and the refusal of a start without its secret line (stdin closed)
 warm(["sync", "daemon", "run", "--scope", "0000000000000000", "--port", "9", "--kittyctx-daemon-root=/nonexistent", "--kittyctx-daemon-exec=/nonexistent"])
 {
@@ -152,7 +186,7 @@ warm(["sync", "daemon", "run", "--scope", "0000000000000000", "--port", "9", "--
   const scratch = mkdtempSync(resolve(tmpdir(), "kittyctx-warm-"))
   for (const f of ["O", "A", "B"]) writeFileSync(resolve(scratch, f), '{"event_id": "warm", "at": ""}\\n')
   try {
-    execFileSync(process.execPath, [resolve("dist/kittyctx.mjs"), "merge-driver-event-log", "O", "A", "B"], {
+    execFileSync(process.execPath, [resolve("dist/kittyctx.cjs"), "merge-driver-event-log", "O", "A", "B"], {
       cwd: scratch,
       env: { ...process.env, KITTYCTX_WRITE_CODE_CACHE: "1" },
       stdio: "ignore"

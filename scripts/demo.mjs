@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 
-const CLI = resolve("dist/kittyctx.mjs")
+const CLI = resolve("dist/kittyctx.cjs")
 const root = join(realpathSync(mkdtempSync(join(tmpdir(), "kittyctx-demo-"))), "shop")
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: dirname(root) }
 for (const k of Object.keys(env)) if (k.startsWith("GIT_DIR") || k === "GIT_WORK_TREE") delete env[k]

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-export const CLI = resolve("dist/kittyctx.mjs")
+export const CLI = resolve("dist/kittyctx.cjs")
 export const CORPUS = fileURLToPath(new URL("../../test/fixtures/spec-kitty/missions/", import.meta.url))
 export const work = realpathSync(mkdtempSync(join(tmpdir(), "kittyctx-bench-")))
 export const env = {

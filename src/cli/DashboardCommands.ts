@@ -6,7 +6,6 @@ import { Options, Command } from "@effect/cli"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Clock, Console, Effect, Option } from "effect"
 import { createServer } from "node:http"
-import { randomBytes, randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { isToken } from "../core/background/LoopbackRules.js"
 import { BackgroundErrors } from "../core/background/BackgroundError.js"
@@ -20,6 +19,7 @@ import { Spawner } from "../services/ports/Spawner.js"
 import { VERSION } from "../core/Version.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { handle, printJson } from "./Output.js"
+import { randomBytes, randomUUID } from "../services/ports/Crypto.js"
 
 const port = Options.integer("port").pipe(Options.withDescription("Preferred port (else the first free one in 9237-9336)"), Options.optional)
 

@@ -1,5 +1,5 @@
 /**
- * The entry of the start-up bundle (`dist/kittyctx-fast.cjs`, docs/ARCHITECTURE.md "Start-up"): the hot
+ * The entry of the start-up bundle (`dist/fast.cjs`, docs/ARCHITECTURE.md "Start-up"): the hot
  * commands with only the services they use, and without the command-line parser. The launcher loads it
  * for `status show`, `status emit` and `context resolve`; when argv is not plainly one of their forms,
  * `started` stays false and the launcher loads the full command tree instead.

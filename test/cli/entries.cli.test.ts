@@ -24,9 +24,9 @@ const markedCopy = () => {
   fs.cpSync(path.dirname(CLI), copy, { recursive: true })
   // the bundles load their native bindings from node_modules
   fs.symlinkSync(path.resolve(path.dirname(CLI), "../node_modules"), path.join(dir, "node_modules"))
-  fs.writeFileSync(path.join(copy, "kittyctx.cjs"), `process.stderr.write(${JSON.stringify(FULL_MARKER + "\n")}); process.exitCode = 3\n`)
-  fs.rmSync(path.join(copy, "kittyctx.cjs.cache"))
-  return { launcher: path.join(copy, "kittyctx.mjs"), cwd: dir }
+  fs.writeFileSync(path.join(copy, "full.cjs"), `process.stderr.write(${JSON.stringify(FULL_MARKER + "\n")}); process.exitCode = 3\n`)
+  fs.rmSync(path.join(copy, "full.cjs.cache"))
+  return { launcher: path.join(copy, "kittyctx.cjs"), cwd: dir }
 }
 
 const runWith = (launcher: string, cwd: string, args: ReadonlyArray<string>) => {

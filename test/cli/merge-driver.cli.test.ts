@@ -220,7 +220,7 @@ describe("--install, --check, --uninstall", () => {
     // the bundle loads its native lock binding from node_modules
     fs.symlinkSync(path.resolve(path.dirname(CLI), "../node_modules"), path.join(path.dirname(copy), "node_modules"))
     // register the copy's launcher, then remove the copy
-    const launcher = path.join(copy, "kittyctx.mjs")
+    const launcher = path.join(copy, "kittyctx.cjs")
     const installed = JSON.parse(
       runCliWith(launcher, root, ["merge-driver-event-log", "--install", "--json"]).stdout
     ) as Record<string, any>

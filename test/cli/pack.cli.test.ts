@@ -26,7 +26,7 @@ describe("npm pack", () => {
   it("ships only what a user needs, with a LICENSE", { timeout: 120_000 }, () => {
     const [packed] = JSON.parse(npm(["pack", "--dry-run", "--json", "--ignore-scripts"])) as Array<{ files: Array<{ path: string }> }>
     const files = packed.files.map((f) => f.path)
-    for (const needed of ["LICENSE", "README.md", "package.json", "dist/kittyctx.mjs", "dist/kittyctx.cjs", "dist/kittyctx-fast.cjs", "dist/daemon.cjs", "dist/merge-driver.cjs", "dist/index.mjs", "dist/types/index.d.ts"]) {
+    for (const needed of ["LICENSE", "README.md", "package.json", "dist/kittyctx.cjs", "dist/full.cjs", "dist/fast.cjs", "dist/daemon.cjs", "dist/merge-driver.cjs", "dist/index.mjs", "dist/types/index.d.ts"]) {
       assert.include(files, needed)
     }
     const extra = files.filter((f) => !(f.startsWith("dist/") || ["LICENSE", "README.md", "package.json"].includes(f)))

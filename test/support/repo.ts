@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** The built CLI launcher (`npm run build` makes it; `npm test` builds first). */
-export const CLI = fileURLToPath(new URL("../../dist/kittyctx.mjs", import.meta.url))
+export const CLI = fileURLToPath(new URL("../../dist/kittyctx.cjs", import.meta.url))
 
 /** An environment isolated from the user's git config and from inherited git location variables. */
 export const isolatedEnv = (home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {

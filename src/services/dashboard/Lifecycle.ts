@@ -7,7 +7,6 @@
  * ports or signals a process it cannot attribute.
  */
 import { Effect, Either } from "effect"
-import { randomBytes, randomUUID } from "node:crypto"
 import type { PortRange } from "../../core/background/LoopbackRules.js"
 import { healthMatches } from "../../core/background/LoopbackRules.js"
 import { DashboardErrors } from "../../core/dashboard/DashboardError.js"
@@ -31,6 +30,7 @@ import { RepoFs } from "../ports/RepoFs.js"
 import { RepoWrite, repositoryScope } from "../ports/RepoWrite.js"
 import type { Settings } from "../ports/Settings.js"
 import { Spawner } from "../ports/Spawner.js"
+import { randomBytes, randomUUID } from "../ports/Crypto.js"
 
 /** §7.5: the ports tried when no `--port` is given (or it is taken). */
 export const DASHBOARD_PORTS: PortRange = { first: 9237, last: 9336 }

@@ -9,7 +9,6 @@
  * the operator; `--resume` commits the resolution, `--abort` removes the workspace and the state.
  */
 import { Clock, Duration, Effect, Layer } from "effect"
-import { createHash } from "node:crypto"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { mergeError } from "../../core/merge/MergeError.js"
@@ -77,6 +76,7 @@ import {
 } from "./MergeGit.js"
 import { foreignMergeState, lanesToMerge, planMerge, preflightBlockers, treeTarget } from "./MergePlan.js"
 import type { MergePlan } from "./MergePlan.js"
+import { sha256 } from "../ports/Crypto.js"
 
 /** What `kittyctx merge` is asked to do. */
 export interface MergeRequest {
@@ -218,7 +218,7 @@ const facadeWithStamp = (stamp: Stamp | null) =>
 
 /** A done row's id: a ULID at its time whose random part derives from the mission, the WP and the integration. */
 const doneEventId = (missionId: string, wpId: string, integration: string, at: string): string => {
-  const digest = createHash("sha256").update(`${missionId}\u0000${wpId}\u0000${integration}`).digest()
+  const digest = sha256().update(`${missionId}\u0000${wpId}\u0000${integration}`).digest()
   const ms = Date.parse(at)
   return encodeUlid(ms, new Uint8Array(digest.subarray(0, 10)))
 }

@@ -3,7 +3,7 @@
  * fix them. Timestamps have microsecond resolution and strictly increase within one process.
  */
 import { Context, Effect, Layer } from "effect"
-import { randomBytes } from "node:crypto"
+import { randomBytes } from "./Crypto.js"
 import { encodeUlid, formatPyIsoUtc } from "../../core/status/Ulid.js"
 
 /** A fresh id and time for one row. */

@@ -8,7 +8,7 @@ import { Context, Layer } from "effect"
 export class Launcher extends Context.Tag("kittyctx/Launcher")<Launcher, {
   /** The Node executable. */
   readonly node: string
-  /** The launcher script (`dist/kittyctx.mjs`), absolute. */
+  /** The launcher script (`dist/kittyctx.cjs`), absolute. */
   readonly script: string
 }>() {}
 

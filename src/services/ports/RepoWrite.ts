@@ -8,7 +8,6 @@
  * writes a `MemoryFs`.
  */
 import { Context, Effect, Layer } from "effect"
-import { randomBytes } from "node:crypto"
 import * as nodeFs from "node:fs"
 import { basenamePath, dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
@@ -17,6 +16,7 @@ import type { MemoryFs, MemoryNode } from "./MemoryFs.js"
 import { Processes } from "./Processes.js"
 import { signatureOf } from "./RepoFs.js"
 import type { FileSignature } from "./RepoFs.js"
+import { randomBytes } from "./Crypto.js"
 
 /** Where writes may land: absolute roots (their realpaths are compared). */
 export interface WriteScope {

@@ -190,7 +190,7 @@ export interface SpawnLog {
 }
 
 /** A spawner that starts nothing: it records requests and answers from `log`. */
-export const layerMemory = (log: SpawnLog, self: SelfCommand = { executable: "/usr/bin/node", entry: "/kittyctx.mjs" }): Layer.Layer<Spawner> =>
+export const layerMemory = (log: SpawnLog, self: SelfCommand = { executable: "/usr/bin/node", entry: "/kittyctx.cjs" }): Layer.Layer<Spawner> =>
   Layer.succeed(
     Spawner,
     Spawner.of({

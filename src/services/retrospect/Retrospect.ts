@@ -8,7 +8,6 @@
  * placement ref.
  */
 import { Clock, Effect, Either } from "effect"
-import { createHash } from "node:crypto"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import type { CommitTarget } from "../../core/context/ExecutionContext.js"
 import { isLegacyIdentity } from "../../core/context/ExecutionContext.js"
@@ -44,6 +43,7 @@ import type { StatusFailure } from "../status/StatusReader.js"
 import { commitPaths } from "../surfaces/CommitPath.js"
 import { placementCheckoutOf } from "../surfaces/RecordAnalysis.js"
 import { checkCommitTarget, protectionPolicy } from "../surfaces/WriteGuards.js"
+import { sha256 } from "../ports/Crypto.js"
 
 /** How `create` treats an existing record. */
 export type WriteMode = "error" | "overwrite" | "update"
@@ -242,7 +242,7 @@ export const createRetrospective = (
         event_name: "retrospective.completed",
         payload: {
           record_path: relativeWithin(checkout, paths.tracked),
-          record_hash: createHash("sha256").update(text).digest("hex"),
+          record_hash: sha256().update(text).digest("hex"),
           findings_summary: counts,
           proposals_count: record.proposals.length
         }

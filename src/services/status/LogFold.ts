@@ -6,8 +6,6 @@
  * `RepoWrite` under the status lock. Internal to the facade: `StatusReader` and `MissionStatus` use it.
  */
 import { Effect, Either } from "effect"
-import { createHash } from "node:crypto"
-import type { Hash } from "node:crypto"
 import type { IoError } from "../../core/repo/RepoError.js"
 import { IoErrors } from "../../core/repo/RepoError.js"
 import { decodeUtf8 } from "../../core/repo/Text.js"
@@ -28,6 +26,8 @@ import { readRange } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import { checkpointPathOf, logPathOf } from "./StatusReader.js"
 import type { StatusTarget } from "./StatusReader.js"
+import { sha256, sha256Hex } from "../ports/Crypto.js"
+import type { Hash } from "../ports/Crypto.js"
 
 /** The checkpoint hashes the log in blocks of this size, so an append re-hashes only the last block. */
 export const BLOCK_BYTES = 1024 * 1024
@@ -59,7 +59,7 @@ interface CheckpointHeader {
 /** SHA-256 of the log in fixed blocks, fed in order. */
 class BlockHasher {
   readonly blocks: Array<string>
-  #current: Hash = createHash("sha256")
+  #current: Hash = sha256()
   #filled = 0
 
   constructor(readonly blockBytes: number, blocks: ReadonlyArray<string> = []) {
@@ -78,7 +78,7 @@ class BlockHasher {
 
   /** sha256 of the last `TAIL_BYTES` fed. */
   tail(): string {
-    return sha256(this.#recent)
+    return sha256Hex(this.#recent)
   }
 
   update(bytes: Uint8Array): void {
@@ -91,7 +91,7 @@ class BlockHasher {
       at += n
       if (this.#filled === this.blockBytes) {
         this.blocks.push(this.#current.digest("hex"))
-        this.#current = createHash("sha256")
+        this.#current = sha256()
         this.#filled = 0
       }
     }
@@ -169,7 +169,6 @@ const sameBlocks = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.len
 
 const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / block) * block)
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
 /**
  * The checkpoint, when it still describes the log: the same file unchanged since it was saved (identity,
@@ -188,7 +187,7 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
     if (unchanged && !hash) {
       const from = Math.max(0, header.offset - TAIL_BYTES)
       const tail = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
-      if (tail === null || tail.bytes.length !== header.offset - from || sha256(tail.bytes) !== header.tail) return null
+      if (tail === null || tail.bytes.length !== header.offset - from || sha256Hex(tail.bytes) !== header.tail) return null
       return { header, ids, hasher: null, source: "checkpoint" as const }
     }
     const start = lastBlockStart(header.offset, header.blockBytes)

@@ -6,7 +6,6 @@
  * Bare section numbers (§N) cite docs/surfaces.md.
  */
 import { Effect, Either } from "effect"
-import { createHash } from "node:crypto"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { readDirFor } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
@@ -46,10 +45,10 @@ import {
   protectedRefusal,
   protectionPolicy
 } from "./WriteGuards.js"
+import { sha256Hex } from "../ports/Crypto.js"
 
 const readBytes = (path: string) => Effect.flatMap(RepoFs, (fs) => fs.readBytes(path))
 
-const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 
 // ---------------------------------------------------------------------------------------------
 // Where things are, from the context
@@ -90,7 +89,7 @@ export const currentInputArtifacts = (
       }
       entries[name] = bytes === null
         ? { path: null, sha256: null }
-        : { path: relativeWithin(base, file), sha256: sha256(name === "tasks.md" ? tasksHashBytes(bytes) : bytes) }
+        : { path: relativeWithin(base, file), sha256: sha256Hex(name === "tasks.md" ? tasksHashBytes(bytes) : bytes) }
     }
     const root = ctx.workspace.primary_root
     entries.charter = { path: null, sha256: null }
@@ -98,7 +97,7 @@ export const currentInputArtifacts = (
       const file = joinPath(kittifyDir(root), ...candidate)
       const bytes = yield* readBytes(file)
       if (bytes !== null) {
-        entries.charter = { path: relativeWithin(root, file), sha256: sha256(bytes) }
+        entries.charter = { path: relativeWithin(root, file), sha256: sha256Hex(bytes) }
         break
       }
     }

@@ -7,7 +7,6 @@
  * Nothing that cannot be attributed to a recorded identity is ever signalled.
  */
 import { Effect } from "effect"
-import { randomBytes, randomUUID } from "node:crypto"
 import { lockPathOf, syncScopeFile } from "../../core/repo/Naming.js"
 import { DAEMON_PORT_RANGE, ownerIdentity, PROTOCOL_VERSION, redactedOwner } from "../../core/sync/DaemonOwner.js"
 import type { OwnerRecord } from "../../core/sync/DaemonOwner.js"
@@ -28,6 +27,7 @@ import type { ReapReport } from "./Reaper.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
 import { readConfig, readProjects, runtimeOf, scopeDirOf, scopeIdOf } from "./SyncStore.js"
+import { randomBytes, randomUUID } from "../ports/Crypto.js"
 
 /** How long a start waits for the new daemon's health. */
 export const HEALTH_WAIT_MS = 10_000

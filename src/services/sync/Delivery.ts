@@ -22,6 +22,7 @@ import type { LockError } from "../ports/FileLock.js"
 import { HttpSink } from "../ports/HttpSink.js"
 import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
+import { sha256Hex } from "../ports/Crypto.js"
 import { openLog, projectSources } from "./LogSources.js"
 import type { LogSource, ProjectSources, SkippedMission } from "./LogSources.js"
 import type { RuntimeFiles } from "./RuntimeFiles.js"
@@ -33,7 +34,6 @@ import {
   readState,
   runtimeOf,
   scopeIdOf,
-  sha256Hex,
   writeCursor,
   writeState
 } from "./SyncStore.js"

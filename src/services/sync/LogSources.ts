@@ -7,8 +7,6 @@
  * decides between reading on from the offset and rescanning a rewritten log.
  */
 import { Effect, Either } from "effect"
-import type { Hash } from "node:crypto"
-import { createHash } from "node:crypto"
 import { missionsRoot } from "../../core/repo/Naming.js"
 import { backlogOf, scanLog } from "../../core/sync/LogScan.js"
 import type { Backlog } from "../../core/sync/LogScan.js"
@@ -22,6 +20,8 @@ import { logPathOf, StatusReader } from "../status/StatusReader.js"
 import type { StatusFailure, StatusTarget } from "../status/StatusReader.js"
 import { cursorHashOf, projectIdOf, readCursor, readCursorHead } from "./SyncStore.js"
 import type { Runtime, StoreError } from "./SyncStore.js"
+import { sha256 } from "../ports/Crypto.js"
+import type { Hash } from "../ports/Crypto.js"
 
 /** One mission log of a registered project. */
 export interface LogSource {
@@ -150,17 +150,17 @@ export const openLog = (
     if (head !== null && head.path === source.logPath && head.offset === signature.size && sameSignature(head.signature, signature)) {
       // handled completely and untouched since: neither the log nor the seen ids are read
       const none = { pending: [], malformed: [], unidentified: 0, alreadySeen: 0, end: head.offset }
-      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor: null, start: head.offset, rescanned: false, prefixHash: createHash("sha256"), backlog: none }
+      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor: null, start: head.offset, rescanned: false, prefixHash: sha256(), backlog: none }
     }
     const cursor = head === null ? null : yield* readCursor(rt, scopeId, source.key, head)
     const bytes = yield* reader.logBytes(source.target)
     if (bytes === null) return null
     let start = 0
-    let prefixHash = createHash("sha256")
+    let prefixHash = sha256()
     let rescanned = false
     if (cursor !== null) {
       if (cursor.path === source.logPath && cursor.offset <= bytes.length) {
-        const h = createHash("sha256").update(bytes.subarray(0, cursor.offset))
+        const h = sha256().update(bytes.subarray(0, cursor.offset))
         if (h.copy().digest("hex") === cursor.prefix_sha256) {
           start = cursor.offset
           prefixHash = h

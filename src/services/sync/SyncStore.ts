@@ -6,7 +6,6 @@
  * (a malformed configuration `CONFIG_INVALID`), never read as absent.
  */
 import { Clock, Effect, Either } from "effect"
-import { createHash } from "node:crypto"
 import { configInvalid } from "../../core/config/ConfigError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import {
@@ -39,6 +38,7 @@ import type { CursorHead, CursorKey, DeadLetter, DeliveryState, LogCursor, Proje
 import { RepoFs } from "../ports/RepoFs.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
+import { sha256Hex } from "../ports/Crypto.js"
 
 export type { Runtime }
 
@@ -48,8 +48,6 @@ export const runtimeOf = Effect.flatMap(RuntimeFiles, (files) => files.runtime)
 /** Everything reading or writing a runtime file can fail with. */
 export type StoreError = SyncError | ConfigError | IoError
 
-/** sha256 hex of a text or bytes. */
-export const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
 
 /** The scope id of a sink (docs/surfaces.md §8.1): the first 16 hex digits of sha256(url NUL principal). */
 export const scopeIdOf = (sinkUrl: string): string => sha256Hex(scopeInput(sinkUrl)).slice(0, 16)

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { argvShape, daemonArgv, readDaemonArgv } from "../../../src/core/sync/DaemonProcess.js"
 
-const SELF = { executable: "/usr/bin/node", entry: "/opt/kittyctx/dist/kittyctx.mjs" }
+const SELF = { executable: "/usr/bin/node", entry: "/opt/kittyctx/dist/kittyctx.cjs" }
 const scope = fc.stringMatching(/^[0-9a-f]{16}$/)
 const port = fc.integer({ min: 1, max: 65535 })
 const root = fc.string({ minLength: 1 }).map((s) => `/${s}`)

@@ -84,7 +84,7 @@ describe("records", () => {
       protocol_version: 1,
       kittyctx_version: "0.1.0",
       executable_path: "/usr/bin/node",
-      entry_path: "/opt/kittyctx/dist/kittyctx.mjs",
+      entry_path: "/opt/kittyctx/dist/kittyctx.cjs",
       runtime_root: "/home/u/.kittyctx",
       scope_id: "0123456789abcdef",
       sink_url: "https://sink.example/ce",

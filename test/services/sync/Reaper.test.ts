@@ -16,7 +16,7 @@ const R = "/home/u/.kittyctx"
 const S = "0123456789abcdef"
 const S2 = "fedcba9876543210"
 const NODE = "/usr/bin/node"
-const ENTRY = "/opt/kittyctx/dist/kittyctx.mjs"
+const ENTRY = "/opt/kittyctx/dist/kittyctx.cjs"
 const self = { executable: NODE, entry: ENTRY }
 const NOW_S = 1_800_000_000
 
@@ -56,7 +56,7 @@ const world = (procs: ReadonlyArray<Proc>, files: Record<string, string> = {}) =
     [NODE]: "",
     [ENTRY]: "",
     "/opt/other/node": "",
-    "/opt/other/kittyctx.mjs": "",
+    "/opt/other/kittyctx.cjs": "",
     "/usr/local/bin/node-link": { symlink: NODE },
     [`${R}/sync/`]: "",
     ...files
@@ -87,7 +87,7 @@ describe("reapOrphans (fake process table)", () => {
     const w = world([
       { pid: 2001, argv: daemonArgv(self, "/other/root", S, 9401), exe: NODE },
       { pid: 2002, argv: daemonArgv({ executable: "/opt/other/node", entry: ENTRY }, R, S, 9402), exe: "/opt/other/node" },
-      { pid: 2003, argv: daemonArgv({ executable: NODE, entry: "/opt/other/kittyctx.mjs" }, R, S, 9403), exe: NODE },
+      { pid: 2003, argv: daemonArgv({ executable: NODE, entry: "/opt/other/kittyctx.cjs" }, R, S, 9403), exe: NODE },
       { pid: 2004, argv: [NODE, ENTRY, "some_script.js", "--scope", S, `--kittyctx-daemon-root=${R}`, `--kittyctx-daemon-exec=${NODE}`], exe: NODE },
       { pid: 2005, argv: [NODE, ENTRY, "sync", "daemon", "run", "--scope", S], exe: NODE }
     ])
