@@ -105,7 +105,13 @@ export class IdFilter {
       view.setUint32(at + 4, l.count, true)
       view.setUint32(at + 8, l.bits.length, true)
       at += 12
-      for (let i = 0; i < l.bits.length; i++, at += 4) view.setUint32(at, l.bits[i], true)
+      if (LITTLE_ENDIAN) {
+        // the words as they lie in memory: one copy, not a DataView call per word
+        out.set(new Uint8Array(l.bits.buffer, l.bits.byteOffset, l.bits.byteLength), at)
+        at += l.bits.length * 4
+      } else {
+        for (let i = 0; i < l.bits.length; i++, at += 4) view.setUint32(at, l.bits[i], true)
+      }
     }
     return out
   }
