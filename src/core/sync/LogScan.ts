@@ -99,12 +99,13 @@ const outcomeOf = (text: string, lineNo: number): LineOutcome => {
 }
 
 /**
- * Every complete line from byte offset `from` (line numbers count from `firstLineNo`, for messages only).
+ * Every complete line from byte offset `from` up to `to` (line numbers count from `firstLineNo`, for
+ * messages only).
  * An ASCII region (the usual log) is decoded once and sliced; otherwise each line is decoded alone, so a
  * line that is not UTF-8 is refused by itself.
  */
-export const scanLog = (bytes: Uint8Array, from: number, firstLineNo = 1): LogScan => {
-  const last = bytes.lastIndexOf(0x0a)
+export const scanLog = (bytes: Uint8Array, from: number, firstLineNo = 1, to = bytes.length): LogScan => {
+  const last = to <= from ? -1 : bytes.lastIndexOf(0x0a, to - 1)
   if (last < from) return { lines: [], end: from }
   const end = last + 1
   const region = decodeUtf8(bytes.subarray(from, end))
@@ -148,11 +149,13 @@ export interface Backlog {
   readonly end: number
 }
 
-/** The backlog of a scan: events whose id is not in `seen`, first occurrence only. */
-export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>): Backlog => {
+/**
+ * The backlog of a scan: events whose id is not in `seen`, first occurrence only (`taken` collects the ids
+ * taken, so the slices of one log share it).
+ */
+export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>, taken: Set<string> = new Set()): Backlog => {
   const pending: Array<PendingEvent> = []
   const malformed: Array<{ start: number; reason: string }> = []
-  const taken = new Set<string>()
   let unidentified = 0
   let alreadySeen = 0
   for (const line of scan.lines) {
@@ -176,4 +179,33 @@ export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>): Backlog => 
     }
   }
   return { pending, malformed, unidentified, alreadySeen, end: scan.end }
+}
+
+/**
+ * The backlog of the complete lines from `from`, in slices of about `sliceBytes` (a slice ends at a line's
+ * end; a line longer than a slice is a slice of its own), so a consumer holds one slice's lines and events
+ * at a time whatever the log's length. Ids are taken once across the slices.
+ */
+export function* backlogSlices(
+  bytes: Uint8Array,
+  from: number,
+  seen: ReadonlySet<string>,
+  sliceBytes: number
+): Generator<Backlog> {
+  const taken = new Set<string>()
+  let start = from
+  let lineNo = 1
+  for (;;) {
+    let to = Math.min(bytes.length, start + Math.max(1, sliceBytes))
+    if (to < bytes.length && bytes.lastIndexOf(0x0a, to - 1) < start) {
+      const nl = bytes.indexOf(0x0a, to)
+      to = nl < 0 ? bytes.length : nl + 1
+    }
+    const scan = scanLog(bytes, start, lineNo, to)
+    const backlog = backlogOf(scan, seen, taken)
+    yield backlog
+    if (scan.end === start || to >= bytes.length) return
+    lineNo += scan.lines.length
+    start = scan.end
+  }
 }

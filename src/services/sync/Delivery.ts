@@ -23,7 +23,8 @@ import { HttpSink } from "../ports/HttpSink.js"
 import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
 import { sha256Hex } from "../ports/Crypto.js"
-import { openLog, projectSources } from "./LogSources.js"
+import type { PendingEvent } from "../../core/sync/LogScan.js"
+import { backlogsOf, openLog, projectSources } from "./LogSources.js"
 import type { LogSource, ProjectSources, SkippedMission } from "./LogSources.js"
 import type { RuntimeFiles } from "./RuntimeFiles.js"
 import {
@@ -182,13 +183,9 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     }
     const log = opened.right
     if (log === null || log.unchanged) return { outcome: zeroMission(source), stop: null }
-    const { backlog, bytes, cursor } = log
+    const { bytes, cursor } = log
     const origin = { projectId: source.projectId, missionKey: source.missionKey, missionSlug: source.missionSlug }
     const src = sourceOf(origin)
-    const pending = backlog.pending
-    // sizes up front, texts only for the batch being sent (a large backlog is not held twice)
-    const sizes = pending.map((e) => cloudEventSize(origin, src, e))
-    const textOf = (k: number) => cloudEventText(origin, src, pending[k])
     const seen: Array<string> = [...(cursor?.seen ?? [])]
     const letters: Array<DeadLetter> = []
     const hash = log.prefixHash
@@ -198,13 +195,15 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     let dirty = false
     let delivered = 0
     let deadLettered = 0
-    let handledCount = 0
-    const handled = (k: number) => {
-      seen.push(pending[k].id)
-      offset = pending[k].end
+    let left = 0
+    let malformedLines = 0
+    let unidentifiedLines = 0
+    let end = log.start
+    const handled = (e: PendingEvent) => {
+      seen.push(e.id)
+      offset = e.end
       dirty = true
       sinceCheckpoint++
-      handledCount++
     }
     const checkpoint = Effect.gen(function*() {
       if (!dirty) return
@@ -222,44 +221,65 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
       sinceCheckpoint = 0
     })
     let stop: RoundStop | null = null
-    let i = 0
     const d = ctx.config.delivery
-    while (i < pending.length && stop === null) {
-      const n = batchLength(sizes, i, d.batch_max_events, d.batch_max_bytes)
-      const batch = pending.slice(i, i + n)
-      const result = yield* send(ctx, batch.map((_, j) => textOf(i + j)), batch.map((e) => e.id))
-      if (result._tag === "Acknowledged") {
-        for (let k = i; k < i + n; k++) handled(k)
-        delivered += n
-      } else if (result._tag === "Rejected") {
-        // one by one: the events the sink accepts alone are delivered, the others dead-lettered, in order
-        for (let k = i; k < i + n && stop === null; k++) {
-          const single = n === 1 ? result : yield* send(ctx, [textOf(k)], [pending[k].id])
-          if (single._tag === "Acknowledged") {
-            handled(k)
-            delivered++
-          } else if (single._tag === "Rejected") {
-            letters.push({
-              dead_lettered_at: isoOf(yield* Clock.currentTimeMillis),
-              project_root: source.projectRoot,
-              mission: source.missionKey,
-              event_id: pending[k].id,
-              status: single.status,
-              response: single.reason,
-              event: JSON.parse(textOf(k)) as unknown
-            })
-            handled(k)
-            deadLettered++
-          } else stop = single.stop
+    // slice by slice: one slice's lines, events and texts are held at a time, whatever the backlog's size
+    for (const backlog of backlogsOf(log)) {
+      malformedLines += backlog.malformed.length
+      unidentifiedLines += backlog.unidentified
+      end = backlog.end
+      const pending = backlog.pending
+      if (stop !== null) {
+        // the sink stopped the round: the rest is only counted
+        left += pending.length
+        continue
+      }
+      const sizes = pending.map((e) => cloudEventSize(origin, src, e))
+      const textOf = (k: number) => cloudEventText(origin, src, pending[k])
+      let i = 0
+      while (i < pending.length && stop === null) {
+        const n = batchLength(sizes, i, d.batch_max_events, d.batch_max_bytes)
+        const batch = pending.slice(i, i + n)
+        const result = yield* send(ctx, batch.map((_, j) => textOf(i + j)), batch.map((e) => e.id))
+        if (result._tag === "Acknowledged") {
+          for (const e of batch) handled(e)
+          delivered += n
+        } else if (result._tag === "Rejected") {
+          // one by one: the events the sink accepts alone are delivered, the others dead-lettered, in order
+          for (let k = i; k < i + n && stop === null; k++) {
+            const single = n === 1 ? result : yield* send(ctx, [textOf(k)], [pending[k].id])
+            if (single._tag === "Acknowledged") {
+              handled(pending[k])
+              delivered++
+            } else if (single._tag === "Rejected") {
+              letters.push({
+                dead_lettered_at: isoOf(yield* Clock.currentTimeMillis),
+                project_root: source.projectRoot,
+                mission: source.missionKey,
+                event_id: pending[k].id,
+                status: single.status,
+                response: single.reason,
+                event: JSON.parse(textOf(k)) as unknown
+              })
+              handled(pending[k])
+              deadLettered++
+            } else {
+              stop = single.stop
+              left += i + n - k
+            }
+          }
+        } else {
+          stop = result.stop
+          left += n
         }
-      } else stop = result.stop
-      i += n
-      if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 2)) yield* checkpoint
+        i += n
+        if (stop !== null) left += pending.length - i
+        if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 2)) yield* checkpoint
+      }
     }
-    const recordSignature = log.signature !== null && backlog.end === bytes.length && !sameSignature(cursor?.signature, log.signature)
-    if (stop === null && (cursor === null || log.rescanned || backlog.end !== cursor.offset || recordSignature)) {
+    const recordSignature = log.signature !== null && end === bytes.length && !sameSignature(cursor?.signature, log.signature)
+    if (stop === null && (cursor === null || log.rescanned || end !== cursor.offset || recordSignature)) {
       // every complete line is handled (trailing blank or refused lines included)
-      offset = backlog.end
+      offset = end
       dirty = true
     }
     yield* checkpoint
@@ -269,13 +289,13 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
         mission_key: source.missionKey,
         delivered,
         dead_lettered: deadLettered,
-        pending: pending.length - handledCount,
+        pending: left,
         rescanned: log.rescanned,
-        malformed_lines: backlog.malformed.length,
-        unidentified_lines: backlog.unidentified,
+        malformed_lines: malformedLines,
+        unidentified_lines: unidentifiedLines,
         error: null
       } satisfies MissionOutcome,
-      stop
+      stop: stop as RoundStop | null
     }
   })
 

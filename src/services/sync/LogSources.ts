@@ -8,7 +8,7 @@
  */
 import { Effect, Either } from "effect"
 import { missionsRoot } from "../../core/repo/Naming.js"
-import { backlogOf, scanLog } from "../../core/sync/LogScan.js"
+import { backlogSlices } from "../../core/sync/LogScan.js"
 import type { Backlog } from "../../core/sync/LogScan.js"
 import { missionKeyOf, sameSignature } from "../../core/sync/SyncRecords.js"
 import type { CursorKey, LogCursor, LogSignature } from "../../core/sync/SyncRecords.js"
@@ -132,8 +132,14 @@ export interface OpenLog {
   readonly rescanned: boolean
   /** sha256 state over bytes [0, start), ready to be extended as the cursor moves. */
   readonly prefixHash: Hash
-  readonly backlog: Backlog
 }
+
+/** What a delivery holds of a log's backlog at a time (the events of about this many bytes of lines). */
+export const SLICE_BYTES = 4 * 1024 * 1024
+
+/** The backlog of an opened log, slice by slice (`backlogSlices`): events the cursor has not seen, in order. */
+export const backlogsOf = (log: OpenLog, sliceBytes = SLICE_BYTES): Generator<Backlog> =>
+  backlogSlices(log.bytes, log.start, new Set(log.cursor?.seen ?? []), sliceBytes)
 
 /** Reads a log (null when it does not exist yet) and what is left to deliver from it. */
 export const openLog = (
@@ -149,8 +155,7 @@ export const openLog = (
     const signature: LogSignature = { size: before.size, mtime_ns: String(before.mtimeNs), ino: before.ino }
     if (head !== null && head.path === source.logPath && head.offset === signature.size && sameSignature(head.signature, signature)) {
       // handled completely and untouched since: neither the log nor the seen ids are read
-      const none = { pending: [], malformed: [], unidentified: 0, alreadySeen: 0, end: head.offset }
-      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor: null, start: head.offset, rescanned: false, prefixHash: sha256(), backlog: none }
+      return { unchanged: true, signature, bytes: new Uint8Array(0), cursor: null, start: head.offset, rescanned: false, prefixHash: sha256() }
     }
     const cursor = head === null ? null : yield* readCursor(rt, scopeId, source.key, head)
     const bytes = yield* reader.logBytes(source.target)
@@ -167,8 +172,7 @@ export const openLog = (
         } else rescanned = true
       } else rescanned = true
     }
-    const backlog = backlogOf(scanLog(bytes, start), new Set(cursor?.seen ?? []))
     // the signature describes these bytes only if the file did not change while they were read
     const consistent = bytes.length === signature.size
-    return { unchanged: false, signature: consistent ? signature : null, bytes, cursor, start, rescanned, prefixHash, backlog }
+    return { unchanged: false, signature: consistent ? signature : null, bytes, cursor, start, rescanned, prefixHash }
   })

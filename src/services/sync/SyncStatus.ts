@@ -15,7 +15,7 @@ import type { ContextRequest } from "../context/ResolveContext.js"
 import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import { daemonState } from "./DaemonRecord.js"
 import type { DaemonState } from "./DaemonRecord.js"
-import { openLog, projectSources, sourceOfResolution } from "./LogSources.js"
+import { backlogsOf, openLog, projectSources, sourceOfResolution } from "./LogSources.js"
 import type { LogSource } from "./LogSources.js"
 import { deadLettersByProject, readConfig, readProjects, readState, runtimeOf, scopeIdOf } from "./SyncStore.js"
 import type { Runtime } from "./SyncStore.js"
@@ -33,11 +33,15 @@ export const logBacklog = (rt: Runtime, scopeId: string, source: LogSource) =>
   Effect.map(openLog(rt, scopeId, source), (log): LogBacklog => {
     if (log === null || log.unchanged) return { pending: 0, oldestMs: null, rescanned: false }
     let oldest: number | null = null
-    for (const e of log.backlog.pending) {
-      const t = e.time === null ? Number.NaN : Date.parse(e.time)
-      if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t
+    let pending = 0
+    for (const slice of backlogsOf(log)) {
+      pending += slice.pending.length
+      for (const e of slice.pending) {
+        const t = e.time === null ? Number.NaN : Date.parse(e.time)
+        if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t
+      }
     }
-    return { pending: log.backlog.pending.length, oldestMs: oldest, rescanned: log.rescanned }
+    return { pending, oldestMs: oldest, rescanned: log.rescanned }
   })
 
 /** The daemon's state as shown: the token never appears. */
