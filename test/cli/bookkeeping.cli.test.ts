@@ -15,11 +15,11 @@
  * the editing hook's line is committed; with the coordination undo off, `.worktrees/<slug>-coord` stays.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { bootstrapLine, CLI, configYaml, git, isolatedEnv, makeRepo, removeTemp, wpFile, writeFiles } from "../support/repo.js"
 import type { CliRun, RepoConfig } from "../support/repo.js"
+import { skipNamed, treeHashes } from "../support/tree.js"
 import { spawnSync } from "node:child_process"
 
 const temps: Array<string> = []
@@ -120,18 +120,6 @@ const envelope = (run: CliRun): Record<string, any> => {
   return JSON.parse(lines[0])
 }
 
-const sha = (p: string) => createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-
-const treeHashes = (dir: string, out: Record<string, string> = {}, base = dir): Record<string, string> => {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === ".git") continue
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) treeHashes(p, out, base)
-    else out[path.relative(base, p)] = sha(p)
-  }
-  return out
-}
-
 /** Refs, the worktree registry, the index and `git status` of every checkout, and every file's hash. */
 const repoState = (root: string) => {
   const worktrees = git(root, ["worktree", "list", "--porcelain"])
@@ -141,7 +129,8 @@ const repoState = (root: string) => {
     worktrees,
     status: paths.map((p) => [p, git(p, ["status", "--porcelain=v1", "--untracked-files=all"])]),
     index: git(root, ["ls-files", "-s"]),
-    files: treeHashes(root)
+    // every entry named .git (the git dir, a worktree's pointer file) aside; links hashed by what they point to
+    files: treeHashes(root, { skip: skipNamed(".git"), followLinks: true })
   }
 }
 

@@ -1,27 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { readEventStream } from "../../src/core/status/EventRow.js"
 import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, runCliAsync, writeFiles } from "../support/repo.js"
+import { treeHashes } from "../support/tree.js"
 
 const SLUG = "coord-demo-01JZC00D"
 const ID = "01JZC00D000000000000000000"
 const BRANCH = `kitty/mission-${SLUG}`
 
-const hashTree = (dir: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else out[path.relative(dir, p)] = createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-    }
-  }
-  walk(dir)
-  return out
-}
+/** Every file under `dir` with its hash (links hashed by what they point to). */
+const hashTree = (dir: string): Record<string, string> => treeHashes(dir, { followLinks: true })
 
 /** A coordination mission: meta routes through `BRANCH`; two lane worktrees with their own copies. */
 const coordinationRepo = () => {

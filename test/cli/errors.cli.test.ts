@@ -4,11 +4,11 @@
  * exactly as it was (every file's bytes, HEAD and the index).
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { commitAll, git, makeRepo, makeTemp, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
 
 const ALPHA = "alpha-feature-01JZ0000"
 const BETA = "beta-thing-01JZ1111"
@@ -25,20 +25,7 @@ const twoMissions = () => {
 }
 
 /** Every file's bytes (the object store aside), HEAD and the index: what "unchanged" compares. */
-const state = (dir: string): string => {
-  const h = createHash("sha256")
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) {
-        if (e.name !== "objects") walk(p)
-      } else if (e.isFile()) h.update(`${p} ${createHash("sha1").update(fs.readFileSync(p)).digest("hex")}\n`)
-      else h.update(`${p} other\n`)
-    }
-  }
-  walk(dir)
-  return h.digest("hex")
-}
+const state = (dir: string): string => treeFingerprint(dir, { skip: skipDirsNamed("objects") })
 
 const envelope = (r: CliRun) => JSON.parse(r.stdout) as { ok: boolean; error: Record<string, unknown> & { code: string; message: string } }
 

@@ -7,12 +7,12 @@
  * write, changes no file. The seed is fixed; `KITTYCTX_FUZZ_SEED` / `KITTYCTX_FUZZ_CASES` explore further.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CORPUS_DIR } from "../support/corpus.js"
 import { inProcessRuntime, runInProcess } from "../support/inprocess.js"
 import { commitAll, git, makeRepo, makeTemp, removeTemp, wpFile, writeFiles } from "../support/repo.js"
+import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
 
 const SEED = Number(process.env.KITTYCTX_FUZZ_SEED ?? 20261207)
 const CASES = Number(process.env.KITTYCTX_FUZZ_CASES ?? 240)
@@ -161,20 +161,8 @@ const KINDS: ReadonlyArray<Case> = [
  * status lock before it reads the log it then refuses; the lock file in the git dir is runtime state, the
  * documented change, as with spec-kitty).
  */
-const fingerprint = (dir: string): string => {
-  const h = createHash("sha256")
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) {
-        if (e.name !== "objects" && e.name !== "spec-kitty-locks" && e.name !== "kittyctx-locks") walk(p)
-      } else if (e.isFile()) h.update(`${p} ${createHash("sha1").update(fs.readFileSync(p)).digest("hex")}\n`)
-      else h.update(`${p} ${e.isSymbolicLink() ? fs.readlinkSync(p) : "special"}\n`)
-    }
-  }
-  walk(dir)
-  return h.digest("hex")
-}
+const fingerprint = (dir: string): string =>
+  treeFingerprint(dir, { skip: skipDirsNamed("objects", "spec-kitty-locks", "kittyctx-locks") })
 
 let template = ""
 let work = ""

@@ -9,12 +9,12 @@
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { CLI as BUILT_CLI } from "../support/repo.js"
+import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
 
 const CLI = process.env.KITTYCTX_TEST_CLI ?? BUILT_CLI
 const SLUG = "hostile-01JZH0ST"
@@ -38,21 +38,7 @@ const repoWith = (meta: Record<string, unknown> = {}, extra: Record<string, stri
 }
 
 /** Every file's bytes under `dir` (the git object store aside), and the refs: what "unchanged" compares. */
-const fingerprint = (dir: string): string => {
-  const h = createHash("sha256")
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) {
-        if (e.name !== "objects") walk(p)
-      } else if (e.isSymbolicLink()) h.update(`${p} -> ${fs.readlinkSync(p)}\n`)
-      else if (e.isFile()) h.update(`${p} ${createHash("sha1").update(fs.readFileSync(p)).digest("hex")}\n`)
-      else h.update(`${p} special\n`)
-    }
-  }
-  walk(dir)
-  return h.digest("hex")
-}
+const fingerprint = (dir: string): string => treeFingerprint(dir, { skip: skipDirsNamed("objects") })
 
 const envelope = (r: CliRun) => JSON.parse(r.stdout) as { ok: boolean; error: Record<string, unknown> & { code: string; message: string } }
 

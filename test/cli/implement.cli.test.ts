@@ -7,7 +7,6 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, ManagedRuntime } from "effect"
 import { spawn, spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Freshness } from "../../src/core/surfaces/AnalysisReport.js"
@@ -21,6 +20,7 @@ import { recordAnalysis } from "../../src/services/surfaces/RecordAnalysis.js"
 import { resolveForWrite } from "../../src/services/context/ResolveContext.js"
 import { bootstrapLine, CLI, git, isolatedEnv, makeRepo, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { skipDirsNamed, treeHashes } from "../support/tree.js"
 
 /** The CLI under test: the built binary. */
 const cliPath = CLI
@@ -217,23 +217,6 @@ const coordFixture = async (opts: { readonly split?: boolean; readonly wps?: Rea
 // ---------------------------------------------------------------------------------------------
 // Observations
 
-const sha = (p: string) => createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-
-/** Every file under `dir` except git's own directories, with its hash. */
-const treeHashes = (dir: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name === ".git" && e.isDirectory()) continue
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else out[path.relative(dir, p)] = e.isSymbolicLink() ? `link:${fs.readlinkSync(p)}` : sha(p)
-    }
-  }
-  walk(dir)
-  return out
-}
-
 /** Refs, worktree registry, `git status` of every registered checkout and every file's hash. */
 const repoState = (root: string) => {
   const worktrees = git(root, ["worktree", "list", "--porcelain"])
@@ -242,7 +225,8 @@ const repoState = (root: string) => {
     refs: git(root, ["for-each-ref", "--format=%(refname) %(objectname)"]),
     worktrees,
     status: paths.map((p) => [p, git(p, ["status", "--porcelain", "--untracked-files=all"])]),
-    files: treeHashes(root)
+    // every file except git's own directories (a worktree's `.git` pointer file stays in)
+    files: treeHashes(root, { skip: skipDirsNamed(".git") })
   }
 }
 

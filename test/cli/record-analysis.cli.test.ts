@@ -8,7 +8,6 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit } from "effect"
 import { spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import YAML from "yaml"
@@ -17,12 +16,10 @@ import { recordAnalysis } from "../../src/services/surfaces/RecordAnalysis.js"
 import { DivergencePolicy } from "../../src/services/surfaces/WriteGuards.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { fileSha256, sha256Hex, skipNamed, treeHashes } from "../support/tree.js"
 
 const temps: Array<string> = []
 afterAll(() => temps.forEach(removeTemp))
-
-const sha = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex")
-const shaFile = (p: string) => sha(fs.readFileSync(p))
 
 // ---------------------------------------------------------------------------------------------
 // Running the CLI
@@ -52,16 +49,6 @@ const envelope = (run: CliRun): Record<string, any> => {
 // ---------------------------------------------------------------------------------------------
 // Repository state: what "left exactly as it was" compares
 
-const treeHashes = (dir: string, out: Record<string, string> = {}, base = dir): Record<string, string> => {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === ".git") continue
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) treeHashes(p, out, base)
-    else out[path.relative(base, p)] = e.isSymbolicLink() ? `link:${fs.readlinkSync(p)}` : shaFile(p)
-  }
-  return out
-}
-
 /** Refs, the worktree registry, `git status` of every worktree, and the hash of every file on disk. */
 const repoState = (root: string) => {
   const worktrees = git(root, ["worktree", "list", "--porcelain"]).split("\n").filter((l) => l.startsWith("worktree "))
@@ -70,7 +57,8 @@ const repoState = (root: string) => {
     refs: git(root, ["for-each-ref", "--format=%(refname) %(objectname)"]),
     worktrees,
     status: Object.fromEntries(worktrees.map((w) => [w, git(w, ["status", "--porcelain=v1", "--untracked-files=all"])])),
-    files: treeHashes(root)
+    // every entry named .git (the git dir, a worktree's pointer file) aside
+    files: treeHashes(root, { skip: skipNamed(".git") })
   }
 }
 
@@ -408,10 +396,10 @@ describe("A1.7/A1.8 recording and the verdict", () => {
     const out = envelope(run)
     const file = path.join(r.dir, "analysis-report.md")
     const expectedInputs = {
-      "spec.md": { path: `${r.rel}/spec.md`, sha256: shaFile(path.join(r.dir, "spec.md")) },
-      "plan.md": { path: `${r.rel}/plan.md`, sha256: shaFile(path.join(r.dir, "plan.md")) },
+      "spec.md": { path: `${r.rel}/spec.md`, sha256: fileSha256(path.join(r.dir, "spec.md")) },
+      "plan.md": { path: `${r.rel}/plan.md`, sha256: fileSha256(path.join(r.dir, "plan.md")) },
       // no ticked box: the normalised text is the raw text
-      "tasks.md": { path: `${r.rel}/tasks.md`, sha256: shaFile(path.join(r.dir, "tasks.md")) },
+      "tasks.md": { path: `${r.rel}/tasks.md`, sha256: fileSha256(path.join(r.dir, "tasks.md")) },
       charter: { path: null, sha256: null }
     }
     assert.deepStrictEqual(out, {
@@ -526,7 +514,7 @@ describe("A1.9-A1.11 freshness", () => {
     const recorded = envelope(r.record())
     const tasks = path.join(r.dir, "tasks.md")
     fs.writeFileSync(tasks, TASKS.replace("- [ ] T001", "- [x] T001").replace("| WP01 | [ ] |", "| WP01 | [D] |"))
-    assert.notStrictEqual(shaFile(tasks), recorded.input_artifacts["tasks.md"].sha256, "the raw bytes did change")
+    assert.notStrictEqual(fileSha256(tasks), recorded.input_artifacts["tasks.md"].sha256, "the raw bytes did change")
     assert.deepInclude(envelope(r.status()), { fresh: true, reason: null })
     const edited = TASKS.replace("- [ ] T001", "- [x] T001").replace("T002 write the CLI", "T002 write the CLI and the docs")
     fs.writeFileSync(tasks, edited)
@@ -537,7 +525,7 @@ describe("A1.9-A1.11 freshness", () => {
     assert.deepStrictEqual(out.mismatches, {
       "tasks.md": {
         saved_sha256: recorded.input_artifacts["tasks.md"].sha256,
-        current_sha256: sha(edited.replace("- [x] T001", "- [ ] T001"))
+        current_sha256: sha256Hex(edited.replace("- [x] T001", "- [ ] T001"))
       }
     })
   })
@@ -582,9 +570,9 @@ describe("A1.9-A1.11 freshness", () => {
     const r = repoOf(root, slug)
     const recorded = envelope(r.record())
     // controls: reading the lane's copies would have given other hashes
-    assert.notStrictEqual(shaFile(laneTasks), recorded.input_artifacts["tasks.md"].sha256)
-    assert.notStrictEqual(shaFile(path.join(lane, ".kittify", "charter", "charter.md")), recorded.input_artifacts.charter.sha256)
-    assert.strictEqual(recorded.input_artifacts.charter.sha256, shaFile(path.join(root, ".kittify", "charter", "charter.md")))
+    assert.notStrictEqual(fileSha256(laneTasks), recorded.input_artifacts["tasks.md"].sha256)
+    assert.notStrictEqual(fileSha256(path.join(lane, ".kittify", "charter", "charter.md")), recorded.input_artifacts.charter.sha256)
+    assert.strictEqual(recorded.input_artifacts.charter.sha256, fileSha256(path.join(root, ".kittify", "charter", "charter.md")))
     assert.strictEqual(recorded.input_artifacts.charter.path, ".kittify/charter/charter.md")
 
     const cwds = [root, lane, path.join(lane, "kitty-specs", slug), path.join(root, "kitty-specs", slug)]
@@ -632,7 +620,7 @@ describe("A1.12 --adopt", () => {
     assert.strictEqual(git(r.coord, ["show", "--name-only", "--format=", "HEAD~1"]), `${r.rel}/spec.md`)
     assert.strictEqual(git(r.coord, ["show", "--name-only", "--format=", "HEAD"]), `${r.rel}/analysis-report.md`)
     assert.deepStrictEqual(fs.readFileSync(path.join(r.coordDir, "spec.md")), fs.readFileSync(spec), "byte-identical copy")
-    assert.strictEqual(out.input_artifacts["spec.md"].sha256, shaFile(spec))
+    assert.strictEqual(out.input_artifacts["spec.md"].sha256, fileSha256(spec))
     assert.strictEqual(head(r.root, "main"), mainBefore)
     assert.strictEqual(porcelain(r.root), primaryBefore, "spec.md and the status files stay modified in the primary checkout")
     assert.strictEqual(porcelain(r.coord), "")

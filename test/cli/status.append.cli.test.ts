@@ -24,11 +24,11 @@ import { encodeLine } from "../../src/core/python/PyJson.js"
 import type { JsonValue } from "../../src/core/python/PyJson.js"
 import { snapshotBytes, snapshotOf } from "../../src/core/status/Snapshot.js"
 import { spawn, spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CLI, commitAll, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { treeHashes } from "../support/tree.js"
 
 const SLUG = "append-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"
@@ -64,30 +64,12 @@ const jsonOf = (c: CliRun): Record<string, any> => {
   return JSON.parse(lines[0])
 }
 
-const sha = (p: string) => createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-
 /**
  * Every entry of the work tree and the git dir, with content hashes; except the status lock file, whose
  * creation and holder record are the documented effect of taking the lock (status-model §11).
  */
-const fingerprint = (root: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name)
-      const rel = path.relative(root, p)
-      if (rel === path.join(".git", "spec-kitty-locks")) continue
-      if (e.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(p)}`
-      else if (e.isDirectory()) {
-        out[rel] = "dir"
-        walk(p)
-      } else if (e.isFile()) out[rel] = `${sha(p)}:${fs.statSync(p).mode.toString(8)}`
-      else out[rel] = "special"
-    }
-  }
-  walk(root)
-  return out
-}
+const fingerprint = (root: string): Record<string, string> =>
+  treeHashes(root, { dirs: true, mode: true, skip: (rel) => rel === path.join(".git", "spec-kitty-locks") })
 
 /** Show, emit, materialize (and validate) all refuse with `code`; nothing in the repository changes. */
 const refusedEverywhere = (r: Repo, code: string, check: (out: Record<string, any>) => void) => {

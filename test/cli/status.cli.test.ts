@@ -4,13 +4,13 @@
  * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { encodeLine } from "../../src/core/python/PyJson.js"
 import type { JsonValue } from "../../src/core/python/PyJson.js"
 import { bootstrapLine, commitAll, git, makeRepo, missionFiles, removeTemp, runCli, wpFile, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { skipNamed, treeHashes as hashesOf } from "../support/tree.js"
 
 const SLUG = "demo-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"
@@ -57,22 +57,8 @@ const emitOk = (r: Repo, wp: string, to: string, ...extra: Array<string>): Recor
   return out.event
 }
 
-const sha = (p: string) => createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-
-/** Every file under `dir` (git internals excluded) with its hash: a fingerprint of the work tree. */
-const treeHashes = (dir: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name === ".git") continue
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else out[path.relative(dir, p)] = e.isSymbolicLink() ? `link:${fs.readlinkSync(p)}` : sha(p)
-    }
-  }
-  walk(dir)
-  return out
-}
+/** Every file under `dir` (every entry named .git excluded) with its hash: a fingerprint of the work tree. */
+const treeHashes = (dir: string): Record<string, string> => hashesOf(dir, { skip: skipNamed(".git") })
 
 const porcelain = (repo: string) => git(repo, ["status", "--porcelain", "--untracked-files=all"])
 

@@ -8,7 +8,6 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { readEventStream } from "../../src/core/status/EventRow.js"
@@ -27,6 +26,7 @@ import {
   writeFiles
 } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { fileSha256, treeHashes as hashesOf } from "../support/tree.js"
 
 const SLUG = "race-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"
@@ -72,28 +72,8 @@ const envelope = (run: CliRun): Record<string, any> => {
   return JSON.parse(lines[0])
 }
 
-const sha = (p: string) => createHash("sha256").update(fs.readFileSync(p)).digest("hex")
-
-/** Every entry under `dir` with its hash (symlinks by target, directories marked): a fingerprint. */
-const treeHashes = (dir: string): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name)
-      const rel = path.relative(dir, p)
-      if (e.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(p)}`
-      else if (e.isDirectory()) {
-        out[rel] = "dir"
-        walk(p)
-      } else {
-        const st = fs.statSync(p)
-        out[rel] = `${sha(p)}:${st.mode.toString(8)}:${st.mtimeMs}`
-      }
-    }
-  }
-  walk(dir)
-  return out
-}
+/** Every entry under `dir` with its hash, mode, size and mtime (symlinks by target, directories marked): a fingerprint. */
+const treeHashes = (dir: string): Record<string, string> => hashesOf(dir, { dirs: true, mode: true, stat: true })
 
 /** Parses the log strictly and checks every line is complete and in spec-kitty's byte format. */
 const checkLog = (file: string) => {
@@ -593,7 +573,7 @@ const CORRUPTIONS: ReadonlyArray<Corruption> = [
 const assertRefusedEverywhere = (r: Repo, c: Corruption, extra: ReadonlyArray<string>) => {
   const fingerprint = () => ({
     mission: treeHashes(r.dir),
-    extra: extra.map((p) => `${p}:${sha(p)}:${fs.statSync(p).mtimeMs}`),
+    extra: extra.map((p) => `${p}:${fileSha256(p)}:${fs.statSync(p).mtimeMs}`),
     statusJson: fs.existsSync(r.statusJson)
   })
   const before = fingerprint()

@@ -7,7 +7,6 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pyJson } from "../support/fixtures.js"
@@ -16,6 +15,7 @@ import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, rem
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
+import { treeMap } from "../support/tree.js"
 
 const temps: Array<string> = []
 const sinks: Array<TestSink> = []
@@ -434,24 +434,8 @@ describe("sync push: logs rewritten by a merge", () => {
     }), 180_000)
 })
 
-/** Every entry under `root` (the git dir included): kind, size, mtime, content hash. */
-const snapshotTree = (root: string): Map<string, string> => {
-  const out = new Map<string, string>()
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name)
-      const st = fs.lstatSync(p, { bigint: true })
-      if (e.isDirectory()) {
-        out.set(p, `dir ${st.mtimeNs}`)
-        walk(p)
-      } else if (e.isFile()) {
-        out.set(p, `file ${st.size} ${st.mtimeNs} ${createHash("sha256").update(fs.readFileSync(p)).digest("hex")}`)
-      } else out.set(p, `other ${st.mtimeNs}`)
-    }
-  }
-  walk(root)
-  return out
-}
+/** Every entry under `root` (directories and the git dir included): kind, content hash, size, mtime. */
+const snapshotTree = (root: string): Map<string, string> => treeMap(root, { dirs: true, stat: true })
 
 const porcelain = (root: string) =>
   git(root, ["status", "--porcelain", "--ignored"], { ...isolatedEnv(path.dirname(root)), GIT_OPTIONAL_LOCKS: "0" })

@@ -9,7 +9,6 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Processes from "../../src/services/ports/Processes.js"
@@ -18,6 +17,7 @@ import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, runCl
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
+import { treeMap } from "../support/tree.js"
 
 const temps: Array<string> = []
 const sinks: Array<TestSink> = []
@@ -471,22 +471,8 @@ describe("the reaper", () => {
     }), 180_000)
 })
 
-/** Every entry under `root` (the git dir included): kind, size, mtime, content hash. */
-const snapshotTree = (root: string): Map<string, string> => {
-  const out = new Map<string, string>()
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const q = path.join(dir, e.name)
-      const st = fs.lstatSync(q, { bigint: true })
-      if (e.isDirectory()) {
-        out.set(q, `dir ${st.mtimeNs}`)
-        walk(q)
-      } else out.set(q, `${st.size} ${st.mtimeNs} ${e.isFile() ? createHash("sha256").update(fs.readFileSync(q)).digest("hex") : ""}`)
-    }
-  }
-  walk(root)
-  return out
-}
+/** Every entry under `root` (directories and the git dir included): kind, content hash, size, mtime. */
+const snapshotTree = (root: string): Map<string, string> => treeMap(root, { dirs: true, stat: true })
 
 describe("the daemon reads, never writes, the repositories", () => {
   it.live("while it delivers through a failing then recovering sink, and through rescans: bytes, mtimes, git status unchanged, no file event at all", () =>

@@ -8,7 +8,6 @@
  */
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
@@ -24,6 +23,8 @@ import { kanbanOf, missionItems, workPackageOf } from "../../../src/services/das
 import { BOARD_MISSIONS, buildDashboardRepo, COORD } from "../../support/dashboardRepo.js"
 import { openEvents, request } from "../../support/http.js"
 import { bootstrapLine, commitAll, git, isolatedEnv, makeTemp, removeTemp, runCli } from "../../support/repo.js"
+import { treeEntries } from "../../support/tree.js"
+import type { TreeEntry } from "../../support/tree.js"
 
 // ---------------------------------------------------------------------------------------------
 // Compile time: a writer in the server's requirements would make these lines type errors.
@@ -45,31 +46,8 @@ export type ControlHasWriter = Assert<[WritersIn<ReturnType<typeof withWriter>>]
 // ---------------------------------------------------------------------------------------------
 // Run time
 
-interface Entry {
-  readonly hash: string
-  readonly mtimeNs: bigint
-  readonly mode: number
-}
-
-/** Every file, link and directory below `root` (the git dir included): content hash, mtime, mode. */
-const snapshotTree = (root: string): Map<string, Entry> => {
-  const out = new Map<string, Entry>()
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name)
-      const st = fs.lstatSync(p, { bigint: true })
-      const content = e.isSymbolicLink() ? fs.readlinkSync(p) : e.isFile() ? fs.readFileSync(p) : ""
-      out.set(path.relative(root, p), {
-        hash: createHash("sha256").update(content).digest("hex"),
-        mtimeNs: st.mtimeNs,
-        mode: Number(st.mode)
-      })
-      if (e.isDirectory()) walk(p)
-    }
-  }
-  walk(root)
-  return out
-}
+/** Every file, link and directory below `root` (the git dir included): content hash (link target), size, mtime, mode. */
+const snapshotTree = (root: string): Map<string, TreeEntry> => treeEntries(root, { dirs: true })
 
 const gitStatus = (cwd: string) =>
   git(cwd, ["status", "--porcelain", "--ignored"], { ...isolatedEnv(path.dirname(cwd)), GIT_OPTIONAL_LOCKS: "0" })
