@@ -1,7 +1,8 @@
 // Sync: events per second delivered by `sync push` to a loopback CloudEvents sink from a 100,000-event
 // log, against a baseline that POSTs the same lines in the same batches from a bare node script
 // (interleaved round by round); a push with nothing to send; and the daemon's idle memory and CPU over
-// 60 s against a bare idle node process.
+// 60 s against a bare idle node process; and the daemon delivering the whole backlog itself (its peak, and
+// what it keeps once idle).
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
@@ -142,4 +143,29 @@ export const run = async () => {
   row("idle bare node: RSS / PSS / USS", `${mb(bm.rss)} / ${mb(bm.pss)} / ${mb(bm.uss)}`)
   row("idle daemon (one project, 100,000 events delivered): RSS / PSS / USS", `${mb(m.rss)} / ${mb(m.pss)} / ${mb(m.uss)}`, "goal: under 60 MB")
   row("idle CPU over 60 s: daemon / bare node", `${cpu.toFixed(2)}% / ${bareCpu.toFixed(2)}%`, "goal: under 0.5%")
+
+  // the daemon delivering the whole backlog itself (no push first), then idle for 60 s: its peak while
+  // delivering and what it keeps afterwards
+  const sink2 = await startSink()
+  const e2 = { KITTYCTX_HOME: join(work, "sync-runtime-daemon-backlog") }
+  await runAsync([CLI, "sync", "config", "--sink", sink2.url], root, e2)
+  await runAsync([CLI, "sync", "register"], root, e2)
+  const t1 = performance.now()
+  const d2 = JSON.parse((await runAsync([CLI, "sync", "daemon", "start", "--json"], root, e2)).out)
+  let peak = 0
+  while (sink2.ids.size < EVENTS && performance.now() - t1 < 300_000) {
+    peak = Math.max(peak, memory(d2.pid).rss)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const deliveredIn = performance.now() - t1
+  await new Promise((resolve) => setTimeout(resolve, 60_000))
+  const after = memory(d2.pid)
+  await runAsync([CLI, "sync", "daemon", "stop"], root, e2)
+  sink2.close()
+  row(
+    `daemon delivering the ${EVENTS.toLocaleString("en-US")}-event backlog itself: time, peak RSS`,
+    `${(deliveredIn / 1000).toFixed(1)} s, ${mb(peak)}`,
+    `${sink2.ids.size.toLocaleString("en-US")} delivered`
+  )
+  row("  then idle for 60 s: RSS / PSS / USS", `${mb(after.rss)} / ${mb(after.pss)} / ${mb(after.uss)}`)
 }

@@ -19,7 +19,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { bootstrapLine, CLI, configYaml, git, isolatedEnv, makeRepo, removeTemp, wpFile, writeFiles } from "../support/repo.js"
 import type { CliRun, RepoConfig } from "../support/repo.js"
-import { skipNamed, treeHashes } from "../support/tree.js"
+import { skipNamed, treeHashes } from "../support/fingerprint.js"
 import { spawnSync } from "node:child_process"
 
 const temps: Array<string> = []

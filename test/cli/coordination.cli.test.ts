@@ -4,7 +4,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { readEventStream } from "../../src/core/status/EventRow.js"
 import { commitAll, git, makeRepo, missionFiles, removeTemp, runCli, runCliAsync, writeFiles } from "../support/repo.js"
-import { treeHashes } from "../support/tree.js"
+import { treeHashes } from "../support/fingerprint.js"
 
 const SLUG = "coord-demo-01JZC00D"
 const ID = "01JZC00D000000000000000000"

@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { commitAll, git, makeRepo, makeTemp, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
+import { skipDirsNamed, treeFingerprint } from "../support/fingerprint.js"
 
 const ALPHA = "alpha-feature-01JZ0000"
 const BETA = "beta-thing-01JZ1111"

@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { CORPUS_DIR } from "../support/corpus.js"
 import { inProcessRuntime, runInProcess } from "../support/inprocess.js"
 import { commitAll, git, makeRepo, makeTemp, removeTemp, wpFile, writeFiles } from "../support/repo.js"
-import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
+import { skipDirsNamed, treeFingerprint } from "../support/fingerprint.js"
 
 const SEED = Number(process.env.KITTYCTX_FUZZ_SEED ?? 20261207)
 const CASES = Number(process.env.KITTYCTX_FUZZ_CASES ?? 240)

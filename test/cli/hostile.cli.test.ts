@@ -14,7 +14,7 @@ import * as path from "node:path"
 import { commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { CLI as BUILT_CLI } from "../support/repo.js"
-import { skipDirsNamed, treeFingerprint } from "../support/tree.js"
+import { skipDirsNamed, treeFingerprint } from "../support/fingerprint.js"
 
 const CLI = process.env.KITTYCTX_TEST_CLI ?? BUILT_CLI
 const SLUG = "hostile-01JZH0ST"

@@ -20,7 +20,7 @@ import { recordAnalysis } from "../../src/services/surfaces/RecordAnalysis.js"
 import { resolveForWrite } from "../../src/services/context/ResolveContext.js"
 import { bootstrapLine, CLI, git, isolatedEnv, makeRepo, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { skipDirsNamed, treeHashes } from "../support/tree.js"
+import { skipDirsNamed, treeHashes } from "../support/fingerprint.js"
 
 /** The CLI under test: the built binary. */
 const cliPath = CLI

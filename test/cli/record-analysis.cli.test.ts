@@ -16,7 +16,7 @@ import { recordAnalysis } from "../../src/services/surfaces/RecordAnalysis.js"
 import { DivergencePolicy } from "../../src/services/surfaces/WriteGuards.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, removeTemp, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { fileSha256, sha256Hex, skipNamed, treeHashes } from "../support/tree.js"
+import { fileSha256, sha256Hex, skipNamed, treeHashes } from "../support/fingerprint.js"
 
 const temps: Array<string> = []
 afterAll(() => temps.forEach(removeTemp))

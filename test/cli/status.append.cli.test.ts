@@ -28,7 +28,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { CLI, commitAll, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { treeHashes } from "../support/tree.js"
+import { treeHashes } from "../support/fingerprint.js"
 
 const SLUG = "append-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"

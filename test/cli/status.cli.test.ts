@@ -10,7 +10,7 @@ import { encodeLine } from "../../src/core/python/PyJson.js"
 import type { JsonValue } from "../../src/core/python/PyJson.js"
 import { bootstrapLine, commitAll, git, makeRepo, missionFiles, removeTemp, runCli, wpFile, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { skipNamed, treeHashes as hashesOf } from "../support/tree.js"
+import { skipNamed, treeHashes as hashesOf } from "../support/fingerprint.js"
 
 const SLUG = "demo-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"

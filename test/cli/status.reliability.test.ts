@@ -26,7 +26,7 @@ import {
   writeFiles
 } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { fileSha256, treeHashes as hashesOf } from "../support/tree.js"
+import { fileSha256, treeHashes as hashesOf } from "../support/fingerprint.js"
 
 const SLUG = "race-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"

@@ -15,7 +15,7 @@ import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, rem
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
-import { treeMap } from "../support/tree.js"
+import { treeMap } from "../support/fingerprint.js"
 
 const temps: Array<string> = []
 const sinks: Array<TestSink> = []

@@ -23,8 +23,8 @@ import { kanbanOf, missionItems, workPackageOf } from "../../../src/services/das
 import { BOARD_MISSIONS, buildDashboardRepo, COORD } from "../../support/dashboardRepo.js"
 import { openEvents, request } from "../../support/http.js"
 import { bootstrapLine, commitAll, git, isolatedEnv, makeTemp, removeTemp, runCli } from "../../support/repo.js"
-import { treeEntries } from "../../support/tree.js"
-import type { TreeEntry } from "../../support/tree.js"
+import { treeEntries } from "../../support/fingerprint.js"
+import type { TreeEntry } from "../../support/fingerprint.js"
 
 // ---------------------------------------------------------------------------------------------
 // Compile time: a writer in the server's requirements would make these lines type errors.

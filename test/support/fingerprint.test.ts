@@ -6,8 +6,8 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { makeTemp, removeTemp } from "./repo.js"
-import { fileSha256, sha256Hex, skipDirsNamed, skipNamed, treeEntries, treeFingerprint, treeHashes, treeMap } from "./tree.js"
-import type { TreeOptions } from "./tree.js"
+import { fileSha256, sha256Hex, skipDirsNamed, skipNamed, treeEntries, treeFingerprint, treeHashes, treeMap } from "./fingerprint.js"
+import type { TreeOptions } from "./fingerprint.js"
 
 const temps: Array<string> = []
 afterAll(() => temps.forEach(removeTemp))
