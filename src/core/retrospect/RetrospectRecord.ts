@@ -54,15 +54,9 @@ export interface EvidenceRef {
   readonly url?: string
 }
 
-/** The generator record, key order as spec-kitty writes it. */
-export interface GenRecord {
+/** The generator record: schema_version, the identity fields, then these (the order `newRecord` writes, as spec-kitty does). */
+export interface GenRecord extends RecordIdentity {
   readonly schema_version: 1
-  readonly mission_id: string
-  readonly mission_slug: string
-  readonly mission_number: number | null
-  readonly friendly_name: string
-  readonly mission_type: string
-  readonly target_branch: string
   readonly created_at: string
   readonly created_by: RecordActor
   readonly provenance: RecordProvenance

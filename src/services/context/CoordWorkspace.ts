@@ -15,7 +15,7 @@ import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { basenamePath, dirnamePath, isWithin, joinPath } from "../../core/repo/Paths.js"
 import { checkBranchName } from "../../core/repo/RefName.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
-import { FileLock, LockTimeout } from "../ports/FileLock.js"
+import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
@@ -179,10 +179,7 @@ export const ensureWorktree = <E>(
       scope: repositoryScope(root, plan.commonDir)
     }
     return yield* locks.withExclusive(lock)(body).pipe(
-      Effect.catchIf(
-        (e): e is LockTimeout => e instanceof LockTimeout,
-        (e) => Effect.fail(plan.onLockTimeout(e.path, e.timeoutMs, e.holder))
-      )
+      lockTimeoutAs((e) => plan.onLockTimeout(e.path, e.timeoutMs, e.holder))
     )
   })
 

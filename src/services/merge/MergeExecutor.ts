@@ -47,7 +47,7 @@ import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import type { RepoLocation } from "../context/RootLocator.js"
 import { EventIds } from "../ports/EventIds.js"
 import type { Stamp } from "../ports/EventIds.js"
-import { FileLock, LockTimeout } from "../ports/FileLock.js"
+import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import type { LockError } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import type { Launcher } from "../ports/Launcher.js"
@@ -187,16 +187,12 @@ const withMergeLock = <A, E, R>(plan: { readonly root: string; readonly commonDi
       path: lockPathOf(plan.commonDir, { _tag: "Merge" }),
       scope: repositoryScope(plan.root, plan.commonDir)
     })(body).pipe(
-      Effect.catchIf(
-        (e): e is LockTimeout => e instanceof LockTimeout,
-        (e) =>
-          Effect.fail(
-            mergeError("MERGE_LOCKED", `Another merge is running in this repository (lock ${e.path} held)`, {
-              lock_file: e.path,
-              holder: e.holder,
-              timeout_ms: e.timeoutMs
-            })
-          )
+      lockTimeoutAs((e) =>
+        mergeError("MERGE_LOCKED", `Another merge is running in this repository (lock ${e.path} held)`, {
+          lock_file: e.path,
+          holder: e.holder,
+          timeout_ms: e.timeoutMs
+        })
       )
     ))
 

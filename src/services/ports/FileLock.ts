@@ -35,6 +35,18 @@ export interface LockSpec {
   readonly scope: WriteScope
 }
 
+/**
+ * Turns a lock that stays taken into the caller's own error: each surface names its lock in its own words
+ * (`STATUS_LOCK_TIMEOUT`, `MERGE_LOCKED`, ...), with the lock file, the wait and the holder.
+ */
+export const lockTimeoutAs = <E2>(onTimeout: (timeout: LockTimeout) => E2) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, LockTimeout> | E2, R> =>
+  Effect.catchIf(
+    effect,
+    (e): e is Extract<E, LockTimeout> => e instanceof LockTimeout,
+    (e) => Effect.fail(onTimeout(e))
+  ) as Effect.Effect<A, Exclude<E, LockTimeout> | E2, R>
+
 /** Everything taking a lock can fail with. */
 export type LockError = LockTimeout | IoError | ConfigError
 

@@ -24,7 +24,7 @@ import type { TransitionRequest } from "../../core/status/StatusEvent.js"
 import { statusError, StatusError } from "../../core/status/StatusError.js"
 import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/status/WorkPackageFile.js"
 import { EventIds } from "../ports/EventIds.js"
-import { FileLock, LockTimeout } from "../ports/FileLock.js"
+import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
 import { readRange, RepoFs } from "../ports/RepoFs.js"
 import type { FileSignature } from "../ports/RepoFs.js"
@@ -146,17 +146,13 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     const withLock = <A, E, R>(t: StatusTarget, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StatusFailure, R> =>
       locks.withExclusive(t.lock)(effect).pipe(
-        Effect.catchIf(
-          (e): e is LockTimeout => e instanceof LockTimeout,
-          (e) =>
-            Effect.fail(
-              statusError("STATUS_LOCK_TIMEOUT", `Timed out acquiring feature status lock for ${t.missionSlug}: ${e.path}`, {
-                mission_slug: t.missionSlug,
-                lock_path: e.path,
-                timeout_ms: e.timeoutMs,
-                holder: e.holder
-              })
-            )
+        lockTimeoutAs((e) =>
+          statusError("STATUS_LOCK_TIMEOUT", `Timed out acquiring feature status lock for ${t.missionSlug}: ${e.path}`, {
+            mission_slug: t.missionSlug,
+            lock_path: e.path,
+            timeout_ms: e.timeoutMs,
+            holder: e.holder
+          })
         )
       ) as Effect.Effect<A, E | StatusFailure, R>
 

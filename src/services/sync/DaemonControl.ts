@@ -16,7 +16,7 @@ import { awaitHealthy, fetchHealth } from "../background/Health.js"
 import { pickFreePort } from "../background/PortPicker.js"
 import { stopInstance } from "../background/StopInstance.js"
 import { terminate } from "../background/Terminate.js"
-import { FileLock, LockTimeout } from "../ports/FileLock.js"
+import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { Settings } from "../ports/Settings.js"
 import { Spawner } from "../ports/Spawner.js"
@@ -55,12 +55,8 @@ export type StartOutcome =
 const withSpawnLock = (rt: Runtime, scopeId: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.flatMap(FileLock, (locks) =>
     locks.withExclusive({ path: lockPathOf(rt.root, { _tag: "SyncSpawn", scopeId }), scope: rt.scope })(effect).pipe(
-      Effect.catchIf(
-        (e): e is LockTimeout => e instanceof LockTimeout,
-        (e) =>
-          Effect.fail(
-            syncError("DAEMON_START_FAILED", `could not acquire the daemon lock within ${e.timeoutMs} ms`, { lock: e.path, holder: e.holder })
-          )
+      lockTimeoutAs((e) =>
+        syncError("DAEMON_START_FAILED", `could not acquire the daemon lock within ${e.timeoutMs} ms`, { lock: e.path, holder: e.holder })
       )
     ))
 

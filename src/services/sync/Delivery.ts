@@ -17,8 +17,8 @@ import { syncError } from "../../core/sync/SyncError.js"
 import type { SyncError } from "../../core/sync/SyncError.js"
 import { NO_DELIVERY, sameSignature } from "../../core/sync/SyncRecords.js"
 import type { DeadLetter, DeliveryState, ProjectDelivery } from "../../core/sync/SyncRecords.js"
-import { FileLock, LockTimeout } from "../ports/FileLock.js"
-import type { LockError } from "../ports/FileLock.js"
+import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
+import type { LockError, LockTimeout } from "../ports/FileLock.js"
 import { HttpSink } from "../ports/HttpSink.js"
 import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
@@ -397,17 +397,13 @@ export const withDeliveryLock = (rt: Runtime, scopeId: string) =>
 <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E | LockError, LockTimeout> | SyncError, R | FileLock> =>
   Effect.flatMap(FileLock, (locks) =>
     locks.withExclusive({ path: lockPathOf(rt.root, { _tag: "SyncDelivery", scopeId }), scope: rt.scope })(effect).pipe(
-      Effect.catchIf(
-        (e): e is LockTimeout => e instanceof LockTimeout,
-        (e) =>
-          Effect.fail(
-            syncError("SYNC_DELIVERY_BUSY", `Another delivery of this sink is still running (waited ${e.timeoutMs} ms); try again`, {
-              lock: e.path,
-              holder: e.holder
-            })
-          )
+      lockTimeoutAs((e) =>
+        syncError("SYNC_DELIVERY_BUSY", `Another delivery of this sink is still running (waited ${e.timeoutMs} ms); try again`, {
+          lock: e.path,
+          holder: e.holder
+        })
       )
-    ) as Effect.Effect<A, Exclude<E | LockError, LockTimeout> | SyncError, R>)
+    ))
 
 /** One delivery round under the delivery lock (the same round `sync push` and the daemon run). */
 export const deliverRound = (options: RoundOptions = {}) =>
