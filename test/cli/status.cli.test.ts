@@ -10,6 +10,7 @@ import { encodeLine } from "../../src/core/python/PyJson.js"
 import type { JsonValue } from "../../src/core/python/PyJson.js"
 import { bootstrapLine, commitAll, git, makeRepo, missionFiles, removeTemp, runCli, wpFile, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
+import { transitionRow } from "../support/fixtures.js"
 import { skipNamed, treeHashes as hashesOf } from "../support/fingerprint.js"
 
 const SLUG = "demo-feature-01JZ0000"
@@ -68,22 +69,7 @@ const lastLine = (file: string) => {
 }
 
 const illegalLine = (wp: string, eventId: string, at: string, from: string, to: string) =>
-  encodeLine({
-    actor: "mallory",
-    at,
-    event_id: eventId,
-    evidence: null,
-    execution_mode: "worktree",
-    force: false,
-    from_lane: from,
-    mission_id: MISSION_ID,
-    mission_slug: SLUG,
-    policy_metadata: null,
-    reason: null,
-    review_ref: null,
-    to_lane: to,
-    wp_id: wp
-  })
+  encodeLine(transitionRow({ wp, from, to, missionId: MISSION_ID, slug: SLUG, eventId, at, actor: "mallory", withoutReviewResult: true }))
 
 describe("status show --json", () => {
   it("prints exactly the bytes materialize writes, and nothing else; it never writes", () => {

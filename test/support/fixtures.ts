@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { JsonValue } from "../../src/core/python/PyJson.js"
 import { git as gitIn, isolatedEnv, makeRepo, makeTemp, removeTemp, wpFile, writeFiles } from "./repo.js"
 
 /** A built repository: the temp base (also `HOME`), the primary root and the git environment used. */
@@ -66,6 +67,42 @@ export const sortedJsonFile = (value: unknown): string => JSON.stringify(sortKey
 export const eventId = (mission: MissionSpec, n: number): string =>
   `${mission.mid8}${"0".repeat(16)}${String(n).padStart(2, "0")}`
 
+/** What a test names of one transition row; everything else takes the value spec-kitty writes by default. */
+export interface TransitionFields {
+  readonly wp: string
+  readonly from: string
+  readonly to: string
+  readonly missionId: string
+  readonly slug: string
+  readonly eventId: string
+  readonly at: string
+  readonly actor?: string
+  readonly evidence?: JsonValue
+  readonly force?: boolean
+  readonly reason?: string | null
+  /** Leave `review_result` out, as rows written before it existed do. */
+  readonly withoutReviewResult?: true
+}
+
+/** One transition row of `status.events.jsonl` as an object (the tests' one builder of that shape). */
+export const transitionRow = (r: TransitionFields): { readonly [key: string]: JsonValue } => ({
+  actor: r.actor ?? "finalize-tasks",
+  at: r.at,
+  event_id: r.eventId,
+  evidence: r.evidence ?? null,
+  execution_mode: "worktree",
+  force: r.force ?? false,
+  from_lane: r.from,
+  mission_id: r.missionId,
+  mission_slug: r.slug,
+  policy_metadata: null,
+  reason: r.reason ?? null,
+  review_ref: null,
+  ...(r.withoutReviewResult === true ? {} : { review_result: null }),
+  to_lane: r.to,
+  wp_id: r.wp
+})
+
 /** One transition row of `status.events.jsonl` in spec-kitty's line format (fixed time from `n`). */
 export const transitionLine = (
   mission: MissionSpec,
@@ -79,23 +116,13 @@ export const transitionLine = (
     readonly reason?: string | null
   }
 ): string =>
-  pyJson({
-    actor: row.actor ?? "finalize-tasks",
-    at: `2026-01-01T00:00:${String(n).padStart(2, "0")}.000000+00:00`,
-    event_id: eventId(mission, n),
-    evidence: null,
-    execution_mode: "worktree",
-    force: row.force ?? false,
-    from_lane: row.from,
-    mission_id: mission.missionId,
-    mission_slug: mission.slug,
-    policy_metadata: null,
-    reason: row.reason ?? null,
-    review_ref: null,
-    review_result: null,
-    to_lane: row.to,
-    wp_id: row.wp
-  })
+  pyJson(transitionRow({
+    ...row,
+    missionId: mission.missionId,
+    slug: mission.slug,
+    eventId: eventId(mission, n),
+    at: `2026-01-01T00:00:${String(n).padStart(2, "0")}.000000+00:00`
+  }))
 
 /** The bootstrap rows (genesis → planned) of WP01..WP03, numbered 1..3. */
 export const bootstrapLog = (mission: MissionSpec): string =>

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pyJson } from "./fixtures.js"
+import type { JsonValue } from "../../src/core/python/PyJson.js"
+import { pyJson, transitionRow } from "./fixtures.js"
 import { commitAll, git, isolatedEnv, makeRepo, makeTemp, runCli, wpFile, writeFiles } from "./repo.js"
 import type { CliRun } from "./repo.js"
 
@@ -33,23 +34,19 @@ export interface MergeFixture {
 const SLUG = "ship-it-01JZMG00"
 const MISSION_ID = "01JZMG00000000000000000000"
 
-const row = (n: number, wp: string, from: string, to: string, extra: Record<string, unknown> = {}) =>
-  pyJson({
-    actor: extra.actor ?? "dev",
+const row = (n: number, wp: string, from: string, to: string, extra: { readonly actor?: string; readonly evidence?: JsonValue } = {}) =>
+  pyJson(transitionRow({
+    wp,
+    from,
+    to,
+    missionId: MISSION_ID,
+    slug: SLUG,
+    eventId: `01JZMG00${"0".repeat(14)}${String(n).padStart(4, "0")}`,
     at: `2026-01-01T00:${String(Math.floor(n / 60)).padStart(2, "0")}:${String(n % 60).padStart(2, "0")}.000000+00:00`,
-    event_id: `01JZMG00${"0".repeat(14)}${String(n).padStart(4, "0")}`,
-    evidence: extra.evidence ?? null,
-    execution_mode: "worktree",
-    force: false,
-    from_lane: from,
-    mission_id: MISSION_ID,
-    mission_slug: SLUG,
-    policy_metadata: null,
-    reason: null,
-    review_ref: null,
-    to_lane: to,
-    wp_id: wp
-  })
+    actor: extra.actor ?? "dev",
+    ...(extra.evidence === undefined ? {} : { evidence: extra.evidence }),
+    withoutReviewResult: true
+  }))
 
 /** The rows that take each WP from genesis to `lane` (approved by default). */
 const logFor = (wps: ReadonlyArray<string>, lanes: Readonly<Record<string, string>>): string => {

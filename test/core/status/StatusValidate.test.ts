@@ -5,6 +5,7 @@ import { readEventStream } from "../../../src/core/status/EventRow.js"
 import { snapshotBytes, snapshotIdentity, snapshotOf } from "../../../src/core/status/Snapshot.js"
 import { fromIsoFormat, isValidIso8601 } from "../../../src/core/python/IsoTime.js"
 import { CORPUS_DIR, STALE_SNAPSHOTS } from "../../support/corpus.js"
+import { transitionRow } from "../../support/fixtures.js"
 import { type Finding, validateStatus } from "../../../src/core/status/StatusValidate.js"
 
 const SLUG = "demo-mission-01KTEST0"
@@ -18,21 +19,7 @@ const at = (n: number): string =>
   `2026-08-01T10:${String(Math.floor(n / 60)).padStart(2, "0")}:${String(n % 60).padStart(2, "0")}.000001+00:00`
 
 const transition = (n: number, wp: string, from: string, to: string, extra: Row = {}): Row => ({
-  actor: "claude",
-  at: at(n),
-  event_id: eventId(n),
-  evidence: null,
-  execution_mode: "worktree",
-  force: false,
-  from_lane: from,
-  mission_id: MISSION_ID,
-  mission_slug: SLUG,
-  policy_metadata: null,
-  reason: null,
-  review_ref: null,
-  review_result: null,
-  to_lane: to,
-  wp_id: wp,
+  ...transitionRow({ wp, from, to, missionId: MISSION_ID, slug: SLUG, eventId: eventId(n), at: at(n), actor: "claude" }),
   ...extra
 })
 
