@@ -9,8 +9,7 @@ import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pyJson } from "../support/fixtures.js"
-import { buildF2 } from "../support/fixtures.js"
+import { buildF2, pyJson, transitionRow } from "../support/fixtures.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
@@ -30,23 +29,16 @@ const atOf = (i: number) => `2026-01-01T${String(Math.floor(i / 3600) % 24).padS
 
 /** One transition row in spec-kitty's line format. */
 const row = (slug: string, missionId: string | null, k: number, i: number): string =>
-  pyJson({
-    actor: "agent",
+  pyJson(transitionRow({
+    wp: `WP${String((i % 98) + 1).padStart(2, "0")}`,
+    from: "planned",
+    to: "claimed",
+    missionId,
+    slug,
+    eventId: evId(k, i),
     at: atOf(i),
-    event_id: evId(k, i),
-    evidence: null,
-    execution_mode: "worktree",
-    force: false,
-    from_lane: "planned",
-    mission_id: missionId,
-    mission_slug: slug,
-    policy_metadata: null,
-    reason: null,
-    review_ref: null,
-    review_result: null,
-    to_lane: "claimed",
-    wp_id: `WP${String((i % 98) + 1).padStart(2, "0")}`
-  })
+    actor: "agent"
+  }))
 
 interface MissionPlan {
   readonly slug: string

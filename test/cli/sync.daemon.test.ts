@@ -12,7 +12,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Processes from "../../src/services/ports/Processes.js"
-import { pyJson } from "../support/fixtures.js"
+import { pyJson, transitionRow } from "../support/fixtures.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
 import { startSink } from "../support/sink.js"
@@ -67,23 +67,16 @@ const eventually = async (what: string, check: () => Promise<boolean> | boolean,
 const evId = (k: number, i: number) => `01JZ${String(k).padStart(2, "0")}${String(i).padStart(20, "0")}`
 const MID = (k: number) => `01JZDMN${String(k).padStart(3, "0")}${"0".repeat(16)}`
 const row = (slug: string, k: number, i: number) =>
-  pyJson({
-    actor: "agent",
+  pyJson(transitionRow({
+    wp: "WP01",
+    from: "planned",
+    to: "claimed",
+    missionId: MID(k),
+    slug,
+    eventId: evId(k, i),
     at: `2026-01-01T00:${String(Math.floor(i / 60) % 60).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}.000000+00:00`,
-    event_id: evId(k, i),
-    evidence: null,
-    execution_mode: "worktree",
-    force: false,
-    from_lane: "planned",
-    mission_id: MID(k),
-    mission_slug: slug,
-    policy_metadata: null,
-    reason: null,
-    review_ref: null,
-    review_result: null,
-    to_lane: "claimed",
-    wp_id: "WP01"
-  })
+    actor: "agent"
+  }))
 
 const project = (slug: string, k: number, events: number) => {
   const root = makeRepo()

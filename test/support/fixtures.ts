@@ -72,7 +72,8 @@ export interface TransitionFields {
   readonly wp: string
   readonly from: string
   readonly to: string
-  readonly missionId: string
+  /** null for a legacy row without a mission id */
+  readonly missionId: string | null
   readonly slug: string
   readonly eventId: string
   readonly at: string
