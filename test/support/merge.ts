@@ -2,10 +2,10 @@
  * Fixtures of missions ready to merge, built with plain git (fixed ids, times and commit dates, so two
  * builds give the same commits), and fingerprints of a repository for "nothing changed" checks.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { JsonValue } from "../../src/core/python/PyJson.js"
+import { fileSha256, treeHashes } from "./fingerprint.js"
 import { pyJson, transitionRow } from "./fixtures.js"
 import { commitAll, git, isolatedEnv, makeRepo, makeTemp, runCli, wpFile, writeFiles } from "./repo.js"
 import type { CliRun } from "./repo.js"
@@ -152,23 +152,9 @@ export const mergeFixture = (opts: {
 /** Every ref with the commit it names. */
 export const refsOf = (root: string): string => git(root, ["for-each-ref", "--format=%(refname) %(objectname)"])
 
-const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex")
-
-const filesUnder = (dir: string, skip: (rel: string) => boolean): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    if (!fs.existsSync(d)) return
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name)
-      const rel = path.relative(dir, p)
-      if (skip(rel)) continue
-      if (e.isDirectory()) walk(p)
-      else if (e.isFile()) out[rel] = sha(fs.readFileSync(p))
-    }
-  }
-  walk(dir)
-  return out
-}
+/** The files under `dir` (links recorded by target), nothing when it does not exist. */
+const filesUnder = (dir: string, skip: (rel: string) => boolean): Record<string, string> =>
+  fs.existsSync(dir) ? treeHashes(dir, { skip }) : {}
 
 /**
  * A fingerprint of what a command must not change: refs, reflogs, every checkout's index and files,
@@ -182,7 +168,7 @@ export const repoFingerprint = (root: string): Record<string, unknown> => {
     refs: refsOf(root),
     reflogs: filesUnder(path.join(gitDir, "logs"), () => false),
     worktrees,
-    config: sha(fs.readFileSync(path.join(gitDir, "config"))),
+    config: fileSha256(path.join(gitDir, "config")),
     info: filesUnder(path.join(gitDir, "info"), () => false),
     admin: filesUnder(gitDir, (rel) => rel.startsWith("objects") || rel.startsWith("logs")),
     checkouts: Object.fromEntries(checkouts.map((c) => [c, filesUnder(c, (rel) => rel === ".git" || rel.startsWith(".git/"))]))

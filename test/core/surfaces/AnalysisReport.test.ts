@@ -6,7 +6,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
-import { createHash } from "node:crypto"
 import YAML from "yaml"
 import {
   ANALYSIS_INPUT_KINDS,
@@ -27,8 +26,8 @@ import {
 import type { Finding, InputArtifacts, ReportContent } from "../../../src/core/surfaces/AnalysisReport.js"
 import { kindOfMissionFile } from "../../../src/core/context/ExecutionContext.js"
 import { classifyDirtyPath, placementDivergence, RESIDUE_RULES } from "../../../src/core/surfaces/Placement.js"
+import { sha256Hex } from "../../support/fingerprint.js"
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex")
 const hex = (h: string) => new Uint8Array(Buffer.from(h, "hex"))
 
 const carrier = (findings: string, counts: string, extra = "") =>
@@ -239,20 +238,20 @@ describe("§1.3 tasks.md normalisation (#1764), byte-compatible with spec-kitty"
     const base = "# Tasks\n- [ ] T001 build\n- [ ] T002 test\n\n| WP | Status |\n|---|---|\n| WP01 | [ ] |\n"
     const ticked = "# Tasks\n- [x] T001 build\n- [ ] T002 test\n\n| WP | Status |\n|---|---|\n| WP01 | [D] |\n"
     const edited = "# Tasks\n- [ ] T001 build\n- [ ] T002 test harder\n\n| WP | Status |\n|---|---|\n| WP01 | [ ] |\n"
-    const h = (t: string) => sha(tasksHashBytes(new TextEncoder().encode(t)))
+    const h = (t: string) => sha256Hex(tasksHashBytes(new TextEncoder().encode(t)))
     assert.strictEqual(h(ticked), h(base))
     assert.notStrictEqual(h(edited), h(base))
   })
 
   it("reproduces CPython's hashes byte for byte (CRLF, CR, BOM, tables, Unicode whitespace, line-spanning \\s)", () => {
     for (const [name, c] of Object.entries(PYTHON_CASES)) {
-      assert.strictEqual(sha(tasksHashBytes(hex(c.hex))), c.sha256, name)
+      assert.strictEqual(sha256Hex(tasksHashBytes(hex(c.hex))), c.sha256, name)
     }
   })
 
   it("non-UTF-8 bytes are hashed as they are (CPython would refuse to decode them)", () => {
     const bytes = hex("2d205b785d20fffe0a")
-    assert.strictEqual(sha(tasksHashBytes(bytes)), sha(bytes))
+    assert.strictEqual(sha256Hex(tasksHashBytes(bytes)), sha256Hex(bytes))
   })
 
   it("only markers change: prose brackets, other list markers and inner cell text stay", () => {
