@@ -267,6 +267,9 @@ describe("dashboard in chromium", () => {
     assert.strictEqual(new URL(page.url()).hash, `#/mission/${key}/wp/${cards[0]}`)
     await page.keyboard.press("Escape")
     await page.waitForSelector("#detail:not([open])", { state: "attached" })
+    // the dialog's "close" event (which restores the board's address and the focus) is a task queued
+    // after the open attribute goes: wait for it rather than race it
+    await page.waitForFunction((hash) => location.hash === hash, `#/mission/${key}`, { timeout: 5000 })
     assert.strictEqual(new URL(page.url()).hash, `#/mission/${key}`)
     assert.strictEqual(await focused(), cards[0], "focus returns to the card")
     await page.keyboard.press("?")
