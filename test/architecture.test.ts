@@ -51,7 +51,7 @@ interface FileFacts {
   readonly identifiers: ReadonlyArray<Located>
   /** `process.…`, `Date.now(`, `new Date()`, `Math.random(`. */
   readonly impure: ReadonlyArray<Located>
-  /** `Command.make("git", …)`. */
+  /** A process started as `git` (`runCollected("git", …)`, `Command.make("git", …)`, `spawn("git", …)`). */
   readonly gitCommands: ReadonlyArray<Located>
   /** Every call and `new`, as the callee's source text (`Options.text`, `process.kill`, `TextDecoder`), with its first argument if a string. */
   readonly calls: ReadonlyArray<Located & { readonly arg: string | null }>
@@ -137,14 +137,11 @@ const factsOf = (file: string, text: string): FileFacts => {
       const arg = first !== undefined && (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first)) ? first.text : null
       calls.push({ ...at(node, node.expression.getText(sf)), arg })
     }
-    if (
-      ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) &&
-      ts.isIdentifier(node.expression.expression) && node.expression.expression.text === "Command" &&
-      node.expression.name.text === "make"
-    ) {
+    // a process started as "git": through the collected spawn, the platform's Command or child_process
+    if (ts.isCallExpression(node) && /(^|\.)(runCollected|make|spawn|spawnSync|execFile|execFileSync)$/.test(node.expression.getText(sf))) {
       const first = node.arguments[0]
       if (first !== undefined && ts.isStringLiteral(first) && first.text === "git") {
-        gitCommands.push(at(node, "Command.make(\"git\""))
+        gitCommands.push(at(node, `${node.expression.getText(sf)}("git"`))
       }
     }
     ts.forEachChild(node, visit)
@@ -338,7 +335,7 @@ const USAGES: ReadonlyArray<Usage> = [
   { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
-  { job: "spawning git (platform Command)", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },
+  { job: "spawning git", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "hashing and random bytes (node:crypto, loaded on first use)", owners: ["src/services/ports/Crypto.ts"], find: importsOf("node:crypto", "crypto") },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
@@ -644,6 +641,7 @@ describe("each static check fails on a planted violation", () => {
       "import { FileSystem } from \"@effect/platform\"\n",
       "import { spawn } from \"node:child_process\"\n",
       "import { Command } from \"@effect/platform\"\n",
+      "yield* runCollected(\"git\", [\"status\"], env)\n",
       "process.kill(pid, 0)\n",
       "const s = \"/proc/1/stat\"\n",
       "import { createHash } from \"node:crypto\"\n",
@@ -658,7 +656,7 @@ describe("each static check fails on a planted violation", () => {
       "const l = \"coord.lock\"\n",
       "yield* commitInMergeWorkspace({ checkout, capability, paths, message })\n"
     ]
-    assert.strictEqual(planted.length, USAGES.length + 3, "one plant per usage (several usages have two forms)")
+    assert.strictEqual(planted.length, USAGES.length + 4, "one plant per usage (several usages have two or three forms)")
     for (const text of planted) assert.strictEqual(checkUsages({ ...base, "src/services/x/Bad.ts": text }).length, 1, text)
     assert.deepStrictEqual(checkUsages({ ...base, "src/cli/Fine.ts": "const o = Options.text(\"to\")\nconst d = new Date(0)\n" }), [])
   })

@@ -5,13 +5,13 @@
  * `layerMemory` is a reader answering from fixed facts that counts its calls (each stands for one
  * subprocess of the live layer).
  */
-import type { CommandExecutor } from "@effect/platform"
 import { Context, Duration, Effect, Layer, String as Str } from "effect"
-import type { Stream } from "effect"
 import type { RefFacts } from "../../core/context/ExecutionContext.js"
 import { resolvePath } from "../../core/repo/Paths.js"
 import { GitErrors } from "../../core/repo/RepoError.js"
 import type { GitError } from "../../core/repo/RepoError.js"
+import { childEnvironment } from "./Settings.js"
+import { runCollected } from "./Spawner.js"
 
 /** Read probes never take `index.lock`; writes may. */
 export type GitMode = "read" | "write"
@@ -43,63 +43,13 @@ export const gitEnv = (mode: GitMode): Record<string, string | undefined> => {
 const GIT_TIMEOUT = Duration.seconds(10)
 
 /**
- * The process machinery (the platform's `Command`, a Node executor, effect's `Stream`), loaded and built on
- * the first git call, once: a command that never spawns git (`status show`, `context resolve` on a stored
- * topology) neither loads nor initialises it (docs/ARCHITECTURE.md, "Start-up").
+ * Runs `git -C <cwd> <args>` (through `Spawner.runCollected`, the one collected spawn): exit code, stdout
+ * and stderr, 10 s timeout by default (the child is killed when it runs out).
  */
-interface Spawning {
-  readonly Command: typeof import("@effect/platform/Command")
-  readonly Stream: typeof import("effect/Stream")
-  readonly executor: CommandExecutor.CommandExecutor
-  readonly tag: typeof CommandExecutor.CommandExecutor
-}
-
-let spawning: Promise<Spawning> | undefined
-
-const loadSpawning = async (): Promise<Spawning> => {
-  const [Command, CommandExecutor, Stream, NodeCommandExecutor, NodeFileSystem] = await Promise.all([
-    import("@effect/platform/Command"),
-    import("@effect/platform/CommandExecutor"),
-    import("effect/Stream"),
-    import("@effect/platform-node/NodeCommandExecutor"),
-    import("@effect/platform-node/NodeFileSystem")
-  ])
-  const context = await Effect.runPromise(
-    Effect.scoped(Layer.build(NodeCommandExecutor.layer.pipe(Layer.provide(NodeFileSystem.layer))))
-  )
-  return { Command, Stream, executor: Context.get(context, CommandExecutor.CommandExecutor), tag: CommandExecutor.CommandExecutor }
-}
-
-const spawningFor = (args: ReadonlyArray<string>): Effect.Effect<Spawning, GitError> =>
-  Effect.tryPromise({
-    // a failed load is not kept: the next git call tries again
-    try: () => (spawning ??= loadSpawning().catch((e: unknown) => {
-      spawning = undefined
-      throw e
-    })),
-    catch: (e) => GitErrors.commandFailed(args, null, e instanceof Error ? e.message : String(e))
-  })
-
-/** Runs `git -C <cwd> <args>`: exit code, stdout and stderr read concurrently, 10 s timeout by default. */
 export const runGit = (args: ReadonlyArray<string>, options: GitRunOptions): Effect.Effect<GitResult, GitError> =>
-  Effect.flatMap(spawningFor(args), ({ Command, Stream, executor, tag }) => {
-    const collect = <E>(s: Stream.Stream<Uint8Array, E>) =>
-      s.pipe(Stream.decodeText(), Stream.runFold("", (acc, chunk) => acc + chunk))
-    return Effect.scoped(
-      Effect.gen(function*() {
-        const command = Command.make("git", "-C", options.cwd, ...args).pipe(Command.env(gitEnv(options.mode)))
-        const proc = yield* Command.start(command)
-        const [exitCode, stdout, stderr] = yield* Effect.all(
-          [proc.exitCode, collect(proc.stdout), collect(proc.stderr)],
-          { concurrency: "unbounded" }
-        )
-        return { exitCode: Number(exitCode), stdout, stderr }
-      })
-    ).pipe(
-      Effect.provideService(tag, executor),
-      Effect.mapError((e) => GitErrors.commandFailed(args, null, e.message))
-    )
-  }).pipe(
+  runCollected("git", ["-C", options.cwd, ...args], childEnvironment(gitEnv(options.mode))).pipe(
+    Effect.map(({ exitCode, stderr, stdout }): GitResult => ({ exitCode, stdout, stderr })),
+    Effect.mapError((e) => GitErrors.commandFailed(args, null, e.message)),
     Effect.timeoutFail({
       duration: options.timeout ?? GIT_TIMEOUT,
       onTimeout: () => GitErrors.commandFailed(args, null, "timed out")

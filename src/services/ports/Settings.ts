@@ -101,6 +101,14 @@ export const layer: Layer.Layer<Settings> = Layer.sync(Settings, () => {
   return fromValues(values, (name) => process.env[name])
 })
 
+/**
+ * The environment a child process starts with: this process's own, with `overrides` applied (an
+ * `undefined` value removes the variable). Git's subprocesses get theirs from here (`Git.gitEnv`).
+ */
+export const childEnvironment = (
+  overrides: Readonly<Record<string, string | undefined>>
+): Record<string, string | undefined> => ({ ...process.env, ...overrides })
+
 /** Fixed values, for tests. */
 export const layerFixed = (values: SettingValues = {}, secrets: Readonly<Record<string, string>> = {}): Layer.Layer<Settings> =>
   Layer.succeed(Settings, fromValues(values, (name) => secrets[name]))

@@ -1,13 +1,19 @@
 /**
- * The one place kittyctx starts a detached subprocess of its own (docs/surfaces.md §7.5, §8.3): the
- * child runs in its own session, its stdout and stderr go to a log file, and a secret (a token) is
- * written to its stdin as one JSON line, never passed in argv or the environment. The receiving side of
- * that protocol (`receiveSecret`) lives here too. The log file is created through `RepoWrite` (contained
- * in the caller's write scope, mode 0600) and then only opened for appending, never through a link.
+ * The one place kittyctx starts a subprocess (docs/surfaces.md §0.4, §7.5, §8.3). Two kinds:
+ * - a detached child of its own (the dashboard, the sync daemon): it runs in its own session, its stdout
+ *   and stderr go to a log file, and a secret (a token) is written to its stdin as one JSON line, never
+ *   passed in argv or the environment. The receiving side of that protocol (`receiveSecret`) lives here
+ *   too. The log file is created through `RepoWrite` (contained in the caller's write scope, mode 0600)
+ *   and then only opened for appending, never through a link.
+ * - a collected run (`runCollected`): a command run to its end with its output read, which is how
+ *   `Git.runGit` runs git.
+ * `node:child_process` is loaded on first use: a command that starts no process does not pay for it
+ * (docs/ARCHITECTURE.md, "Start-up").
  */
 import { Context, Effect, Layer } from "effect"
-import { spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import * as nodeFs from "node:fs"
+import { createRequire } from "node:module"
 import { BackgroundErrors } from "../../core/background/BackgroundError.js"
 import type { BackgroundError } from "../../core/background/BackgroundError.js"
 import type { ProcessIdentity } from "../../core/process/ProcessIdentity.js"
@@ -50,6 +56,66 @@ export class Spawner extends Context.Tag("kittyctx/Spawner")<Spawner, {
 // ---------------------------------------------------------------------------------------------
 // Live
 
+type NodeChildProcess = typeof import("node:child_process")
+
+let loaded: NodeChildProcess | undefined
+const childProcess = (): NodeChildProcess =>
+  (loaded ??= createRequire(import.meta.url)("node:child_process") as NodeChildProcess)
+
+/** What a collected run ends with. */
+export interface Collected {
+  /** The exit code; a child ended by a signal reports 128 + the signal's number, like a shell. */
+  readonly exitCode: number
+  /** The signal that ended the child, if one did. */
+  readonly signal: string | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 }
+
+/**
+ * Runs `command args` to its end in `env` (`Settings.childEnvironment`), stdin closed, stdout and stderr
+ * read as they come and decoded as UTF-8. Interrupting the effect (a timeout) kills the child with
+ * SIGKILL through its own handle: it is still this process's unreaped child, so its pid cannot have
+ * been reused. Fails only when the command cannot be started.
+ */
+export const runCollected = (
+  command: string,
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<Collected, Error> =>
+  Effect.async<Collected, Error>((resume) => {
+    let child: ChildProcess
+    try {
+      child = childProcess().spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+    } catch (e) {
+      resume(Effect.fail(e instanceof Error ? e : new Error(String(e))))
+      return
+    }
+    const out: Array<Buffer> = []
+    const err: Array<Buffer> = []
+    let settled = false
+    const settle = (outcome: Effect.Effect<Collected, Error>) => {
+      if (settled) return
+      settled = true
+      resume(outcome)
+    }
+    child.stdout?.on("data", (chunk: Buffer) => out.push(chunk))
+    child.stderr?.on("data", (chunk: Buffer) => err.push(chunk))
+    child.once("error", (e) => settle(Effect.fail(e)))
+    child.once("close", (code, signal) =>
+      settle(Effect.succeed({
+        exitCode: code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0)),
+        signal,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      })))
+    return Effect.sync(() => {
+      if (!settled && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    })
+  })
+
 const openLogForAppend = (path: string): number => {
   const fd = nodeFs.openSync(path, nodeFs.constants.O_WRONLY | nodeFs.constants.O_APPEND | nodeFs.constants.O_NOFOLLOW)
   if (!nodeFs.fstatSync(fd).isFile()) {
@@ -69,7 +135,7 @@ const spawnNow = (request: SpawnRequest): Promise<number> =>
       return
     }
     const [command, ...args] = request.argv
-    const child = spawn(command, args, {
+    const child = childProcess().spawn(command, args, {
       cwd: request.cwd,
       detached: true,
       stdio: [request.secret === null ? "ignore" : "pipe", fd, fd]

@@ -1,0 +1,100 @@
+/**
+ * The collected run (`Spawner.runCollected`, how `Git.runGit` starts git): real processes. Output larger
+ * than a pipe's buffer arrives whole on both streams, an exit by signal reads like a shell's, a command
+ * that cannot start fails, and an interrupted run (a timeout) leaves no child running.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Either, Fiber } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { runCollected } from "../../../src/services/ports/Spawner.js"
+import * as Git from "../../../src/services/ports/Git.js"
+import { childEnvironment } from "../../../src/services/ports/Settings.js"
+import { makeTemp, removeTemp } from "../../support/repo.js"
+
+const env = childEnvironment({})
+
+/** The state letter of a pid in /proc (null: gone). A zombie (Z) is not running any more either. */
+const stateOf = (pid: number): string | null => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]
+  } catch {
+    return null
+  }
+}
+
+const waitGone = (pid: number): Effect.Effect<string | null> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 200; i++) {
+      const s = stateOf(pid)
+      if (s === null || s === "Z" || s === "X") return s
+      yield* Effect.sleep(Duration.millis(10))
+    }
+    return stateOf(pid)
+  })
+
+describe("Spawner.runCollected (real processes)", () => {
+  it.live("both streams arrive whole past a pipe's buffer, read concurrently", () =>
+    Effect.gen(function*() {
+      // 300,000 bytes on each stream: a reader that drained one stream before the other would block the child
+      const r = yield* runCollected("sh", ["-c", "yes o | head -n 150000; yes e | head -n 150000 >&2; exit 3"], env)
+      assert.strictEqual(r.exitCode, 3)
+      assert.strictEqual(r.signal, null)
+      assert.strictEqual(r.stdout.length, 300_000)
+      assert.strictEqual(r.stderr.length, 300_000)
+      assert.strictEqual(r.stdout.replaceAll("o\n", ""), "")
+    }))
+
+  it.live("an exit by signal is 128 + its number, with the signal named", () =>
+    Effect.gen(function*() {
+      const r = yield* runCollected("sh", ["-c", "kill -TERM $$"], env)
+      assert.strictEqual(r.signal, "SIGTERM")
+      assert.strictEqual(r.exitCode, 143)
+    }))
+
+  it.live("the environment given is the child's (a variable removed is absent)", () =>
+    Effect.gen(function*() {
+      const r = yield* runCollected("sh", ["-c", "echo \"${KITTYCTX_SPAWNER_A-unset}:${HOME:+home}\""], childEnvironment({ KITTYCTX_SPAWNER_A: "a", HOME: undefined }))
+      assert.strictEqual(r.stdout, "a:\n")
+    }))
+
+  it.live("a command that cannot start fails", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.either(runCollected("/nonexistent/kittyctx-no-such-command", [], env))
+      assert.isTrue(Either.isLeft(e) && /ENOENT/.test(e.left.message))
+    }))
+
+  it.live("an interrupted run kills its child", () => {
+    const dir = makeTemp()
+    const pidFile = path.join(dir, "pid")
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(runCollected("sh", ["-c", `echo $$ > '${pidFile}'; exec sleep 30`], env))
+      let pid = 0
+      for (let i = 0; i < 500 && pid === 0; i++) {
+        yield* Effect.sleep(Duration.millis(10))
+        if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, "utf8").trim())
+      }
+      assert.isAbove(pid, 0, "the child wrote its pid")
+      assert.notInclude([null, "Z", "X"], stateOf(pid), "the child runs")
+      yield* Fiber.interrupt(fiber)
+      assert.include([null, "Z", "X"], yield* waitGone(pid), "the child was killed")
+    }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
+  })
+
+  it.live("runGit's timeout fails with GIT_COMMAND_FAILED and kills git", () => {
+    const dir = makeTemp()
+    const pidFile = path.join(dir, "pid")
+    return Effect.gen(function*() {
+      // an alias that runs a shell command: git waits for it
+      const e = yield* Effect.either(Git.runGit(["-c", `alias.hang=!echo $PPID > '${pidFile}'; sleep 30`, "hang"], {
+        cwd: dir,
+        mode: "read",
+        timeout: Duration.millis(1500)
+      }))
+      assert.isTrue(Either.isLeft(e) && e.left.code === "GIT_COMMAND_FAILED" && /timed out/.test(e.left.message))
+      const gitPid = Number(fs.readFileSync(pidFile, "utf8").trim())
+      assert.include([null, "Z", "X"], yield* waitGone(gitPid), "git was killed")
+    }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
+  })
+})
