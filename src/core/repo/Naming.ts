@@ -151,6 +151,19 @@ export const lockPathOf = (base: string, key: LockKey): string => {
  */
 export const foldCheckpointPath = (commonDir: string, slug: string, logPath: string): string =>
   joinPath(commonDir, "kittyctx", "fold", `${slug}-${fnv1a64(logPath)}.checkpoint`)
+
+/**
+ * The id filter a fold checkpoint refers to, beside it and named by its content's digest
+ * (`<checkpoint>.ids-<digest>`): written once, never rewritten in place.
+ */
+export const foldIdsPath = (checkpointPath: string, digest: string): string => `${checkpointPath}.ids-${digest}`
+
+/** The id filters of a checkpoint (`foldIdsPath`'s names): the digest of a file name, or null. */
+export const foldIdsDigestOf = (checkpointPath: string, name: string): string | null => {
+  const base = checkpointPath.slice(checkpointPath.lastIndexOf("/") + 1)
+  const m = /^(.*)\.ids-([0-9a-f]{16})$/.exec(name)
+  return m !== null && m[1] === base ? m[2] : null
+}
 // ---------------------------------------------------------------------------------------------
 // The runtime root (docs/surfaces.md §8.1): `$KITTYCTX_HOME`, else `~/.kittyctx`.
 

@@ -116,6 +116,13 @@ export class IdFilter {
     return out
   }
 
+  /** `base` (copied; none: an empty filter sized for the ids) with `ids` added. */
+  static extended(base: IdFilter | null, ids: ReadonlyArray<string>): IdFilter {
+    const out = base?.copy() ?? IdFilter.empty(Math.ceil(ids.length * 1.25))
+    for (const id of ids) out.add(id)
+    return out
+  }
+
   /** Reads `toBytes` back; null when the bytes are not a filter. */
   static fromBytes(bytes: Uint8Array): IdFilter | null {
     if (bytes.length < 4) return null

@@ -64,6 +64,39 @@ interface SortKey {
   readonly event_id: string
 }
 
+/**
+ * The transition ids folded before a resume: a filter of most of them (written once, kept apart) and
+ * the ids folded after that filter was written. A filter that was not loaded (`filter` null, `ref` set:
+ * the reader had no row after the checkpoint to ask about) answers "perhaps" to every id; without a
+ * filter at all (`ref` null) the recent ids are all of them.
+ */
+export interface SeenBefore {
+  readonly filter: IdFilter | null
+  readonly recent: ReadonlyArray<string>
+  /** Where the filter is kept, for the writer that saves the fold again (opaque here; null: none yet). */
+  readonly ref: string | null
+}
+
+/** What `save` returns: the state, what it resumed from, and the transition ids folded since. */
+export interface SavedWithIds {
+  readonly fold: SavedFold
+  /** null: this fold started from an empty log (`added` is every id). */
+  readonly before: SeenBefore | null
+  readonly added: ReadonlyArray<string>
+}
+
+/**
+ * The filter of every transition id of a saved fold: the filter it resumed from (or `loaded`, when that
+ * one was not loaded at the resume and has been since) with the recent and new ids added. Null when the
+ * fold resumed from a filter that is in neither: the ids before the resume are not known here.
+ */
+export const allSeenIds = (saved: SavedWithIds, loaded: IdFilter | null = null): IdFilter | null => {
+  const b = saved.before
+  if (b === null) return IdFilter.extended(null, saved.added)
+  const base = b.filter ?? loaded
+  return base === null && b.ref !== null ? null : IdFilter.extended(base, [...b.recent, ...saved.added])
+}
+
 /** The saved state: plain JSON (the ids seen travel separately, as an `IdFilter`). */
 export interface SavedFold {
   readonly v: 1
@@ -98,11 +131,13 @@ export class IncrementalFold {
   readonly #retrospective: Array<Readonly<Record<string, unknown>>> = []
   /** Ids seen since the start or the resume (first occurrence wins, R1). */
   readonly #ids = new Set<string>()
-  /** Ids folded before the resume, as a filter; null when this fold started empty. */
-  readonly #before: IdFilter | null
+  /** Ids folded before the resume; null when this fold started empty. */
+  readonly #before: SeenBefore | null
+  readonly #recent: ReadonlySet<string>
 
-  private constructor(before: IdFilter | null) {
+  private constructor(before: SeenBefore | null) {
     this.#before = before
+    this.#recent = new Set(before?.recent ?? [])
   }
 
   /** The fold of an empty log. */
@@ -110,9 +145,9 @@ export class IncrementalFold {
     return new IncrementalFold(null)
   }
 
-  /** Resumes a saved fold; `ids` holds every transition id folded into it. */
-  static resume(saved: SavedFold, ids: IdFilter): IncrementalFold {
-    const f = new IncrementalFold(ids)
+  /** Resumes a saved fold; `before` holds every transition id folded into it. */
+  static resume(saved: SavedFold, before: SeenBefore): IncrementalFold {
+    const f = new IncrementalFold(before)
     f.#count = saved.count
     f.#firstSlug = saved.firstSlug
     f.#last = saved.last
@@ -126,9 +161,22 @@ export class IncrementalFold {
 
   /** Folds one row in file order; false when it cannot be folded incrementally (fold the whole log instead). */
   step(row: EventRow): boolean {
+    return this.#step(row, false)
+  }
+
+  /**
+   * Folds a row this writer has just stamped with a fresh event id (`EventIds`): the id is new by
+   * construction, so the ids folded before the resume are not asked (their filter's "perhaps", about
+   * 1% per layer, would send the writer to the full fold for nothing).
+   */
+  stepOwn(row: EventRow): boolean {
+    return this.#step(row, true)
+  }
+
+  #step(row: EventRow, own: boolean): boolean {
     switch (row.kind) {
       case "transition":
-        return this.#transition(row)
+        return this.#transition(row, own)
       case "annotation":
         return this.#annotation(row)
       case "envelope":
@@ -137,9 +185,9 @@ export class IncrementalFold {
     }
   }
 
-  #transition(t: TransitionRow): boolean {
+  #transition(t: TransitionRow, own: boolean): boolean {
     if (this.#ids.has(t.event_id)) return true
-    if (this.#before !== null && this.#before.mightContain(t.event_id)) return false
+    if (!own && this.#seenBefore(t.event_id)) return false
     if (this.#last !== null && compareSortKey(this.#last, t) >= 0) return false
     this.#ids.add(t.event_id)
     this.#count++
@@ -245,11 +293,17 @@ export class IncrementalFold {
     return this.#retrospective.map((row) => ({ kind: "envelope", line: 0, row }))
   }
 
-  /** The state to resume from, and the filter of every transition id folded so far. */
-  save(): { readonly fold: SavedFold; readonly ids: IdFilter } {
-    const ids = this.#before?.copy() ?? IdFilter.empty(Math.ceil(this.#ids.size * 1.25))
-    for (const id of this.#ids) ids.add(id)
+  /** True when `id` may have been folded before the resume ("perhaps" when the filter was not loaded). */
+  #seenBefore(id: string): boolean {
+    const b = this.#before
+    return b !== null && (this.#recent.has(id) || (b.filter !== null ? b.filter.mightContain(id) : b.ref !== null))
+  }
+
+  /** The state to resume from, what this fold resumed from, and the transition ids folded since. */
+  save(): SavedWithIds {
     return {
+      before: this.#before,
+      added: [...this.#ids],
       fold: {
         v: 1,
         count: this.#count,
@@ -260,8 +314,7 @@ export class IncrementalFold {
         byRollback: [...this.#byRollback],
         overlays: [...this.#overlays].map(([wp, o]) => [wp, structuredOverlay(o)] as const),
         retrospective: [...this.#retrospective]
-      },
-      ids
+      }
     }
   }
 }

@@ -12,8 +12,9 @@ import { decodeUtf8 } from "../../core/repo/Text.js"
 import { parseLine } from "../../core/status/EventRow.js"
 import type { AnnotationRow, EnvelopeRow, EventRow, EventStream, RowError, TransitionRow } from "../../core/status/EventRow.js"
 import { IdFilter } from "../../core/status/IdFilter.js"
-import { IncrementalFold } from "../../core/status/IncrementalFold.js"
-import type { SavedFold } from "../../core/status/IncrementalFold.js"
+import { allSeenIds, IncrementalFold } from "../../core/status/IncrementalFold.js"
+import type { SavedFold, SeenBefore } from "../../core/status/IncrementalFold.js"
+import { foldIdsDigestOf, foldIdsPath } from "../../core/repo/Naming.js"
 import { LogLines } from "../../core/status/LogLines.js"
 import type { LineFault } from "../../core/status/LogLines.js"
 import { buildSnapshot } from "../../core/status/Snapshot.js"
@@ -31,7 +32,12 @@ import type { Hash } from "../ports/Crypto.js"
 
 /** The checkpoint hashes the log in blocks of this size, so an append re-hashes only the last block. */
 export const BLOCK_BYTES = 1024 * 1024
-const CHECKPOINT_VERSION = 2
+const CHECKPOINT_VERSION = 3
+/**
+ * How many transition ids a checkpoint carries in its header before they are merged into a new id filter
+ * file: an emit rewrites the small header, not the filter (about 1.2 MB at a million events).
+ */
+export const MAX_RECENT_IDS = 1024
 /** The bytes before the offset that a reader re-hashes when the log looks unchanged. */
 const TAIL_BYTES = 4096
 /** A checkpoint larger than this is not read (it is a cache: the full fold is the answer then). */
@@ -54,6 +60,16 @@ interface CheckpointHeader {
   /** sha256 of the last `TAIL_BYTES` before `offset` (what a reader checks when the file is unchanged). */
   readonly tail: string
   readonly fold: SavedFold
+  /** The id filter file (beside the checkpoint, `foldIdsPath`) of most transition ids; null: none yet. */
+  readonly ids: IdsRef | null
+  /** The transition ids folded after that filter was written (at most `MAX_RECENT_IDS`). */
+  readonly recent: ReadonlyArray<string>
+}
+
+/** Which id filter a checkpoint uses: its digest (its name) and its length. */
+interface IdsRef {
+  readonly digest: string
+  readonly bytes: number
 }
 
 /** SHA-256 of the log in fixed blocks, fed in order. */
@@ -146,12 +162,24 @@ const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
       const nl = bytes.indexOf(0x0a)
       if (nl < 0) return null
       const text = decodeUtf8(bytes.subarray(0, nl))
-      if (Either.isLeft(text)) return null
+      if (Either.isLeft(text) || nl !== bytes.length - 1) return null
       const header = JSON.parse(text.right) as CheckpointHeader
-      const ids = IdFilter.fromBytes(bytes.subarray(nl + 1))
-      if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || ids === null) return null
-      return { header, ids }
+      if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || !Array.isArray(header.recent)) return null
+      return header
     }),
+    Effect.catchAll(() => Effect.succeed(null)),
+    Effect.catchAllDefect(() => Effect.succeed(null))
+  )
+
+/**
+ * Reads a checkpoint's id filter: the file its header names, of the recorded length and digest; null on
+ * any mismatch (another writer replaced the checkpoint meanwhile, or the file is gone or damaged).
+ */
+const loadIds = (fs: RepoFs["Type"], t: StatusTarget, ref: IdsRef) =>
+  fs.readBytes(foldIdsPath(checkpointPathOf(t), ref.digest), { noFollow: true, maxBytes: MAX_CHECKPOINT_BYTES }).pipe(
+    Effect.map((bytes) =>
+      bytes === null || bytes.length !== ref.bytes || sha256Hex(bytes).slice(0, 16) !== ref.digest ? null : IdFilter.fromBytes(bytes)
+    ),
     Effect.catchAll(() => Effect.succeed(null)),
     Effect.catchAllDefect(() => Effect.succeed(null))
   )
@@ -178,9 +206,16 @@ const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Ma
  */
 const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignature, hash: boolean) =>
   Effect.gen(function*() {
-    const loaded = yield* loadCheckpoint(fs, t)
-    if (loaded === null) return null
-    const { header, ids } = loaded
+    const header = yield* loadCheckpoint(fs, t)
+    if (header === null) return null
+    // the id filter is read only when rows follow the checkpoint (their ids must be asked about); a writer's
+    // own rows never ask (`IncrementalFold.stepOwn`)
+    let filter: IdFilter | null = null
+    if (header.ids !== null && sig.size > header.offset) {
+      filter = yield* loadIds(fs, t, header.ids)
+      if (filter === null) return null
+    }
+    const ids: SeenBefore = { filter, recent: header.recent, ref: header.ids === null ? null : JSON.stringify(header.ids) }
     if (sig.size < header.offset || !(header.blockBytes > 0)) return null
     const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
       sig.size === header.size
@@ -365,15 +400,40 @@ const READ: FoldOptions = { hash: false, tail: "fold" }
 export const snapshotOfFold = (fold: IncrementalFold, t: StatusTarget): Snapshot =>
   buildSnapshot(fold.reduction(), fold.retrospective(), t.identity)
 
-/** Saves the checkpoint of a writer's fold, which ends at `lines.offset` of the log whose `fstat` is `after`. */
+/**
+ * Saves the checkpoint of a writer's fold, which ends at `lines.offset` of the log whose `fstat` is `after`:
+ * the header (identity, block hashes, the fold's state and the ids folded since the id filter was
+ * written) in one small file; the id filter in its own file, named by its digest, written only when the
+ * recent ids outgrow `MAX_RECENT_IDS` (the filter it replaces is then removed).
+ */
 export const saveCheckpoint = (
+  fs: RepoFs["Type"],
   write: RepoWrite["Type"],
   t: StatusTarget,
   state: { readonly fold: IncrementalFold; readonly lines: LogLines; readonly hasher: BlockHasher },
-  after: FileSignature
+  after: FileSignature,
+  options: { readonly maxRecent?: number } = {}
 ): Effect.Effect<void, IoError> =>
-  Effect.suspend(() => {
+  Effect.gen(function*() {
     const saved = state.fold.save()
+    const path = checkpointPathOf(t)
+    const previous = saved.before?.ref == null ? null : (JSON.parse(saved.before.ref) as IdsRef)
+    const recent = [...(saved.before?.recent ?? []), ...saved.added]
+    let ids: IdsRef | null = previous
+    let carried: ReadonlyArray<string> = recent
+    yield* write.makeDirectory(t.scope, path.slice(0, path.lastIndexOf("/")))
+    if (recent.length > (options.maxRecent ?? MAX_RECENT_IDS)) {
+      // merge the recent ids into a new filter (the old one read now when the fold did not need it)
+      const loaded = previous !== null && saved.before?.filter === null ? yield* loadIds(fs, t, previous) : null
+      const filter = allSeenIds(saved, loaded)
+      if (filter === null) return
+      const bytes = filter.toBytes()
+      ids = { digest: sha256Hex(bytes).slice(0, 16), bytes: bytes.length }
+      carried = []
+      if (ids.digest !== previous?.digest) {
+        yield* write.writeFile(t.scope, foldIdsPath(path, ids.digest), bytes, { durable: false })
+      }
+    }
     const header: CheckpointHeader = {
       v: CHECKPOINT_VERSION,
       log: logPathOf(t),
@@ -386,18 +446,20 @@ export const saveCheckpoint = (
       blockBytes: state.hasher.blockBytes,
       blocks: state.hasher.digests(),
       tail: state.hasher.tail(),
-      fold: saved.fold
+      fold: saved.fold,
+      ids,
+      recent: carried
     }
-    const head = new TextEncoder().encode(JSON.stringify(header) + "\n")
-    const ids = saved.ids.toBytes()
-    const bytes = new Uint8Array(head.length + ids.length)
-    bytes.set(head, 0)
-    bytes.set(ids, head.length)
-    const path = checkpointPathOf(t)
-    return Effect.zipRight(
-      write.makeDirectory(t.scope, path.slice(0, path.lastIndexOf("/"))),
-      write.writeFile(t.scope, path, bytes, { durable: false })
-    )
+    yield* write.writeFile(t.scope, path, JSON.stringify(header) + "\n", { durable: false })
+    if (saved.before === null || ids?.digest !== previous?.digest) {
+      // the filters this header does not name (the one it replaces; after a full fold, any earlier one):
+      // a reader that read an older header meanwhile finds no filter and folds the whole log, never wrong
+      const dir = path.slice(0, path.lastIndexOf("/"))
+      for (const entry of (yield* Effect.orElseSucceed(fs.entries(dir), () => null)) ?? []) {
+        const digest = foldIdsDigestOf(path, entry.name)
+        if (digest !== null && digest !== ids?.digest) yield* Effect.ignore(write.remove(t.scope, foldIdsPath(path, digest)))
+      }
+    }
   })
 
 /** Every row of the log in file order (for readers that need the rows: validate, time travel, implement). */

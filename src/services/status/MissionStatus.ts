@@ -194,7 +194,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
     const keepCheckpoint = (t: StatusTarget, lf: LogFold, after: FileSignature | null) =>
       lf.hasher === null || after === null || lf.tailFolded || lf.lines.pending.length > 0
         ? Effect.void
-        : saveCheckpoint(repoWrite, t, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher }, after).pipe(
+        : saveCheckpoint(repoFs, repoWrite, t, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher }, after).pipe(
           Effect.catchAll(() => Effect.void)
         )
 
@@ -338,7 +338,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
           }
           const fed = lf.hasher === null || lf.lines.offset !== out.offset
             ? "stopped"
-            : feed(lf.lines, back.bytes, (r) => lf.fold.step(r), lf.hasher)
+            : feed(lf.lines, back.bytes, (r) => lf.fold.stepOwn(r), lf.hasher)
           // a row out of sort order (a clock set back), or another writer between: fold the log again
           if (fed !== null) lf = yield* foldLog(repoFs, t, { hash: true, tail: "leave" })
           yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)

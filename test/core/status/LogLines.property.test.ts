@@ -9,7 +9,7 @@ import { Either, FastCheck as fc } from "effect"
 import { parseLine, readEventStream } from "../../../src/core/status/EventRow.js"
 import type { EventRow } from "../../../src/core/status/EventRow.js"
 import { IdFilter } from "../../../src/core/status/IdFilter.js"
-import { IncrementalFold } from "../../../src/core/status/IncrementalFold.js"
+import { allSeenIds, IncrementalFold } from "../../../src/core/status/IncrementalFold.js"
 import { LogLines } from "../../../src/core/status/LogLines.js"
 import { forEachLogLine } from "../../../src/core/python/PyJson.js"
 import { decodeUtf8 } from "../../../src/core/repo/Text.js"
@@ -106,7 +106,7 @@ const foldAll = (rows: ReadonlyArray<EventRow>, resumeAt: number | null) => {
   for (let i = 0; i < rows.length; i++) {
     if (i === resumeAt) {
       const saved = fold.save()
-      fold = IncrementalFold.resume(JSON.parse(JSON.stringify(saved.fold)), IdFilter.fromBytes(saved.ids.toBytes())!)
+      fold = IncrementalFold.resume(JSON.parse(JSON.stringify(saved.fold)), { filter: IdFilter.fromBytes(allSeenIds(saved)!.toBytes())!, recent: [], ref: null })
     }
     if (!fold.step(rows[i])) return null
   }
@@ -139,9 +139,38 @@ describe("IncrementalFold", () => {
     const f = IncrementalFold.empty()
     for (const r of rows.slice(0, 4)) assert.isTrue(f.step(r))
     const saved = f.save()
-    const resumed = IncrementalFold.resume(saved.fold, saved.ids)
+    const seen = { filter: allSeenIds(saved), recent: [], ref: null }
+    const resumed = IncrementalFold.resume(saved.fold, seen)
     assert.isFalse(resumed.step({ ...rows[1], at: "9999-01-01T00:00:00+00:00" } as EventRow), "an id folded before the save")
-    assert.isFalse(IncrementalFold.resume(saved.fold, saved.ids).step(rows[0]), "an old row again")
-    assert.isTrue(IncrementalFold.resume(saved.fold, saved.ids).step(rows[4] ?? rows[3]) || rows.length < 5)
+    assert.isFalse(IncrementalFold.resume(saved.fold, seen).step(rows[0]), "an old row again")
+    assert.isTrue(IncrementalFold.resume(saved.fold, seen).step(rows[4] ?? rows[3]) || rows.length < 5)
+  })
+
+  it("ids before a resume: the recent ones refuse like the filter's; an unloaded filter says perhaps to all but a writer's own rows", () => {
+    const rows = inOrder(rowsOf(logs[0])).filter((r) => r.kind === "transition")
+    assert.isAtLeast(rows.length, 6)
+    const f = IncrementalFold.empty()
+    for (const r of rows.slice(0, 2)) assert.isTrue(f.step(r))
+    const first = f.save()
+    // resumed from a filter of the first two, then two more folded: those two travel as recent ids
+    const base = allSeenIds(first)!
+    const g = IncrementalFold.resume(first.fold, { filter: base, recent: [], ref: "f1" })
+    for (const r of rows.slice(2, 4)) assert.isTrue(g.step(r))
+    const second = g.save()
+    assert.deepStrictEqual(second.added, rows.slice(2, 4).map((r) => (r as { event_id: string }).event_id))
+    const withRecent = { filter: base, recent: second.added, ref: "f1" }
+    const late = (r: EventRow) => ({ ...r, at: "9999-01-01T00:00:00+00:00" }) as EventRow
+    assert.isFalse(IncrementalFold.resume(second.fold, withRecent).step(late(rows[3])), "a recent id")
+    assert.isFalse(IncrementalFold.resume(second.fold, withRecent).step(late(rows[0])), "an id of the filter")
+    assert.isTrue(IncrementalFold.resume(second.fold, withRecent).step(rows[4]), "a new id")
+    const unloaded = { filter: null, recent: second.added, ref: "f1" }
+    assert.isFalse(IncrementalFold.resume(second.fold, unloaded).step(rows[4]), "an unloaded filter: perhaps")
+    const own = IncrementalFold.resume(second.fold, unloaded)
+    assert.isTrue(own.stepOwn(rows[4]), "a writer's own fresh row is folded without asking")
+    assert.isFalse(own.stepOwn(rows[3]), "still in sort order")
+    // the filter of all ids needs the unloaded one: without it the ids before are not known
+    assert.isNull(allSeenIds(own.save()))
+    const all = allSeenIds(own.save(), base)!
+    for (const r of rows.slice(0, 5)) assert.isTrue(all.mightContain((r as { event_id: string }).event_id))
   })
 })

@@ -41,14 +41,21 @@ const POOL: ReadonlyArray<string> = corpusMissions()
   .flatMap((m) => (m.log === null ? [] : m.log.split("\n").filter((l) => l.trim() !== "")))
   .filter((_, i) => i % 7 === 0)
 
+const parsed = (line: string): Record<string, unknown> | null => {
+  try {
+    return JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return null // a line a "flip" broke
+  }
+}
 const keyOf = (line: string) => {
-  const o = JSON.parse(line) as Record<string, unknown>
+  const o = parsed(line) ?? {}
   return { at: typeof o.at === "string" ? o.at : "", event_id: typeof o.event_id === "string" ? o.event_id : "" }
 }
 const sortLines = (lines: ReadonlyArray<string>) => [...lines].sort((a, b) => compareSortKey(keyOf(a), keyOf(b)))
 
 type Op =
-  | { readonly _tag: "save" }
+  | { readonly _tag: "save"; readonly maxRecent: number }
   | { readonly _tag: "append"; readonly picks: ReadonlyArray<number> }
   | { readonly _tag: "rewriteSame"; readonly rename: boolean }
   | { readonly _tag: "replaceLine"; readonly at: number; readonly pick: number; readonly rename: boolean }
@@ -57,9 +64,11 @@ type Op =
   | { readonly _tag: "torn"; readonly pick: number; readonly keep: number }
   | { readonly _tag: "unterminated"; readonly pick: number }
   | { readonly _tag: "flip"; readonly at: number; readonly rename: boolean }
+  | { readonly _tag: "dupLater"; readonly at: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.constant({ _tag: "save" as const }) },
+  // a small bound on the header's recent ids, so that id filter files are written, replaced and removed
+  { weight: 4, arbitrary: fc.record({ _tag: fc.constant("save" as const), maxRecent: fc.integer({ min: 0, max: 8 }) }) },
   { weight: 5, arbitrary: fc.record({ _tag: fc.constant("append" as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("rewriteSame" as const), rename: fc.boolean() }) },
   {
@@ -70,12 +79,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("cut" as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("torn" as const), pick: fc.nat(), keep: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("unterminated" as const), pick: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ _tag: fc.constant("flip" as const), at: fc.nat(), rename: fc.boolean() }) }
+  { weight: 3, arbitrary: fc.record({ _tag: fc.constant("flip" as const), at: fc.nat(), rename: fc.boolean() }) },
+  // a row again with its id but a later time: only the ids seen before (filter and recent ids) can tell
+  { weight: 3, arbitrary: fc.record({ _tag: fc.constant("dupLater" as const), at: fc.nat() }) }
 )
 
 const decoder = new TextDecoder()
 
 const seenSources = new Set<FoldSource>()
+const idFilters = { written: 0 }
 
 describe("fold checkpoint: byte-identical to the full fold", () => {
   it.prop(
@@ -97,6 +109,7 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
         else mem.changeFile(node, new TextEncoder().encode(next))
       }
       const completeLines = () => text().split("\n").slice(0, -1)
+      let later = 0
       const sources = new Set<FoldSource>()
 
       const check = Effect.gen(function*() {
@@ -124,7 +137,10 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
             case "save": {
               const lf = yield* Effect.either(foldLog(fs, target, { hash: true, tail: "leave", blockBytes: 256 }))
               if (Either.isRight(lf) && lf.right.hasher !== null && lf.right.signature !== null && lf.right.lines.pending.length === 0) {
-                yield* saveCheckpoint(write, target, { fold: lf.right.fold, lines: lf.right.lines, hasher: lf.right.hasher }, lf.right.signature)
+                yield* saveCheckpoint(fs, write, target, { fold: lf.right.fold, lines: lf.right.lines, hasher: lf.right.hasher }, lf.right.signature, { maxRecent: op.maxRecent })
+                const filters = [...mem.nodes.keys()].filter((p) => p.includes(".checkpoint.ids-"))
+                assert.isAtMost(filters.length, 1, `one id filter beside the checkpoint at most: ${filters.join(", ")}`)
+                if (filters.length === 1) idFilters.written++
               }
               break
             }
@@ -157,6 +173,12 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
             case "unterminated":
               yield* write.append(scope, LOG, pick(op.pick))
               break
+            case "dupLater": {
+              const lines = completeLines().filter((l) => parsed(l) !== null && /"at": "\d{4}/.test(l))
+              if (lines.length === 0) break
+              yield* write.append(scope, LOG, lines[op.at % lines.length].replace(/"at": "\d{4}/, `"at": "${9000 + later++}`) + "\n")
+              break
+            }
             case "flip": {
               // a same-length edit early in the file: only re-hashing the whole prefix can see it
               const t = text()
@@ -182,6 +204,7 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
 
   it("the runs above went through every way of reaching a fold", () => {
     assert.deepStrictEqual([...seenSources].sort(), ["checkpoint", "checkpoint-rehashed", "full", "full-sorted"])
+    assert.isAbove(idFilters.written, 50, "saves that left an id filter file beside the checkpoint")
   })
 
   it("live layers: the checkpoint a writer saves is the one a reader uses", () => {
@@ -209,7 +232,7 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
       const expected = snapshotBytes(snapshotOf(Either.getOrThrow(readEventStream(text)), live.identity))
       const cold = yield* foldLog(rfs, live, { hash: true, tail: "leave" })
       assert.include(["full", "full-sorted"], cold.source)
-      yield* saveCheckpoint(write, live, { fold: cold.fold, lines: cold.lines, hasher: cold.hasher! }, cold.signature!)
+      yield* saveCheckpoint(rfs, write, live, { fold: cold.fold, lines: cold.lines, hasher: cold.hasher! }, cold.signature!)
       const warm = yield* foldLog(rfs, live, { hash: false, tail: "fold" })
       assert.strictEqual(warm.source, "checkpoint")
       assert.strictEqual(snapshotBytes(snapshotOfFold(warm.fold, live)), expected)
@@ -234,7 +257,7 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
       const source = () => Effect.map(foldLog(fs, target, { hash: false, tail: "fold" }), (f) => f.source)
       assert.strictEqual(yield* source(), "full")
       const lf = yield* foldLog(fs, target, { hash: true, tail: "leave" })
-      yield* saveCheckpoint(write, target, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher! }, lf.signature!)
+      yield* saveCheckpoint(fs, write, target, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher! }, lf.signature!)
       assert.strictEqual(yield* source(), "checkpoint")
       const node = mem.nodes.get(LOG)
       if (node?._tag === "File") mem.putFile(LOG, node.bytes.slice())
@@ -246,6 +269,34 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
         mem.changeFile(now, bytes)
       }
       assert.notInclude(["checkpoint", "checkpoint-rehashed"], yield* Effect.orElseSucceed(source(), () => "refused"))
+    })
+    Effect.runSync(Effect.provide(program, layer))
+  })
+
+  it("ids carried in the header go into the next id filter: a row again with a later time still reads as the full fold", () => {
+    const mem = new MemoryFs({ [`${ROOT}/.git/`]: "", [`${DIR}/`]: "" })
+    const layer = Layer.mergeAll(RepoFs.layerMemoryFs(mem), RepoWrite.layerMemoryFs(mem))
+    const transitions = sortLines(POOL.filter((l) => parsed(l)?.to_lane !== undefined)).slice(0, 40)
+    mem.putFile(LOG, transitions.slice(0, 20).map((l) => l + "\n").join(""))
+    const filters = () => [...mem.nodes.keys()].filter((p) => p.includes(".checkpoint.ids-"))
+    const program = Effect.gen(function*() {
+      const fs = yield* RepoFs.RepoFs
+      const write = yield* RepoWrite.RepoWrite
+      const save = (maxRecent: number) =>
+        Effect.flatMap(foldLog(fs, target, { hash: true, tail: "leave" }), (lf) =>
+          saveCheckpoint(fs, write, target, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher! }, lf.signature!, { maxRecent }))
+      yield* save(100)
+      assert.deepStrictEqual(filters(), [], "twenty ids travel in the header")
+      yield* write.append(scope, LOG, transitions.slice(20, 40).map((l) => l + "\n").join(""))
+      yield* save(5)
+      assert.strictEqual(filters().length, 1, "forty ids outgrow the header: a filter of all of them")
+      // the first row again, later: the filter must know its id although it travelled in the header
+      yield* write.append(scope, LOG, transitions[0].replace(/"at": "\d{4}/, "\"at\": \"9999") + "\n")
+      const got = yield* foldLog(fs, target, { hash: false, tail: "fold" })
+      const node = mem.nodes.get(LOG)
+      const expected = readEventStream(node?._tag === "File" ? decoder.decode(node.bytes) : "")
+      assert.strictEqual(snapshotBytes(snapshotOfFold(got.fold, target)), snapshotBytes(snapshotOf(Either.getOrThrow(expected), target.identity)))
+      assert.strictEqual(got.source, "full-sorted", "the id was seen: the whole log is folded")
     })
     Effect.runSync(Effect.provide(program, layer))
   })
