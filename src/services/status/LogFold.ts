@@ -208,14 +208,14 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
   Effect.gen(function*() {
     const header = yield* loadCheckpoint(fs, t)
     if (header === null) return null
-    // the id filter is read only when rows follow the checkpoint (their ids must be asked about); a writer's
-    // own rows never ask (`IncrementalFold.stepOwn`)
-    let filter: IdFilter | null = null
-    if (header.ids !== null && sig.size > header.offset) {
-      filter = yield* loadIds(fs, t, header.ids)
-      if (filter === null) return null
-    }
-    const ids: SeenBefore = { filter, recent: header.recent, ref: header.ids === null ? null : JSON.stringify(header.ids) }
+    // the id filter, once the checkpoint holds, read only when rows follow it (their ids must be asked
+    // about; a writer's own rows never ask, `IncrementalFold.stepOwn`); an unreadable one voids the checkpoint
+    const seenBefore = Effect.gen(function*() {
+      const filter = header.ids !== null && sig.size > header.offset ? yield* loadIds(fs, t, header.ids) : null
+      if (header.ids !== null && sig.size > header.offset && filter === null) return null
+      const ids: SeenBefore = { filter, recent: header.recent, ref: header.ids === null ? null : JSON.stringify(header.ids) }
+      return ids
+    })
     if (sig.size < header.offset || !(header.blockBytes > 0)) return null
     const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
       sig.size === header.size
@@ -223,7 +223,8 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
       const from = Math.max(0, header.offset - TAIL_BYTES)
       const tail = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
       if (tail === null || tail.bytes.length !== header.offset - from || sha256Hex(tail.bytes) !== header.tail) return null
-      return { header, ids, hasher: null, source: "checkpoint" as const }
+      const ids = yield* seenBefore
+      return ids === null ? null : { header, ids, hasher: null, source: "checkpoint" as const }
     }
     const start = lastBlockStart(header.offset, header.blockBytes)
     const from = Math.min(start, Math.max(0, header.offset - TAIL_BYTES))
@@ -234,7 +235,8 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
     hasher.update(last.bytes.subarray(start - from))
     if (!sameBlocks(hasher.digests(), header.blocks)) return null
     if (!unchanged && !(yield* prefixMatches(fs, t, header))) return null
-    return { header, ids, hasher, source: unchanged ? "checkpoint" as const : "checkpoint-rehashed" as const }
+    const ids = yield* seenBefore
+    return ids === null ? null : { header, ids, hasher, source: unchanged ? "checkpoint" as const : "checkpoint-rehashed" as const }
   }).pipe(Effect.catchAllDefect(() => Effect.succeed(null)))
 
 /** Feeds bytes to the splitter and parses each completed line into `step`; the first failure stops it. */
