@@ -134,6 +134,22 @@ export const layer: Layer.Layer<Processes> = Layer.succeed(
   })
 )
 
+/**
+ * Signals the process group of a child this process started as the leader of its own group and is still
+ * waiting for (`Spawner.runCollected`): the group's id is the child's pid, which the system does not give
+ * to another process while the child is unreaped or its group has members, so no probe is needed. The
+ * whole group, so that what the child started (a git hook) ends with it. False when the group is gone.
+ */
+export const signalOwnChildGroup = (pid: number, signal: NodeJS.Signals): boolean => {
+  if (!isPid(pid)) return false
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Memory
 

@@ -19,7 +19,7 @@ import type { BackgroundError } from "../../core/background/BackgroundError.js"
 import type { ProcessIdentity } from "../../core/process/ProcessIdentity.js"
 import type { IoError } from "../../core/repo/RepoError.js"
 import { Launcher } from "./Launcher.js"
-import { Processes } from "./Processes.js"
+import { Processes, signalOwnChildGroup } from "./Processes.js"
 import { RepoWrite } from "./RepoWrite.js"
 import type { WriteScope } from "./RepoWrite.js"
 
@@ -74,11 +74,15 @@ export interface Collected {
 
 const SIGNAL_NUMBERS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 }
 
+/** How long an interrupted run's process group has to end after SIGTERM before SIGKILL. */
+const TERM_GRACE_MS = 2000
+
 /**
  * Runs `command args` to its end in `env` (`Settings.childEnvironment`), stdin closed, stdout and stderr
- * read as they come and decoded as UTF-8. Interrupting the effect (a timeout) kills the child with
- * SIGKILL through its own handle: it is still this process's unreaped child, so its pid cannot have
- * been reused. Fails only when the command cannot be started.
+ * read as they come and decoded as UTF-8. The child leads its own process group. Interrupting the effect
+ * (a timeout) sends SIGTERM to that group (git removes its lock files on SIGTERM; a hook it started ends
+ * too), SIGKILL after `TERM_GRACE_MS`, and completes once the child has exited, so whatever the caller
+ * does next (a rollback) never races a git still running. Fails only when the command cannot be started.
  */
 export const runCollected = (
   command: string,
@@ -88,7 +92,7 @@ export const runCollected = (
   Effect.async<Collected, Error>((resume) => {
     let child: ChildProcess
     try {
-      child = childProcess().spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+      child = childProcess().spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true })
     } catch (e) {
       resume(Effect.fail(e instanceof Error ? e : new Error(String(e))))
       return
@@ -96,6 +100,8 @@ export const runCollected = (
     const out: Array<Buffer> = []
     const err: Array<Buffer> = []
     let settled = false
+    let exited = false
+    child.once("exit", () => (exited = true))
     const settle = (outcome: Effect.Effect<Collected, Error>) => {
       if (settled) return
       settled = true
@@ -111,8 +117,15 @@ export const runCollected = (
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
       })))
-    return Effect.sync(() => {
-      if (!settled && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    return Effect.async<void>((done) => {
+      const pid = child.pid
+      if (settled || exited || pid === undefined) return done(Effect.void)
+      signalOwnChildGroup(pid, "SIGTERM")
+      const hard = setTimeout(() => signalOwnChildGroup(pid, "SIGKILL"), TERM_GRACE_MS)
+      child.once("exit", () => {
+        clearTimeout(hard)
+        done(Effect.void)
+      })
     })
   })
 

@@ -1,7 +1,8 @@
 /**
  * The collected run (`Spawner.runCollected`, how `Git.runGit` starts git): real processes. Output larger
  * than a pipe's buffer arrives whole on both streams, an exit by signal reads like a shell's, a command
- * that cannot start fails, and an interrupted run (a timeout) leaves no child running.
+ * that cannot start fails, and an interrupted run (a timeout) ends the child's whole process group and
+ * returns only once the child has exited.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber } from "effect"
@@ -82,19 +83,38 @@ describe("Spawner.runCollected (real processes)", () => {
     }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
   })
 
-  it.live("runGit's timeout fails with GIT_COMMAND_FAILED and kills git", () => {
+  it.live("an interrupted run ends the child's whole process group, not only the child", () => {
     const dir = makeTemp()
     const pidFile = path.join(dir, "pid")
     return Effect.gen(function*() {
-      // an alias that runs a shell command: git waits for it
-      const e = yield* Effect.either(Git.runGit(["-c", `alias.hang=!echo $PPID > '${pidFile}'; sleep 30`, "hang"], {
+      // the shell starts a grandchild in the background and waits: signalling the shell alone leaves it running
+      const fiber = yield* Effect.fork(runCollected("sh", ["-c", `sleep 30 & echo $! > '${pidFile}'; wait`], env))
+      let pid = 0
+      for (let i = 0; i < 500 && pid === 0; i++) {
+        yield* Effect.sleep(Duration.millis(10))
+        if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, "utf8").trim())
+      }
+      assert.isAbove(pid, 0)
+      yield* Fiber.interrupt(fiber)
+      assert.include([null, "Z", "X"], yield* waitGone(pid), "the grandchild was ended with its group")
+    }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
+  })
+
+  it.live("runGit's timeout fails with GIT_COMMAND_FAILED and ends git with what git started, before it returns", () => {
+    const dir = makeTemp()
+    const pidFile = path.join(dir, "pid")
+    return Effect.gen(function*() {
+      // an alias that runs a shell command (like a hook): git waits for it
+      const e = yield* Effect.either(Git.runGit(["-c", `alias.hang=!echo $PPID $$ > '${pidFile}'; exec sleep 30`, "hang"], {
         cwd: dir,
         mode: "read",
         timeout: Duration.millis(1500)
       }))
       assert.isTrue(Either.isLeft(e) && e.left.code === "GIT_COMMAND_FAILED" && /timed out/.test(e.left.message))
-      const gitPid = Number(fs.readFileSync(pidFile, "utf8").trim())
-      assert.include([null, "Z", "X"], yield* waitGone(gitPid), "git was killed")
+      const [gitPid, hookPid] = fs.readFileSync(pidFile, "utf8").trim().split(" ").map(Number)
+      // runGit returned only after git exited (nothing to wait for here); the hook went with it
+      assert.include([null, "Z", "X"], stateOf(gitPid), "git has exited")
+      assert.include([null, "Z", "X"], yield* waitGone(hookPid), "what git started was ended too")
     }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
   })
 })
