@@ -204,19 +204,19 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     let malformedLines = 0
     let unidentifiedLines = 0
     let current: LogSlice | null = null
-    /** Everything before `to` (in the current slice) is handled: the prefix hash follows the offset. */
-    const advance = (to: number) => {
-      if (current !== null && to > hasher.length) hasher.update(current.bytes.subarray(hasher.length - current.from, to - current.from))
-      offset = to
+    /** Brings the prefix hash up to the offset (both in the current slice): at a write and at a slice's end. */
+    const hashToOffset = () => {
+      if (current !== null && offset > hasher.length) hasher.update(current.bytes.subarray(hasher.length - current.from, offset - current.from))
     }
     const handled = (e: PendingEvent) => {
       seen.add(e.id)
-      advance(e.end)
+      offset = e.end
       dirty = true
       sinceCheckpoint++
     }
     const checkpoint = Effect.gen(function*() {
       if (!dirty) return
+      hashToOffset()
       yield* appendDeadLetters(ctx.rt, ctx.scopeId, letters.splice(0))
       // the seen ids first (appended), then the filter and the head: a crash leaves more ids, never fewer
       const bytes = yield* appendSeenIds(ctx.rt, ctx.scopeId, source.key, seen.bytes, seen.fresh, () => [...(seen.exact ?? [])])
@@ -294,7 +294,8 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
           if (sinceCheckpoint >= Math.max(ctx.checkpointEvents, seen.count / 2)) yield* checkpoint
         }
         // every line of the slice is handled (blank, refused and already seen lines included)
-        if (stop === null) advance(backlog.end)
+        if (stop === null) offset = backlog.end
+        hashToOffset()
       })))
     const recordSignature = log.consistent && offset === log.end && !sameSignature(head?.signature, log.signature)
     // a log replaced while it was read is left as its cursor describes it unless events were handled

@@ -119,7 +119,7 @@ export const projectSources = (root: string): Effect.Effect<ProjectSources, neve
   })
 
 /** What a delivery holds of a log at a time: a slice of about this many bytes of whole lines. */
-export const SLICE_BYTES = 4 * 1024 * 1024
+export const SLICE_BYTES = 1024 * 1024
 
 /** How a log is opened (tests choose small blocks and slices). */
 export interface OpenOptions {
@@ -270,7 +270,8 @@ export const openLog = (
     const rescanned = head !== null && verified === null
     const upgrade = head !== null && head.seen_bytes === null
     let seen: SeenIds
-    if (head === null) seen = new SeenIds(IdFilter.empty(), new Set(), 0, 0)
+    // no cursor: nothing was delivered (the ids of this round are told apart by the round's own `taken`)
+    if (head === null) seen = new SeenIds(IdFilter.empty(), null, 0, 0)
     else {
       const filter = rescanned || upgrade ? null : yield* readSeenFilter(rt, scopeId, source.key)
       const exact = filter === null ? new Set(yield* readSeenIds(rt, scopeId, source.key, head)) : null
