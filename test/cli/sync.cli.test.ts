@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { buildF2, pyJson, transitionRow } from "../support/fixtures.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, missionFiles, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { startSink } from "../support/sink.js"
+import { seenIdsOf, startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
 import { treeMap } from "../support/fingerprint.js"
 
@@ -86,9 +86,9 @@ const runtime = () => {
     for (const scope of fs.readdirSync(sync)) {
       const dir = path.join(sync, scope, "cursors")
       if (!fs.existsSync(dir)) continue
-      for (const f of fs.readdirSync(dir).filter((n) => !n.endsWith(".seen.json"))) {
+      for (const f of fs.readdirSync(dir).filter((n) => !n.includes(".seen."))) {
         const head = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"))
-        const seen = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.json$/, ".seen.json")), "utf8")).ids as Array<string>
+        const seen = seenIdsOf(path.join(dir, f.replace(/\.json$/, ".seen.jsonl")))
         assert.isAtLeast(seen.length, head.seen_count, "the seen ids are written before the head")
         out.push({ ...head, seen })
       }
@@ -399,7 +399,7 @@ describe("sync push: logs rewritten by a merge", () => {
       assert.isTrue(out.projects[0].missions.find((m: { mission: string }) => m.mission === "kappa-mission").rescanned)
       // a cursor that cannot be trusted is never read as absent: that log fails, the others are delivered
       const dir = path.join(rt.home, "sync", fs.readdirSync(path.join(rt.home, "sync")).find((n) => /^[0-9a-f]{16}$/.test(n))!, "cursors")
-      const head = fs.readdirSync(dir).find((f) => !f.endsWith(".seen.json") && JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).key.mission === MID(11))!
+      const head = fs.readdirSync(dir).find((f) => !f.includes(".seen.") && JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).key.mission === MID(11))!
       fs.writeFileSync(path.join(dir, head), "{\"broken\": true}")
       fs.appendFileSync(log, row("kappa-mission", MID(10), 10, 20) + "\n")
       const failed = await rt.cli(p.root, ["sync", "push", "--json"])

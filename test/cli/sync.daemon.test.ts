@@ -15,7 +15,7 @@ import * as Processes from "../../src/services/ports/Processes.js"
 import { pyJson, transitionRow } from "../support/fixtures.js"
 import { CLI, commitAll, git, isolatedEnv, makeRepo, makeTemp, removeTemp, runCliAsync, writeFiles } from "../support/repo.js"
 import type { CliRun } from "../support/repo.js"
-import { startSink } from "../support/sink.js"
+import { seenIdsOf, startSink } from "../support/sink.js"
 import type { TestSink } from "../support/sink.js"
 import { treeMap } from "../support/fingerprint.js"
 
@@ -201,10 +201,10 @@ describe("delivery by the daemon", () => {
       await configure(rt, sink, [p.root], ["--batch-max-events", "40"])
       const cursorOf = () => {
         const dir = path.join(rt.scopeDir()!, "cursors")
-        const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.endsWith(".seen.json")) : []
+        const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.includes(".seen.")) : []
         if (files.length === 0) return null
         const head = JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8"))
-        return { ...head, seen: JSON.parse(fs.readFileSync(path.join(dir, files[0].replace(/\.json$/, ".seen.json")), "utf8")).ids }
+        return { ...head, seen: seenIdsOf(path.join(dir, files[0].replace(/\.json$/, ".seen.jsonl"))) }
       }
       let seed = 7
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)

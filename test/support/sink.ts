@@ -3,6 +3,7 @@
  * events de-duplicated on their id (the first arrival's order is the delivery order), and answers each
  * request as a script says (status, `Retry-After`, a hang until the client gives up, ...).
  */
+import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 
@@ -112,4 +113,13 @@ export const startSink = async (
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
+}
+
+/**
+ * The ids a sync cursor's seen-id lines hold (docs/surfaces.md §8.5: one JSON string per line, appended
+ * before the head is written); an unterminated last line (an append a SIGKILL cut) is not an id yet.
+ */
+export const seenIdsOf = (file: string): Array<string> => {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : ""
+  return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").slice(0, -1).map((l) => JSON.parse(l) as string)
 }

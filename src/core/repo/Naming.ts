@@ -195,9 +195,17 @@ export const syncScopeFile = (runtimeRoot: string, scopeId: string, file: keyof 
 export const syncCursorFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
   joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.json`)
 
-/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.json`: the ids delivered from that log. */
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.json`: a version-1 cursor's ids (read once, to upgrade it). */
 export const syncSeenFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
   joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.json`)
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.jsonl`: the ids delivered from that log, one per line, appended. */
+export const syncSeenLinesFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.jsonl`)
+
+/** `<runtime root>/sync/<scope>/cursors/<key hash>.seen.filter`: a filter of those ids ("certainly not" or "perhaps"). */
+export const syncSeenFilterFile = (runtimeRoot: string, scopeId: string, keyHash: string): string =>
+  joinPath(syncScopeDir(runtimeRoot, scopeId), "cursors", `${keyHash}.seen.filter`)
 
 /** `<root>/.kittify/derived/<slug>`: gitignored derived views of a mission. */
 export const derivedDir = (root: string, slug: string): string => joinPath(root, KITTIFY_DIR, "derived", slug)

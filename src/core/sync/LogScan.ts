@@ -151,9 +151,10 @@ export interface Backlog {
 
 /**
  * The backlog of a scan: events whose id is not in `seen`, first occurrence only (`taken` collects the ids
- * taken, so the slices of one log share it).
+ * taken, so the slices of one log share it). `base` is added to every offset (a scan of a slice of the log
+ * that starts at `base`).
  */
-export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>, taken: Set<string> = new Set()): Backlog => {
+export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>, taken: Set<string> = new Set(), base = 0): Backlog => {
   const pending: Array<PendingEvent> = []
   const malformed: Array<{ start: number; reason: string }> = []
   let unidentified = 0
@@ -167,45 +168,16 @@ export const backlogOf = (scan: LogScan, seen: ReadonlySet<string>, taken: Set<s
         unidentified++
         break
       case "Malformed":
-        malformed.push({ start: line.start, reason: o.reason })
+        malformed.push({ start: base + line.start, reason: o.reason })
         break
       case "Event":
         if (seen.has(o.id) || taken.has(o.id)) {
           alreadySeen++
         } else {
           taken.add(o.id)
-          pending.push({ id: o.id, kind: o.kind, time: o.time, subject: o.subject, text: line.text, textBytes: line.textBytes, end: line.end })
+          pending.push({ id: o.id, kind: o.kind, time: o.time, subject: o.subject, text: line.text, textBytes: line.textBytes, end: base + line.end })
         }
     }
   }
-  return { pending, malformed, unidentified, alreadySeen, end: scan.end }
-}
-
-/**
- * The backlog of the complete lines from `from`, in slices of about `sliceBytes` (a slice ends at a line's
- * end; a line longer than a slice is a slice of its own), so a consumer holds one slice's lines and events
- * at a time whatever the log's length. Ids are taken once across the slices.
- */
-export function* backlogSlices(
-  bytes: Uint8Array,
-  from: number,
-  seen: ReadonlySet<string>,
-  sliceBytes: number
-): Generator<Backlog> {
-  const taken = new Set<string>()
-  let start = from
-  let lineNo = 1
-  for (;;) {
-    let to = Math.min(bytes.length, start + Math.max(1, sliceBytes))
-    if (to < bytes.length && bytes.lastIndexOf(0x0a, to - 1) < start) {
-      const nl = bytes.indexOf(0x0a, to)
-      to = nl < 0 ? bytes.length : nl + 1
-    }
-    const scan = scanLog(bytes, start, lineNo, to)
-    const backlog = backlogOf(scan, seen, taken)
-    yield backlog
-    if (scan.end === start || to >= bytes.length) return
-    lineNo += scan.lines.length
-    start = scan.end
-  }
+  return { pending, malformed, unidentified, alreadySeen, end: base + scan.end }
 }

@@ -27,19 +27,14 @@ import { readRange } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import { checkpointPathOf, logPathOf } from "./StatusReader.js"
 import type { StatusTarget } from "./StatusReader.js"
-import { sha256, sha256Hex } from "../ports/Crypto.js"
-import type { Hash } from "../ports/Crypto.js"
+import { BLOCK_BYTES, BlockHasher, lastBlockStart, sameBlocks, sha256Hex, TAIL_BYTES } from "../ports/Crypto.js"
 
-/** The checkpoint hashes the log in blocks of this size, so an append re-hashes only the last block. */
-export const BLOCK_BYTES = 1024 * 1024
 const CHECKPOINT_VERSION = 3
 /**
  * How many transition ids a checkpoint carries in its header before they are merged into a new id filter
  * file: an emit rewrites the small header, not the filter (about 1.2 MB at a million events).
  */
 export const MAX_RECENT_IDS = 1024
-/** The bytes before the offset that a reader re-hashes when the log looks unchanged. */
-const TAIL_BYTES = 4096
 /** A checkpoint larger than this is not read (it is a cache: the full fold is the answer then). */
 const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024
 
@@ -70,53 +65,6 @@ interface CheckpointHeader {
 interface IdsRef {
   readonly digest: string
   readonly bytes: number
-}
-
-/** SHA-256 of the log in fixed blocks, fed in order. */
-class BlockHasher {
-  readonly blocks: Array<string>
-  #current: Hash = sha256()
-  #filled = 0
-
-  constructor(readonly blockBytes: number, blocks: ReadonlyArray<string> = []) {
-    this.blocks = [...blocks]
-  }
-
-  #recent: Uint8Array = new Uint8Array(0)
-
-  /** Keeps the last `TAIL_BYTES` seen (for the tail hash) without hashing them into a block. */
-  remember(bytes: Uint8Array): void {
-    const joined = new Uint8Array(this.#recent.length + bytes.length)
-    joined.set(this.#recent, 0)
-    joined.set(bytes, this.#recent.length)
-    this.#recent = joined.subarray(Math.max(0, joined.length - TAIL_BYTES))
-  }
-
-  /** sha256 of the last `TAIL_BYTES` fed. */
-  tail(): string {
-    return sha256Hex(this.#recent)
-  }
-
-  update(bytes: Uint8Array): void {
-    this.remember(bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)))
-    let at = 0
-    while (at < bytes.length) {
-      const n = Math.min(this.blockBytes - this.#filled, bytes.length - at)
-      this.#current.update(bytes.subarray(at, at + n))
-      this.#filled += n
-      at += n
-      if (this.#filled === this.blockBytes) {
-        this.blocks.push(this.#current.digest("hex"))
-        this.#current = sha256()
-        this.#filled = 0
-      }
-    }
-  }
-
-  /** The block hashes of everything fed so far (the partial last block included). */
-  digests(): Array<string> {
-    return this.#filled === 0 ? [...this.blocks] : [...this.blocks, this.#current.copy().digest("hex")]
-  }
 }
 
 /** How the fold was reached, for the bench and the tests. */
@@ -193,9 +141,6 @@ const prefixMatches = (fs: RepoFs["Type"], t: StatusTarget, header: CheckpointHe
   )
 }
 
-const sameBlocks = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
-
-const lastBlockStart = (offset: number, block: number) => (offset === 0 ? 0 : Math.floor((offset - 1) / block) * block)
 
 
 /**

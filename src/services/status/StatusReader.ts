@@ -20,7 +20,7 @@ import { foldForRead, snapshotOfFold, streamOfLog } from "./LogFold.js"
 import type { Finding } from "../../core/status/StatusValidate.js"
 import type { LockSpec } from "../ports/FileLock.js"
 import { RepoFs } from "../ports/RepoFs.js"
-import type { FileSignature } from "../ports/RepoFs.js"
+import type { ChunkOptions, FileSignature } from "../ports/RepoFs.js"
 import type { WriteScope } from "../ports/RepoWrite.js"
 
 /** Where one mission's status lives, as resolved by the execution context (built only by the resolver). */
@@ -78,8 +78,16 @@ export class StatusReader extends Context.Tag("kittyctx/StatusReader")<StatusRea
   readonly fold: (target: StatusTarget) => Effect.Effect<IncrementalFold, StatusFailure>
   /** spec-kitty's checks plus kittyctx's integrity checks. */
   readonly validate: (target: StatusTarget) => Effect.Effect<ReadonlyArray<Finding>, StatusFailure>
-  /** The log's raw bytes (`null` when absent), read without following a link: for readers that keep byte offsets (sync). */
-  readonly logBytes: (target: StatusTarget) => Effect.Effect<Uint8Array | null, StatusFailure>
+  /**
+   * The log's raw bytes in chunks (`RepoFs.readChunks`, without following a link; `null` when absent): for
+   * readers that keep byte offsets and read only part of the log (sync). `visit` sees each chunk only during
+   * the call.
+   */
+  readonly logChunks: (
+    target: StatusTarget,
+    options: Omit<ChunkOptions, "noFollow">,
+    visit: (chunk: Uint8Array) => boolean | void
+  ) => Effect.Effect<FileSignature | null, StatusFailure>
   /** The log's size, mtime and inode (`null` when absent), without reading it: sync skips a log that did not change. */
   readonly logSignature: (target: StatusTarget) => Effect.Effect<FileSignature | null, StatusFailure>
 }>() {}
@@ -115,7 +123,7 @@ export const layer: Layer.Layer<StatusReader, never, RepoFs> = Layer.effect(
           const statusJsonText = yield* repoFs.readText(snapshotPathOf(t), { noFollow: true })
           return validateStatus({ logText: text, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
         }),
-      logBytes: (t) => repoFs.readBytes(logPathOf(t), { noFollow: true, maxBytes: MAX_LOG_BYTES }),
+      logChunks: (t, options, visit) => repoFs.readChunks(logPathOf(t), { ...options, noFollow: true }, visit),
       logSignature: (t) => repoFs.signature(logPathOf(t))
     })
   })

@@ -24,8 +24,8 @@ import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
 import { sha256Hex } from "../ports/Crypto.js"
 import type { PendingEvent } from "../../core/sync/LogScan.js"
-import { backlogsOf, openLog, projectSources } from "./LogSources.js"
-import type { LogSource, ProjectSources, SkippedMission } from "./LogSources.js"
+import { eachSlice, openLog, projectSources } from "./LogSources.js"
+import type { LogSlice, LogSource, OpenOptions, ProjectSources, SkippedMission } from "./LogSources.js"
 import type { RuntimeFiles } from "./RuntimeFiles.js"
 import {
   appendDeadLetters,
@@ -34,8 +34,9 @@ import {
   readProjects,
   readState,
   runtimeOf,
+  appendSeenIds,
   scopeIdOf,
-  writeCursor,
+  writeCursorHead,
   writeState
 } from "./SyncStore.js"
 import type { Runtime, StoreError } from "./SyncStore.js"
@@ -51,6 +52,10 @@ export interface RoundOptions {
   readonly maxWaitMs?: number
   /** Where a project's logs are (default: resolved now); the daemon passes the sources it keeps. */
   readonly sources?: (root: string) => Effect.Effect<ProjectSources, never, ResolveRequirements>
+  /** How logs are opened (tests choose small blocks and slices). */
+  readonly open?: OpenOptions
+  /** Events between mid-log cursor writes (default 1,000; tests choose fewer). */
+  readonly checkpointEvents?: number
 }
 
 /** Why a round stopped before delivering everything. */
@@ -109,6 +114,8 @@ interface Ctx {
   readonly maxAttempts: number
   readonly maxWaitMs: number
   readonly sources: (root: string) => Effect.Effect<ProjectSources, never, ResolveRequirements>
+  readonly open: OpenOptions
+  readonly checkpointEvents: number
 }
 
 type SendResult =
@@ -177,19 +184,17 @@ const zeroMission = (s: LogSource, error: MissionOutcome["error"] = null): Missi
 /** Delivers one log; returns its outcome and, if the sink stopped the round, why. */
 const deliverLog = (ctx: Ctx, source: LogSource) =>
   Effect.gen(function*() {
-    const opened = yield* Effect.either(openLog(ctx.rt, ctx.scopeId, source))
+    const opened = yield* Effect.either(openLog(ctx.rt, ctx.scopeId, source, ctx.open))
     if (opened._tag === "Left") {
       return { outcome: zeroMission(source, { code: opened.left.code, message: opened.left.message }), stop: null }
     }
     const log = opened.right
-    if (log === null || log.unchanged) return { outcome: zeroMission(source), stop: null }
-    const { bytes, cursor } = log
+    if (log === null) return { outcome: zeroMission(source), stop: null }
+    const { hasher, head, seen } = log
     const origin = { projectId: source.projectId, missionKey: source.missionKey, missionSlug: source.missionSlug }
     const src = sourceOf(origin)
-    const seen: Array<string> = [...(cursor?.seen ?? [])]
     const letters: Array<DeadLetter> = []
-    const hash = log.prefixHash
-    let hashedTo = log.start
+    let upgradePending = log.upgrade
     let offset = log.start
     let sinceCheckpoint = 0
     let dirty = false
@@ -198,91 +203,106 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
     let left = 0
     let malformedLines = 0
     let unidentifiedLines = 0
-    let end = log.start
+    let current: LogSlice | null = null
+    /** Brings the prefix hash up to the offset (both in the current slice): at a write and at a slice's end. */
+    const hashToOffset = () => {
+      if (current !== null && offset > hasher.length) hasher.update(current.bytes.subarray(hasher.length - current.from, offset - current.from))
+    }
     const handled = (e: PendingEvent) => {
-      seen.push(e.id)
+      seen.add(e.id)
       offset = e.end
       dirty = true
       sinceCheckpoint++
     }
     const checkpoint = Effect.gen(function*() {
       if (!dirty) return
+      hashToOffset()
       yield* appendDeadLetters(ctx.rt, ctx.scopeId, letters.splice(0))
-      hash.update(bytes.subarray(hashedTo, offset))
-      hashedTo = offset
-      yield* writeCursor(ctx.rt, ctx.scopeId, source.key, {
+      // the seen ids first (appended), then the filter and the head: a crash leaves more ids, never fewer
+      const bytes = yield* appendSeenIds(ctx.rt, ctx.scopeId, source.key, seen.bytes, seen.fresh, () => [...(seen.exact ?? [])])
+      seen.bytes = bytes
+      seen.fresh = []
+      yield* writeCursorHead(ctx.rt, ctx.scopeId, source.key, {
         path: source.logPath,
         offset,
-        prefix_sha256: hash.copy().digest("hex"),
-        seen,
-        signature: offset === bytes.length ? log.signature : null
-      })
+        block_bytes: hasher.blockBytes,
+        blocks: hasher.digests(),
+        file: log.file,
+        signature: offset === log.end && log.consistent ? log.signature : null,
+        seen_count: seen.count,
+        seen_bytes: bytes
+      }, seen.filter, upgradePending)
+      upgradePending = false
       dirty = false
       sinceCheckpoint = 0
     })
     let stop: RoundStop | null = null
     const d = ctx.config.delivery
-    // slice by slice: one slice's lines, events and texts are held at a time, whatever the backlog's size
-    for (const backlog of backlogsOf(log)) {
-      malformedLines += backlog.malformed.length
-      unidentifiedLines += backlog.unidentified
-      end = backlog.end
-      const pending = backlog.pending
-      if (stop !== null) {
-        // the sink stopped the round: the rest is only counted
-        left += pending.length
-        continue
-      }
-      const sizes = pending.map((e) => cloudEventSize(origin, src, e))
-      const textOf = (k: number) => cloudEventText(origin, src, pending[k])
-      let i = 0
-      while (i < pending.length && stop === null) {
-        const n = batchLength(sizes, i, d.batch_max_events, d.batch_max_bytes)
-        const batch = pending.slice(i, i + n)
-        const result = yield* send(ctx, batch.map((_, j) => textOf(i + j)), batch.map((e) => e.id))
-        if (result._tag === "Acknowledged") {
-          for (const e of batch) handled(e)
-          delivered += n
-        } else if (result._tag === "Rejected") {
-          // one by one: the events the sink accepts alone are delivered, the others dead-lettered, in order
-          for (let k = i; k < i + n && stop === null; k++) {
-            const single = n === 1 ? result : yield* send(ctx, [textOf(k)], [pending[k].id])
-            if (single._tag === "Acknowledged") {
-              handled(pending[k])
-              delivered++
-            } else if (single._tag === "Rejected") {
-              letters.push({
-                dead_lettered_at: isoOf(yield* Clock.currentTimeMillis),
-                project_root: source.projectRoot,
-                mission: source.missionKey,
-                event_id: pending[k].id,
-                status: single.status,
-                response: single.reason,
-                event: JSON.parse(textOf(k)) as unknown
-              })
-              handled(pending[k])
-              deadLettered++
-            } else {
-              stop = single.stop
-              left += i + n - k
-            }
-          }
-        } else {
-          stop = result.stop
-          left += n
+    // slice by slice: one slice's bytes, events and texts are held at a time, whatever the backlog's size
+    const walked = yield* Effect.either(eachSlice(ctx.rt, ctx.scopeId, log, (slice) =>
+      Effect.gen(function*() {
+        current = slice
+        const backlog = slice.backlog
+        malformedLines += backlog.malformed.length
+        unidentifiedLines += backlog.unidentified
+        const pending = backlog.pending
+        if (stop !== null) {
+          // the sink stopped the round: the rest is only counted
+          left += pending.length
+          return
         }
-        i += n
-        if (stop !== null) left += pending.length - i
-        if (sinceCheckpoint >= Math.max(CHECKPOINT_EVENTS, seen.length / 2)) yield* checkpoint
-      }
-    }
-    const recordSignature = log.signature !== null && end === bytes.length && !sameSignature(cursor?.signature, log.signature)
-    if (stop === null && (cursor === null || log.rescanned || end !== cursor.offset || recordSignature)) {
-      // every complete line is handled (trailing blank or refused lines included)
-      offset = end
-      dirty = true
-    }
+        const sizes = pending.map((e) => cloudEventSize(origin, src, e))
+        const textOf = (k: number) => cloudEventText(origin, src, pending[k])
+        let i = 0
+        while (i < pending.length && stop === null) {
+          const n = batchLength(sizes, i, d.batch_max_events, d.batch_max_bytes)
+          const batch = pending.slice(i, i + n)
+          const result = yield* send(ctx, batch.map((_, j) => textOf(i + j)), batch.map((e) => e.id))
+          if (result._tag === "Acknowledged") {
+            for (const e of batch) handled(e)
+            delivered += n
+          } else if (result._tag === "Rejected") {
+            // one by one: the events the sink accepts alone are delivered, the others dead-lettered, in order
+            for (let k = i; k < i + n && stop === null; k++) {
+              const single = n === 1 ? result : yield* send(ctx, [textOf(k)], [pending[k].id])
+              if (single._tag === "Acknowledged") {
+                handled(pending[k])
+                delivered++
+              } else if (single._tag === "Rejected") {
+                letters.push({
+                  dead_lettered_at: isoOf(yield* Clock.currentTimeMillis),
+                  project_root: source.projectRoot,
+                  mission: source.missionKey,
+                  event_id: pending[k].id,
+                  status: single.status,
+                  response: single.reason,
+                  event: JSON.parse(textOf(k)) as unknown
+                })
+                handled(pending[k])
+                deadLettered++
+              } else {
+                stop = single.stop
+                left += i + n - k
+              }
+            }
+          } else {
+            stop = result.stop
+            left += n
+          }
+          i += n
+          if (stop !== null) left += pending.length - i
+          if (sinceCheckpoint >= Math.max(ctx.checkpointEvents, seen.count / 2)) yield* checkpoint
+        }
+        // every line of the slice is handled (blank, refused and already seen lines included)
+        if (stop === null) offset = backlog.end
+        hashToOffset()
+      })))
+    const recordSignature = log.consistent && offset === log.end && !sameSignature(head?.signature, log.signature)
+    // a log replaced while it was read is left as its cursor describes it unless events were handled
+    const finished = stop === null && !log.replaced
+    if (finished && (head === null || log.rescanned || log.upgrade || offset !== head.offset || recordSignature)) dirty = true
     yield* checkpoint
+    const failed = walked._tag === "Left" ? { code: walked.left.code, message: walked.left.message } : null
     return {
       outcome: {
         mission: source.missionSlug,
@@ -293,7 +313,7 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
         rescanned: log.rescanned,
         malformed_lines: malformedLines,
         unidentified_lines: unidentifiedLines,
-        error: null
+        error: failed
       } satisfies MissionOutcome,
       stop: stop as RoundStop | null
     }
@@ -418,7 +438,9 @@ export const deliverRound = (options: RoundOptions = {}) =>
       headers,
       maxAttempts: options.maxAttempts ?? config.delivery.max_attempts,
       maxWaitMs: options.maxWaitMs ?? MAX_WAIT_MS,
-      sources: options.sources ?? projectSources
+      sources: options.sources ?? projectSources,
+      open: options.open ?? {},
+      checkpointEvents: options.checkpointEvents ?? CHECKPOINT_EVENTS
     }
     return yield* withDeliveryLock(rt, scopeId)(round(ctx))
   })

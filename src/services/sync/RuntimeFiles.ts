@@ -24,7 +24,11 @@ export class RuntimeFiles extends Context.Tag("kittyctx/RuntimeFiles")<RuntimeFi
   /** The canonical runtime root (resolved when asked: a malformed setting fails only what needs it). */
   readonly runtime: Effect.Effect<Runtime, ConfigError | IoError>
   /** Atomically replaces a file under the runtime root, creating its directory. */
-  readonly write: (path: string, data: string, mode?: number) => Effect.Effect<void, ConfigError | IoError>
+  readonly write: (path: string, data: string | Uint8Array, mode?: number) => Effect.Effect<void, ConfigError | IoError>
+  /** Appends to a file under the runtime root (one write, fsynced; created with its directory); returns the size before. */
+  readonly append: (path: string, data: string) => Effect.Effect<number, ConfigError | IoError>
+  /** Cuts a file under the runtime root back to `size` bytes (an interrupted append's leftovers). */
+  readonly truncate: (path: string, size: number) => Effect.Effect<void, ConfigError | IoError>
   /** Removes a file under the runtime root (absent is fine). */
   readonly remove: (path: string) => Effect.Effect<void, ConfigError | IoError>
   /** Creates a directory under the runtime root (and its missing parents). */
@@ -62,6 +66,13 @@ export const layer: Layer.Layer<RuntimeFiles, never, RepoWrite | RepoFs | Settin
           yield* write.makeDirectory(rt.scope, dirnamePath(path))
           yield* write.writeFile(rt.scope, path, data, mode === undefined ? undefined : { mode })
         }),
+      append: (path, data) =>
+        Effect.gen(function*() {
+          const rt = yield* runtime
+          yield* write.makeDirectory(rt.scope, dirnamePath(path))
+          return (yield* write.append(rt.scope, path, data)).offset
+        }),
+      truncate: (path, size) => Effect.flatMap(runtime, (rt) => Effect.asVoid(write.truncate(rt.scope, path, size))),
       remove: (path) => Effect.flatMap(runtime, (rt) => write.remove(rt.scope, path)),
       makeDirectory: (path) => Effect.flatMap(runtime, (rt) => write.makeDirectory(rt.scope, path))
     })

@@ -15,7 +15,7 @@ import type { ContextRequest } from "../context/ResolveContext.js"
 import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import { daemonState } from "./DaemonRecord.js"
 import type { DaemonState } from "./DaemonRecord.js"
-import { backlogsOf, openLog, projectSources, sourceOfResolution } from "./LogSources.js"
+import { eachSlice, openLog, projectSources, sourceOfResolution } from "./LogSources.js"
 import type { LogSource } from "./LogSources.js"
 import { deadLettersByProject, readConfig, readProjects, readState, runtimeOf, scopeIdOf } from "./SyncStore.js"
 import type { Runtime } from "./SyncStore.js"
@@ -28,20 +28,22 @@ export interface LogBacklog {
   readonly rescanned: boolean
 }
 
-/** The backlog of one log (its cursor against its current bytes); zero when the log does not exist. */
+/** The backlog of one log (its cursor against its current bytes, read slice by slice); zero when the log does not exist. */
 export const logBacklog = (rt: Runtime, scopeId: string, source: LogSource) =>
-  Effect.map(openLog(rt, scopeId, source), (log): LogBacklog => {
-    if (log === null || log.unchanged) return { pending: 0, oldestMs: null, rescanned: false }
+  Effect.gen(function*() {
+    const log = yield* openLog(rt, scopeId, source)
+    if (log === null) return { pending: 0, oldestMs: null, rescanned: false } satisfies LogBacklog
     let oldest: number | null = null
     let pending = 0
-    for (const slice of backlogsOf(log)) {
-      pending += slice.pending.length
-      for (const e of slice.pending) {
-        const t = e.time === null ? Number.NaN : Date.parse(e.time)
-        if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t
-      }
-    }
-    return { pending, oldestMs: oldest, rescanned: log.rescanned }
+    yield* eachSlice(rt, scopeId, log, (slice) =>
+      Effect.sync(() => {
+        pending += slice.backlog.pending.length
+        for (const e of slice.backlog.pending) {
+          const t = e.time === null ? Number.NaN : Date.parse(e.time)
+          if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t
+        }
+      }))
+    return { pending, oldestMs: oldest, rescanned: log.rescanned } satisfies LogBacklog
   })
 
 /** The daemon's state as shown: the token never appears. */

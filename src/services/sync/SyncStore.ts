@@ -15,7 +15,9 @@ import {
   syncRoot,
   syncScopeDir,
   syncScopeFile,
-  syncSeenFile
+  syncSeenFile,
+  syncSeenFilterFile,
+  syncSeenLinesFile
 } from "../../core/repo/Naming.js"
 import type { IoError } from "../../core/repo/RepoError.js"
 import { decodeConfig, EMPTY_CONFIG, encodeConfig, scopeInput } from "../../core/sync/SyncConfig.js"
@@ -28,14 +30,17 @@ import {
   decodeCursorHead,
   decodeProjects,
   decodeSeen,
+  decodeSeenLines,
   decodeState,
   encodeCursorHead,
   encodeProjects,
-  encodeSeen,
+  encodeSeenLines,
   encodeState
 } from "../../core/sync/SyncRecords.js"
-import type { CursorHead, CursorKey, DeadLetter, DeliveryState, LogCursor, ProjectList } from "../../core/sync/SyncRecords.js"
-import { RepoFs } from "../ports/RepoFs.js"
+import type { CursorHead, CursorKey, DeadLetter, DeliveryState, ProjectList, WrittenHead } from "../../core/sync/SyncRecords.js"
+import { decodeUtf8 } from "../../core/repo/Text.js"
+import { IdFilter } from "../../core/status/IdFilter.js"
+import { readRange, RepoFs } from "../ports/RepoFs.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
 import { sha256Hex } from "../ports/Crypto.js"
@@ -79,7 +84,7 @@ const readJson = (path: string): Effect.Effect<unknown | undefined, IoError | Sy
     })
   )
 
-const writeText = (path: string, text: string, mode?: number) =>
+const writeText = (path: string, text: string | Uint8Array, mode?: number) =>
   Effect.flatMap(RuntimeFiles, (files) => files.write(path, text, mode))
 
 /** The configuration (`EMPTY_CONFIG` when the file is absent). */
@@ -124,23 +129,85 @@ export const readCursorHead = (rt: Runtime, scopeId: string, key: CursorKey): Ef
     return decoded.right.head
   })
 
-/** The whole cursor of a head: its seen ids read. */
-export const readCursor = (rt: Runtime, scopeId: string, key: CursorKey, head: CursorHead): Effect.Effect<LogCursor, StoreError, RepoFs> =>
+/**
+ * Every id a cursor's head counts as delivered, read exactly (docs/surfaces.md §8.5): the first
+ * `seen_bytes` of the seen-id lines, or a version-1 cursor's JSON seen file. Read only when a round needs
+ * them (a rescan, an upgrade, or an id the filter may hold).
+ */
+export const readSeenIds = (rt: Runtime, scopeId: string, key: CursorKey, head: CursorHead): Effect.Effect<ReadonlyArray<string>, StoreError, RepoFs> =>
   Effect.gen(function*() {
-    const path = syncSeenFile(rt.root, scopeId, cursorHashOf(key))
-    const value = yield* readJson(path)
-    if (value === undefined && head.seen_count > 0) return yield* unreadable(path, `missing, its cursor counted ${head.seen_count} ids`)
-    const seen = value === undefined ? Either.right([]) : decodeSeen(value, head.seen_count)
-    if (Either.isLeft(seen)) return yield* unreadable(path, seen.left)
-    return { path: head.path, offset: head.offset, prefix_sha256: head.prefix_sha256, signature: head.signature, seen: seen.right }
+    const h = cursorHashOf(key)
+    if (head.seen_bytes === null) {
+      const path = syncSeenFile(rt.root, scopeId, h)
+      const value = yield* readJson(path)
+      if (value === undefined && head.seen_count > 0) return yield* unreadable(path, `missing, its cursor counted ${head.seen_count} ids`)
+      const seen = value === undefined ? Either.right([]) : decodeSeen(value, head.seen_count)
+      return Either.isLeft(seen) ? yield* unreadable(path, seen.left) : seen.right
+    }
+    const path = syncSeenLinesFile(rt.root, scopeId, h)
+    if (head.seen_bytes === 0) return []
+    const fs = yield* RepoFs
+    const read = yield* readRange(fs, path, { noFollow: true, from: 0, to: head.seen_bytes })
+    if (read === null || read.bytes.length !== head.seen_bytes) {
+      return yield* unreadable(path, `shorter than the ${head.seen_bytes} bytes its cursor counted`)
+    }
+    const text = decodeUtf8(read.bytes)
+    if (Either.isLeft(text)) return yield* unreadable(path, "not UTF-8")
+    const ids = decodeSeenLines(text.right, head.seen_count)
+    return Either.isLeft(ids) ? yield* unreadable(path, ids.left) : ids.right
   })
 
-/** Replaces a log's cursor: the seen ids first, then the head (each atomic; a crash between leaves more ids, never fewer). */
-export const writeCursor = (rt: Runtime, scopeId: string, key: CursorKey, cursor: LogCursor) =>
-  Effect.zipRight(
-    writeText(syncSeenFile(rt.root, scopeId, cursorHashOf(key)), encodeSeen(cursor.seen)),
-    writeText(syncCursorFile(rt.root, scopeId, cursorHashOf(key)), encodeCursorHead(key, cursor))
+/** The filter of a cursor's seen ids, or null when there is none to trust (the caller rebuilds it from the ids). */
+export const readSeenFilter = (rt: Runtime, scopeId: string, key: CursorKey): Effect.Effect<IdFilter | null, IoError, RepoFs> =>
+  Effect.flatMap(RepoFs, (fs) => fs.readBytes(syncSeenFilterFile(rt.root, scopeId, cursorHashOf(key)), { noFollow: true })).pipe(
+    Effect.map((bytes) => (bytes === null ? null : IdFilter.fromBytes(bytes)))
   )
+
+/**
+ * Adds ids to a cursor's seen-id lines, which hold `at` bytes for its head (null: a version-1 cursor,
+ * whose ids `all` are written out whole, once). An interrupted earlier append's leftovers past `at` are
+ * cut first. Returns the new length.
+ */
+export const appendSeenIds = (
+  rt: Runtime,
+  scopeId: string,
+  key: CursorKey,
+  at: number | null,
+  ids: ReadonlyArray<string>,
+  all: () => ReadonlyArray<string>
+): Effect.Effect<number, StoreError, RepoFs | RuntimeFiles> =>
+  Effect.gen(function*() {
+    const path = syncSeenLinesFile(rt.root, scopeId, cursorHashOf(key))
+    const files = yield* RuntimeFiles
+    if (at === null) {
+      const text = encodeSeenLines(all())
+      yield* files.write(path, text)
+      return Buffer.byteLength(text)
+    }
+    const fs = yield* RepoFs
+    const sig = yield* fs.signature(path)
+    const size = sig === null ? 0 : sig.size
+    if (size < at) return yield* unreadable(path, `shorter than the ${at} bytes its cursor counted`)
+    if (size > at) yield* files.truncate(path, at)
+    if (ids.length === 0) return at
+    const text = encodeSeenLines(ids)
+    if (sig === null) yield* files.write(path, text)
+    else yield* files.append(path, text)
+    return at + Buffer.byteLength(text)
+  })
+
+/**
+ * Writes a log's cursor after its seen ids were appended: the filter of the ids, then the head (each
+ * atomic; a crash between leaves more ids than the head counts, never fewer). A version-1 seen file goes
+ * once the head no longer names it.
+ */
+export const writeCursorHead = (rt: Runtime, scopeId: string, key: CursorKey, head: WrittenHead, filter: IdFilter, upgraded: boolean) =>
+  Effect.gen(function*() {
+    const h = cursorHashOf(key)
+    yield* writeText(syncSeenFilterFile(rt.root, scopeId, h), filter.toBytes())
+    yield* writeText(syncCursorFile(rt.root, scopeId, h), encodeCursorHead(key, head))
+    if (upgraded) yield* Effect.flatMap(RuntimeFiles, (files) => files.remove(syncSeenFile(rt.root, scopeId, h)))
+  })
 
 /** The delivery state of a scope (empty when absent). */
 export const readState = (rt: Runtime, scopeId: string): Effect.Effect<DeliveryState, StoreError, RepoFs> =>

@@ -19,11 +19,13 @@ import {
   decodeCursorHead,
   decodeProjects,
   decodeSeen,
+  decodeSeenLines,
   decodeState,
   encodeCursorHead,
   encodeProjects,
-  encodeSeen,
-  encodeState
+  encodeSeenLines,
+  encodeState,
+  SEEN_SCHEMA
 } from "../../../src/core/sync/SyncRecords.js"
 
 describe("configuration", () => {
@@ -52,21 +54,64 @@ describe("records", () => {
     assert.deepStrictEqual(Either.map(decoded, (l) => l.projects.map((p) => p.root)), Either.right(["/a", "/b"]))
     assert.isTrue(Either.isLeft(decodeProjects({ projects: [{ root: "relative", registered_at: "t" }] })))
     const key = { project_root: "/a", mission: "legacy:x" }
-    const cursor = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), seen: ["1", "2"], signature: null }
-    const head = { path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), signature: null, seen_count: 2 }
-    assert.deepStrictEqual(decodeCursorHead(JSON.parse(encodeCursorHead(key, cursor))), Either.right({ key, head }))
-    const signed = { ...cursor, signature: { size: 10, mtime_ns: "1767225600123456789", ino: 42 } }
+    const written = {
+      path: "/a/log",
+      offset: 10,
+      block_bytes: 4,
+      blocks: ["a", "b", "c"].map((c) => c.repeat(64)),
+      file: { dev: 1, ino: 42 },
+      signature: null,
+      seen_count: 2,
+      seen_bytes: 8
+    }
+    const head = {
+      path: "/a/log",
+      offset: 10,
+      prefix: { _tag: "Blocks" as const, block_bytes: 4, blocks: written.blocks },
+      file: { dev: 1, ino: 42 },
+      signature: null,
+      seen_count: 2,
+      seen_bytes: 8
+    }
+    assert.deepStrictEqual(decodeCursorHead(JSON.parse(encodeCursorHead(key, written))), Either.right({ key, head }))
+    const signed = { ...written, signature: { size: 10, mtime_ns: "1767225600123456789", ino: 42 } }
     assert.deepStrictEqual(
       decodeCursorHead(JSON.parse(encodeCursorHead(key, signed))),
       Either.right({ key, head: { ...head, signature: signed.signature } })
     )
-    for (const bad of [{ offset: -1 }, { prefix_sha256: "xyz" }, { seen_count: 1.5 }, { signature: { size: 10, mtime_ns: 5, ino: 1 } }]) {
-      assert.isTrue(Either.isLeft(decodeCursorHead({ ...JSON.parse(encodeCursorHead(key, cursor)), ...bad })), JSON.stringify(bad))
+    for (
+      const bad of [
+        { offset: -1 },
+        { blocks: ["xyz"] },
+        { blocks: [] },
+        { block_bytes: 0 },
+        { file: null },
+        { seen_bytes: -1 },
+        { seen_count: 1.5 },
+        { signature: { size: 10, mtime_ns: 5, ino: 1 } },
+        { schema: "kittyctx.sync-cursor/v9" }
+      ]
+    ) {
+      assert.isTrue(Either.isLeft(decodeCursorHead({ ...JSON.parse(encodeCursorHead(key, written)), ...bad })), JSON.stringify(bad))
     }
-    // the seen ids: at least as many as the head counted (they are written first), never fewer
-    assert.deepStrictEqual(decodeSeen(JSON.parse(encodeSeen(["1", "2", "3"])), 2), Either.right(["1", "2", "3"]))
-    assert.isTrue(Either.isLeft(decodeSeen(JSON.parse(encodeSeen(["1"])), 2)))
+    // a version-1 cursor (one prefix hash, a JSON seen file) is still read
+    const v1 = { schema: "kittyctx.sync-cursor/v1", key, path: "/a/log", offset: 10, prefix_sha256: "a".repeat(64), signature: null, seen_count: 2 }
+    assert.deepStrictEqual(
+      decodeCursorHead(v1),
+      Either.right({ key, head: { path: "/a/log", offset: 10, prefix: { _tag: "Sha256" as const, sha256: "a".repeat(64) }, file: null, signature: null, seen_count: 2, seen_bytes: null } })
+    )
+    assert.isTrue(Either.isLeft(decodeCursorHead({ ...v1, prefix_sha256: "xyz" })))
+    // version-1 seen ids: at least as many as the head counted (they are written first), never fewer
+    assert.deepStrictEqual(decodeSeen({ schema: SEEN_SCHEMA, ids: ["1", "2", "3"] }, 2), Either.right(["1", "2", "3"]))
+    assert.isTrue(Either.isLeft(decodeSeen({ schema: SEEN_SCHEMA, ids: ["1"] }, 2)))
     assert.isTrue(Either.isLeft(decodeSeen({ schema: "x", ids: [] }, 0)))
+    // seen-id lines: exactly the count the head names, each a JSON string (any id, a newline in one included)
+    const ids = ["1", "a\nb", "\"q\""]
+    assert.deepStrictEqual(decodeSeenLines(encodeSeenLines(ids), 3), Either.right(ids))
+    assert.deepStrictEqual(decodeSeenLines("", 0), Either.right([]))
+    assert.isTrue(Either.isLeft(decodeSeenLines(encodeSeenLines(ids), 2)))
+    assert.isTrue(Either.isLeft(decodeSeenLines("\"1\"\n\"2", 2)), "a torn last line")
+    assert.isTrue(Either.isLeft(decodeSeenLines("1\n", 1)), "not a JSON string")
     const state = {
       projects: { "/a": { last_success_at: null, last_attempt_at: "t", consecutive_failures: 2, last_error: "e", next_attempt_at: null } }
     }

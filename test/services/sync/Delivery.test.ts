@@ -55,7 +55,10 @@ describe("deliverRound (in process)", () => {
       const counting = Layer.effect(
         StatusReader.StatusReader,
         Effect.map(StatusReader.StatusReader, (r) =>
-          StatusReader.StatusReader.of({ ...r, logBytes: (t) => Effect.zipRight(Effect.sync(() => reads.bytes++), r.logBytes(t)) }))
+          StatusReader.StatusReader.of({
+            ...r,
+            logChunks: (t, o, visit) => Effect.zipRight(Effect.sync(() => reads.bytes++), r.logChunks(t, o, visit))
+          }))
       ).pipe(Layer.provide(StatusReader.layer))
       const ports = Layer.mergeAll(
         RepoFs.layer,
@@ -75,17 +78,18 @@ describe("deliverRound (in process)", () => {
         yield* register(root, undefined)
         const first = yield* deliverRound()
         assert.strictEqual(first.delivered, 3)
-        assert.strictEqual(reads.bytes, 1)
+        const afterFirst = reads.bytes
+        assert.isAbove(afterFirst, 0)
         const second = yield* deliverRound()
         assert.strictEqual(second.delivered, 0)
-        assert.strictEqual(reads.bytes, 1, "the unchanged log was not read")
+        assert.strictEqual(reads.bytes, afterFirst, "the unchanged log was not read")
         fs.appendFileSync(
           path.join(root, "kitty-specs", slug, "status.events.jsonl"),
           fs.readFileSync(path.join(root, "kitty-specs", slug, "status.events.jsonl"), "utf8").split("\n")[0].replace(/0000"/, "0009\"") + "\n"
         )
         const third = yield* deliverRound()
         assert.strictEqual(third.delivered, 1)
-        assert.strictEqual(reads.bytes, 2)
+        assert.isAbove(reads.bytes, afterFirst)
         assert.strictEqual(received.length, 4)
       })
       yield* Effect.ensuring(Effect.provide(program, all), Effect.sync(() => removeTemp(base)))
