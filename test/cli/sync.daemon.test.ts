@@ -258,8 +258,11 @@ describe("self-retirement", () => {
       const me = await identityOf(process.pid)
       const ownerPath = path.join(rt.scopeDir()!, "owner.json")
       const record = JSON.parse(fs.readFileSync(ownerPath, "utf8"))
-      // another live instance takes over the record (this test process stands in for it)
-      fs.writeFileSync(ownerPath, JSON.stringify({ ...record, pid: process.pid, pid_started_at: me.started_at, instance_id: "another-instance" }))
+      // another live instance takes over the record (this test process stands in for it), replacing it
+      // atomically like every record writer: a write in place could be read half-written, which the daemon
+      // rightly takes for no record at all (it then retires as orphaned, not superseded)
+      fs.writeFileSync(`${ownerPath}.tmp-test`, JSON.stringify({ ...record, pid: process.pid, pid_started_at: me.started_at, instance_id: "another-instance" }))
+      fs.renameSync(`${ownerPath}.tmp-test`, ownerPath)
       await eventually("the superseded daemon's exit", async () => !(await alive(first.pid, firstId.started_at)))
       assert.strictEqual(JSON.parse(fs.readFileSync(ownerPath, "utf8")).instance_id, "another-instance", "it left the other's record alone")
       assert.include(fs.readFileSync(path.join(rt.scopeDir()!, "daemon.log"), "utf8"), "retiring: superseded")
