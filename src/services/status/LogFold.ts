@@ -112,12 +112,19 @@ const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
       const text = decodeUtf8(bytes.subarray(0, nl))
       if (Either.isLeft(text) || nl !== bytes.length - 1) return null
       const header = JSON.parse(text.right) as CheckpointHeader
-      if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || !Array.isArray(header.recent)) return null
+      if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || !wellFormedIds(header)) return null
       return header
     }),
     Effect.catchAll(() => Effect.succeed(null)),
     Effect.catchAllDefect(() => Effect.succeed(null))
   )
+
+/** The header's ids are what a writer writes: a filter named by a 16-hex digest (never a path), string ids. */
+const wellFormedIds = (header: CheckpointHeader): boolean =>
+  Array.isArray(header.recent) && header.recent.every((id) => typeof id === "string") &&
+  (header.ids === null ||
+    (typeof header.ids === "object" && typeof header.ids.digest === "string" && /^[0-9a-f]{16}$/.test(header.ids.digest) &&
+      Number.isSafeInteger(header.ids.bytes)))
 
 /**
  * Reads a checkpoint's id filter: the file its header names, of the recorded length and digest; null on

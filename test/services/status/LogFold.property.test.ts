@@ -14,6 +14,7 @@ import * as RepoFs from "../../../src/services/ports/RepoFs.js"
 import * as RepoWrite from "../../../src/services/ports/RepoWrite.js"
 import { foldLog, saveCheckpoint, snapshotOfFold } from "../../../src/services/status/LogFold.js"
 import type { FoldSource } from "../../../src/services/status/LogFold.js"
+import { checkpointPathOf } from "../../../src/services/status/StatusReader.js"
 import type { StatusTarget } from "../../../src/services/status/StatusReader.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -269,6 +270,35 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
         mem.changeFile(now, bytes)
       }
       assert.notInclude(["checkpoint", "checkpoint-rehashed"], yield* Effect.orElseSucceed(source(), () => "refused"))
+    })
+    Effect.runSync(Effect.provide(program, layer))
+  })
+
+  it("a checkpoint header naming its id filter by anything but a digest, or with ids that are not strings, is no checkpoint", () => {
+    const mem = new MemoryFs({ [`${ROOT}/.git/`]: "", [`${DIR}/`]: "" })
+    const layer = Layer.mergeAll(RepoFs.layerMemoryFs(mem), RepoWrite.layerMemoryFs(mem))
+    mem.putFile(LOG, sortLines(POOL.slice(0, 30)).map((l) => l + "\n").join(""))
+    const cp = checkpointPathOf(target)
+    const program = Effect.gen(function*() {
+      const fs = yield* RepoFs.RepoFs
+      const write = yield* RepoWrite.RepoWrite
+      const source = () => Effect.map(foldLog(fs, target, { hash: false, tail: "fold" }), (f) => f.source)
+      const lf = yield* foldLog(fs, target, { hash: true, tail: "leave" })
+      yield* saveCheckpoint(fs, write, target, { fold: lf.fold, lines: lf.lines, hasher: lf.hasher! }, lf.signature!, { maxRecent: 0 })
+      assert.strictEqual(yield* source(), "checkpoint")
+      const node = mem.nodes.get(cp)
+      const header = JSON.parse(node?._tag === "File" ? decoder.decode(node.bytes) : "{}") as Record<string, unknown>
+      assert.isNotNull(header.ids, "the save wrote a filter")
+      for (const bad of [
+        { ids: { digest: "../../../../../outside", bytes: 10 } },
+        { ids: { digest: "0123456789abcdef/..", bytes: 10 } },
+        { ids: "0123456789abcdef" },
+        { recent: [1, 2] },
+        { recent: "01KX" }
+      ]) {
+        mem.putFile(cp, JSON.stringify({ ...header, ...bad }) + "\n")
+        assert.strictEqual(yield* source(), "full", JSON.stringify(bad))
+      }
     })
     Effect.runSync(Effect.provide(program, layer))
   })
