@@ -35,6 +35,17 @@ const waitGone = (pid: number): Effect.Effect<string | null> =>
     return stateOf(pid)
   })
 
+/** The pid a child writes to `file` (0 when none within 5 s). */
+const pidWritten = (file: string): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : 0
+      if (pid > 0) return pid
+      yield* Effect.sleep(Duration.millis(10))
+    }
+    return 0
+  })
+
 describe("Spawner.runCollected (real processes)", () => {
   it.live("both streams arrive whole past a pipe's buffer, read concurrently", () =>
     Effect.gen(function*() {
@@ -71,11 +82,7 @@ describe("Spawner.runCollected (real processes)", () => {
     const pidFile = path.join(dir, "pid")
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(runCollected("sh", ["-c", `echo $$ > '${pidFile}'; exec sleep 30`], env))
-      let pid = 0
-      for (let i = 0; i < 500 && pid === 0; i++) {
-        yield* Effect.sleep(Duration.millis(10))
-        if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, "utf8").trim())
-      }
+      const pid = yield* pidWritten(pidFile)
       assert.isAbove(pid, 0, "the child wrote its pid")
       assert.notInclude([null, "Z", "X"], stateOf(pid), "the child runs")
       yield* Fiber.interrupt(fiber)
@@ -89,11 +96,7 @@ describe("Spawner.runCollected (real processes)", () => {
     return Effect.gen(function*() {
       // the shell starts a grandchild in the background and waits: signalling the shell alone leaves it running
       const fiber = yield* Effect.fork(runCollected("sh", ["-c", `sleep 30 & echo $! > '${pidFile}'; wait`], env))
-      let pid = 0
-      for (let i = 0; i < 500 && pid === 0; i++) {
-        yield* Effect.sleep(Duration.millis(10))
-        if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, "utf8").trim())
-      }
+      const pid = yield* pidWritten(pidFile)
       assert.isAbove(pid, 0)
       yield* Fiber.interrupt(fiber)
       assert.include([null, "Z", "X"], yield* waitGone(pid), "the grandchild was ended with its group")
