@@ -275,7 +275,7 @@ export const openLog = (
     else {
       const filter = rescanned || upgrade ? null : yield* readSeenFilter(rt, scopeId, source.key)
       const exact = filter === null ? new Set(yield* readSeenIds(rt, scopeId, source.key, head)) : null
-      seen = new SeenIds(filter ?? filterOf(exact ?? []), exact, head.seen_count, head.seen_bytes)
+      seen = new SeenIds(filter ?? IdFilter.extended(null, [...(exact ?? [])]), exact, head.seen_count, head.seen_bytes)
     }
     return {
       source,
@@ -293,12 +293,6 @@ export const openLog = (
       replaced: false
     }
   })
-
-const filterOf = (ids: Iterable<string>): IdFilter => {
-  const filter = IdFilter.empty()
-  for (const id of ids) filter.add(id)
-  return filter
-}
 
 /**
  * The next slice of an opened log from byte `from` (a line start): about `sliceBytes` of whole lines (a
