@@ -245,7 +245,10 @@ export const ensureCoordWorktreeAt = (
 /**
  * Creates the coordination worktree if needed and returns how to take it away again: a writer whose
  * resolution then fails (a mission dir missing on the branch, a mid8 that does not match) leaves no
- * worktree behind that it created itself. A worktree that already existed is never removed.
+ * worktree behind that it created itself. A worktree that already existed is never removed. Other
+ * processes may have started using the worktree meanwhile: the removal takes the worktree's lock (it never
+ * interleaves with another process creating it again) and is git's plain `worktree remove`, which refuses
+ * a worktree with changes or untracked files, so what another writer put there is never deleted.
  */
 export const ensureCoordWorktreeUndoable = (
   plan: CoordPlan
@@ -264,9 +267,15 @@ export const ensureCoordWorktreeUndoable = (
     // the parent `.worktrees` too when this add created it and nothing else is in it now
     const removeParent = parent === null ? Effect.void : Effect.flatMap(fs.entries(parent), (entries) =>
       (entries ?? []).length === 0 ? write.remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent) : Effect.void)
-    return git.run(["worktree", "remove", "--force", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
-      Effect.zipRight(git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })),
-      Effect.zipRight(removeParent),
-      Effect.ignore
-    )
+    const locks = yield* FileLock
+    const lock = { path: lockPathOf(plan.commonDir, { _tag: "Worktree", path: plan.path }), scope: repositoryScope(plan.primaryRoot, plan.commonDir) }
+    return locks.withExclusive(lock)(
+      git.run(["worktree", "remove", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
+        Effect.flatMap((r) =>
+          r.exitCode !== 0
+            ? Effect.void // in use: another writer's changes are there
+            : git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" }).pipe(Effect.zipRight(removeParent))
+        )
+      )
+    ).pipe(Effect.ignore)
   })
