@@ -124,6 +124,14 @@ const fnv1a64 = (text: string): string => {
 export const statusLockDir = (commonDir: string): string => joinPath(commonDir, "spec-kitty-locks")
 
 /**
+ * Which writer last took a worktree (created it or found it in place) under its lock:
+ * `<git-common-dir>/kittyctx-locks/worktree-<hash of its path>.user`, beside that lock. A writer takes
+ * back a coordination worktree it created only while this still names it.
+ */
+export const worktreeTakerPath = (commonDir: string, path: string): string =>
+  joinPath(commonDir, "kittyctx-locks", `worktree-${fnv1a64(path)}.user`)
+
+/**
  * The one place lock paths are composed: spec-kitty's status lock
  * `<git-common-dir>/spec-kitty-locks/<slug>.status.lock` (the same file spec-kitty locks, so the two tools
  * exclude each other), kittyctx's own `<git-common-dir>/kittyctx-locks/<name>.lock`, and the forwarding

@@ -9,7 +9,7 @@ import { ContextErrors } from "../../core/context/ContextError.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
 import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
-import { headsRef, lockPathOf } from "../../core/repo/Naming.js"
+import { headsRef, lockPathOf, worktreeTakerPath } from "../../core/repo/Naming.js"
 import { IoErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { basenamePath, dirnamePath, isWithin, joinPath } from "../../core/repo/Paths.js"
@@ -18,6 +18,7 @@ import type { ConfigError } from "../../core/config/ConfigError.js"
 import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
+import { randomUUID } from "../ports/Crypto.js"
 import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
 import type { RepoLocation } from "./RootLocator.js"
 
@@ -96,6 +97,8 @@ export interface WorktreePlan<E> {
   readonly prepare: Effect.Effect<WorktreeAdd, E | GitError, Git | GitReader>
   /** Under the lock, right after this call's `git worktree add` succeeded. */
   readonly finish?: Effect.Effect<void, E | GitError, Git | GitReader>
+  /** Under the lock, once the worktree is this call's (created by it, or found in place on its branch). */
+  readonly taken?: Effect.Effect<void, IoError>
   readonly onBranchMismatch: (expected: string, actual: string) => E
   readonly onHusk: () => E
   readonly onAddFailed: (exitCode: number, stderr: string) => E
@@ -141,6 +144,7 @@ export const ensureWorktree = <E>(
       const state = yield* worktreeState(root, path, branch)
       switch (state._tag) {
         case "OnBranch":
+          if (plan.taken !== undefined) yield* plan.taken
           return reused
         case "OtherBranch":
           return yield* Effect.fail(plan.onBranchMismatch(state.expected, state.actual))
@@ -162,11 +166,15 @@ export const ensureWorktree = <E>(
         const r = yield* git.run(args, { cwd: root, mode: "write" })
         if (r.exitCode === 0) {
           if (plan.finish !== undefined) yield* plan.finish
+          if (plan.taken !== undefined) yield* plan.taken
           return { path, created: true, createdParent: parentExisted ? null : parent }
         }
         last = r
         const now = yield* worktreeState(root, path, branch)
-        if (now._tag === "OnBranch") return reused
+        if (now._tag === "OnBranch") {
+          if (plan.taken !== undefined) yield* plan.taken
+          return reused
+        }
         if (now._tag === "OtherBranch") return yield* Effect.fail(plan.onBranchMismatch(now.expected, now.actual))
         if (r.exitCode !== 128 || !CONTENTION.test(r.stderr)) break
         yield* Effect.sleep(50 * attempt)
@@ -215,9 +223,10 @@ export const ensureCoordWorkspace = (
   )
 }
 
-/** §12 for a planned coordination worktree, under its path-keyed lock. */
+/** §12 for a planned coordination worktree, under its path-keyed lock (`taken` runs under it too). */
 export const ensureCoordWorktreeAt = (
-  plan: CoordPlan
+  plan: CoordPlan,
+  taken?: Effect.Effect<void, IoError>
 ): Effect.Effect<WorktreeOutcome, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> =>
   Effect.gen(function*() {
     const { branch, path } = plan
@@ -227,6 +236,7 @@ export const ensureCoordWorktreeAt = (
       commonDir: plan.commonDir,
       path,
       branch,
+      ...(taken === undefined ? {} : { taken }),
       prepare: Effect.flatMap(GitReader, (git) => git.refs(root)).pipe(
         Effect.flatMap((refs) =>
           branchExistsIn(refs.refs, branch)
@@ -246,9 +256,10 @@ export const ensureCoordWorktreeAt = (
  * Creates the coordination worktree if needed and returns how to take it away again: a writer whose
  * resolution then fails (a mission dir missing on the branch, a mid8 that does not match) leaves no
  * worktree behind that it created itself. A worktree that already existed is never removed. Other
- * processes may have started using the worktree meanwhile: the removal takes the worktree's lock (it never
- * interleaves with another process creating it again) and is git's plain `worktree remove`, which refuses
- * a worktree with changes or untracked files, so what another writer put there is never deleted.
+ * writers may have taken the worktree meanwhile: each writer that takes it (creates it, or finds it in
+ * place) names itself its last taker under the worktree's lock (`Naming.worktreeTakerPath`), and the
+ * removal, under the same lock, happens only while the taker is still this writer; it is git's plain
+ * `worktree remove`, which also refuses a worktree with changes or untracked files.
  */
 export const ensureCoordWorktreeUndoable = (
   plan: CoordPlan
@@ -258,24 +269,30 @@ export const ensureCoordWorktreeUndoable = (
   Git | GitReader | FileLock | RepoFs | RepoWrite
 > =>
   Effect.gen(function*() {
-    const outcome = yield* ensureCoordWorktreeAt(plan)
-    if (!outcome.created) return Effect.void
     const git = yield* Git
     const fs = yield* RepoFs
     const write = yield* RepoWrite
+    const scope = repositoryScope(plan.primaryRoot, plan.commonDir)
+    // every writer that takes the worktree names itself its last taker, under the worktree's lock
+    const taker = worktreeTakerPath(plan.commonDir, plan.path)
+    const me = `${randomUUID()}\n`
+    const outcome = yield* ensureCoordWorktreeAt(plan, Effect.asVoid(write.writeFile(scope, taker, me, { durable: false })))
+    if (!outcome.created) return Effect.void
     const parent = outcome.createdParent ?? null
     // the parent `.worktrees` too when this add created it and nothing else is in it now
     const removeParent = parent === null ? Effect.void : Effect.flatMap(fs.entries(parent), (entries) =>
-      (entries ?? []).length === 0 ? write.remove(repositoryScope(plan.primaryRoot, plan.commonDir), parent) : Effect.void)
+      (entries ?? []).length === 0 ? write.remove(scope, parent) : Effect.void)
     const locks = yield* FileLock
-    const lock = { path: lockPathOf(plan.commonDir, { _tag: "Worktree", path: plan.path }), scope: repositoryScope(plan.primaryRoot, plan.commonDir) }
+    const lock = { path: lockPathOf(plan.commonDir, { _tag: "Worktree", path: plan.path }), scope }
     return locks.withExclusive(lock)(
-      git.run(["worktree", "remove", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" }).pipe(
-        Effect.flatMap((r) =>
-          r.exitCode !== 0
-            ? Effect.void // in use: another writer's changes are there
-            : git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" }).pipe(Effect.zipRight(removeParent))
-        )
-      )
+      Effect.gen(function*() {
+        // another writer took the worktree after this one created it: it is theirs now
+        if ((yield* fs.readText(taker)) !== me) return
+        const r = yield* git.run(["worktree", "remove", "--", plan.path], { cwd: plan.primaryRoot, mode: "write" })
+        if (r.exitCode !== 0) return // changes are there (a writer that did not go through this lock)
+        yield* git.run(["worktree", "prune"], { cwd: plan.primaryRoot, mode: "write" })
+        yield* write.remove(scope, taker)
+        yield* removeParent
+      })
     ).pipe(Effect.ignore)
   })

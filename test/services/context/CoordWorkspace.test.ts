@@ -1,7 +1,8 @@
 /**
  * Taking back a coordination worktree a writer created (`ensureCoordWorktreeUndoable`), on a real
  * repository: a pristine worktree is removed; one another writer has changed meanwhile (a concurrent emit
- * appended to its log) is left as it is, so its change is never deleted.
+ * appended to its log), or has taken after its creation (it resolved the mission and is about to write),
+ * is left as it is.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -45,6 +46,20 @@ describe("ensureCoordWorktreeUndoable (real git)", () => {
       yield* again
       assert.isTrue(fs.existsSync(log), "the changed worktree stays")
       assert.include(fs.readFileSync(log, "utf8"), "01KX0000000000000000000000", "with the other writer's line")
+    }).pipe(Effect.provide(MainLayer), Effect.ensuring(Effect.sync(() => removeTemp(path.dirname(root)))))
+  })
+
+  it.live("a worktree another writer took after its creation is left to that writer, even unchanged", () => {
+    const { plan, root } = setup()
+    return Effect.gen(function*() {
+      const mine = yield* ensureCoordWorktreeUndoable(plan)
+      // a concurrent writer resolves the same mission: it finds the worktree in place and will write there
+      const theirs = yield* ensureCoordWorktreeUndoable(plan)
+      yield* mine
+      assert.isTrue(fs.existsSync(path.join(plan.path, "kitty-specs", "m-01KX0000")), "still there for the other writer")
+      assert.include(git(root, ["worktree", "list", "--porcelain"]), plan.path)
+      yield* theirs // it did not create it: nothing to take back
+      assert.isTrue(fs.existsSync(plan.path))
     }).pipe(Effect.provide(MainLayer), Effect.ensuring(Effect.sync(() => removeTemp(path.dirname(root)))))
   })
 })
