@@ -46,6 +46,22 @@ const pidWritten = (file: string): Effect.Effect<number> =>
     return 0
   })
 
+/**
+ * Runs `sh -c script(pidFile)` through `runCollected`, waits for the pid the script writes, checks it
+ * with `before`, interrupts the run and asserts that process is gone (`gone`: what that means).
+ */
+const interruptedShell = (script: (pidFile: string) => string, before: (pid: number) => void, gone: string) => {
+  const dir = makeTemp()
+  const pidFile = path.join(dir, "pid")
+  return Effect.gen(function*() {
+    const fiber = yield* Effect.fork(runCollected("sh", ["-c", script(pidFile)], env))
+    const pid = yield* pidWritten(pidFile)
+    before(pid)
+    yield* Fiber.interrupt(fiber)
+    assert.include([null, "Z", "X"], yield* waitGone(pid), gone)
+  }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
+}
+
 describe("Spawner.runCollected (real processes)", () => {
   it.live("both streams arrive whole past a pipe's buffer, read concurrently", () =>
     Effect.gen(function*() {
@@ -77,31 +93,17 @@ describe("Spawner.runCollected (real processes)", () => {
       assert.isTrue(Either.isLeft(e) && /ENOENT/.test(e.left.message))
     }))
 
-  it.live("an interrupted run kills its child", () => {
-    const dir = makeTemp()
-    const pidFile = path.join(dir, "pid")
-    return Effect.gen(function*() {
-      const fiber = yield* Effect.fork(runCollected("sh", ["-c", `echo $$ > '${pidFile}'; exec sleep 30`], env))
-      const pid = yield* pidWritten(pidFile)
+  it.live("an interrupted run kills its child", () =>
+    interruptedShell((pidFile) => `echo $$ > '${pidFile}'; exec sleep 30`, (pid) => {
       assert.isAbove(pid, 0, "the child wrote its pid")
       assert.notInclude([null, "Z", "X"], stateOf(pid), "the child runs")
-      yield* Fiber.interrupt(fiber)
-      assert.include([null, "Z", "X"], yield* waitGone(pid), "the child was killed")
-    }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
-  })
+    }, "the child was killed"))
 
-  it.live("an interrupted run ends the child's whole process group, not only the child", () => {
-    const dir = makeTemp()
-    const pidFile = path.join(dir, "pid")
-    return Effect.gen(function*() {
-      // the shell starts a grandchild in the background and waits: signalling the shell alone leaves it running
-      const fiber = yield* Effect.fork(runCollected("sh", ["-c", `sleep 30 & echo $! > '${pidFile}'; wait`], env))
-      const pid = yield* pidWritten(pidFile)
+  it.live("an interrupted run ends the child's whole process group, not only the child", () =>
+    // the shell starts a grandchild in the background and waits: signalling the shell alone leaves it running
+    interruptedShell((pidFile) => `sleep 30 & echo $! > '${pidFile}'; wait`, (pid) => {
       assert.isAbove(pid, 0)
-      yield* Fiber.interrupt(fiber)
-      assert.include([null, "Z", "X"], yield* waitGone(pid), "the grandchild was ended with its group")
-    }).pipe(Effect.ensuring(Effect.sync(() => removeTemp(dir))))
-  })
+    }, "the grandchild was ended with its group"))
 
   it.live("runGit's timeout fails with GIT_COMMAND_FAILED and ends git with what git started, before it returns", () => {
     const dir = makeTemp()
