@@ -1,5 +1,6 @@
 /**
- * `ensureCoordWorkspace` (docs/execution-context.md §12): creates or reuses the coordination worktree,
+ * The coordination worktree (docs/execution-context.md §12): `ensureCoordWorktreeUndoable`, which writers
+ * reach through `resolveForWrite` (the only way in), creates or reuses it,
  * serialized across processes by the one lock primitive keyed on the worktree path. It is the only
  * component that mutates git's worktree registry; it never switches branches and never deletes a husk.
  * Bare section numbers (§N) cite docs/execution-context.md.
@@ -8,7 +9,6 @@ import { Effect } from "effect"
 import { ContextErrors } from "../../core/context/ContextError.js"
 import type { ContextError } from "../../core/context/ContextError.js"
 import { branchExistsIn } from "../../core/context/ExecutionContext.js"
-import type { MissionExecutionContext } from "../../core/context/ExecutionContext.js"
 import { headsRef, lockPathOf, worktreeTakerPath } from "../../core/repo/Naming.js"
 import { IoErrors } from "../../core/repo/RepoError.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
@@ -20,7 +20,6 @@ import { Git, GitReader } from "../ports/Git.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { randomUUID } from "../ports/Crypto.js"
 import { repositoryScope, RepoWrite } from "../ports/RepoWrite.js"
-import type { RepoLocation } from "./RootLocator.js"
 
 const MAX_ATTEMPTS = 20
 
@@ -199,28 +198,6 @@ export interface CoordPlan {
   readonly branch: string
   /** Named in a `COORDINATION_BRANCH_DELETED` refusal. */
   readonly primaryDir: string
-}
-
-/** Creates or reuses the coordination worktree of a coordination-kind context; `null` for other kinds. */
-export const ensureCoordWorkspace = (
-  ctx: MissionExecutionContext,
-  location: RepoLocation
-): Effect.Effect<string | null, ContextError | GitError | IoError | ConfigError, Git | GitReader | FileLock | RepoFs> => {
-  const path = ctx.workspace.coord_worktree
-  const branch = ctx.branch_ref.coordination_branch
-  if (ctx.branch_ref.destination_ref.kind !== "coordination" || path === null || branch === null) {
-    return Effect.succeed(null)
-  }
-  return Effect.map(
-    ensureCoordWorktreeAt({
-      primaryRoot: ctx.workspace.primary_root,
-      commonDir: location.commonDir,
-      path,
-      branch,
-      primaryDir: ctx.status_surface.status_read_dir
-    }),
-    (o) => o.path
-  )
 }
 
 /** §12 for a planned coordination worktree, under its path-keyed lock (`taken` runs under it too). */

@@ -53,9 +53,10 @@ export interface ProjectSources {
 }
 
 /** The log source of a resolved mission. */
-export const sourceOfResolution = (res: Resolution): LogSource => {
-  const target = res.statusTarget
-  const projectRoot = res.location.primaryRoot
+export const sourceOfResolution = (res: Resolution): LogSource => sourceOf(res.statusTarget, res.location.primaryRoot)
+
+/** The log source of a status target (a resolution's) in the project whose primary root is `projectRoot`. */
+export const sourceOf = (target: StatusTarget, projectRoot: string): LogSource => {
   const missionKey = missionKeyOf(target.missionId, target.missionSlug)
   return {
     projectRoot,

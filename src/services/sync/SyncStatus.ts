@@ -15,8 +15,9 @@ import type { ContextRequest } from "../context/ResolveContext.js"
 import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import { daemonState } from "./DaemonRecord.js"
 import type { DaemonState } from "./DaemonRecord.js"
-import { eachSlice, openLog, projectSources, sourceOfResolution } from "./LogSources.js"
+import { eachSlice, openLog, projectSources, sourceOf, sourceOfResolution } from "./LogSources.js"
 import type { LogSource } from "./LogSources.js"
+import type { StatusTarget } from "../status/StatusReader.js"
 import { deadLettersByProject, readConfig, readProjects, readState, runtimeOf, scopeIdOf } from "./SyncStore.js"
 import type { Runtime } from "./SyncStore.js"
 
@@ -121,9 +122,10 @@ export interface BacklogWarning {
 /**
  * The backlog warning for a status write in `request`'s mission: when a sink is configured, the project
  * is registered, no daemon is alive, and the mission's oldest undelivered event is older than the
- * threshold. Any failure means no warning (the command that asks has already succeeded).
+ * threshold. Any failure means no warning (the command that asks has already succeeded). A write passes
+ * the target it wrote, so the mission is not resolved a second time.
  */
-export const backlogWarning = (request: ContextRequest) =>
+export const backlogWarning = (request: ContextRequest, written?: StatusTarget) =>
   Effect.gen(function*() {
     const rt = yield* runtimeOf
     const config = yield* readConfig(rt)
@@ -134,8 +136,11 @@ export const backlogWarning = (request: ContextRequest) =>
     const scopeId = scopeIdOf(config.sink.url)
     const daemon = yield* daemonState(rt, scopeId)
     if (daemon._tag === "Recorded" && daemon.liveness === "alive") return null
-    const res = yield* resolve({ ...request, action: "status" })
-    const b = yield* logBacklog(rt, scopeId, sourceOfResolution(res))
+    // the log a status write just wrote (its resolved target), else the mission resolved here
+    const source = written !== undefined
+      ? sourceOf(written, location.primaryRoot)
+      : sourceOfResolution(yield* resolve({ ...request, action: "status" }))
+    const b = yield* logBacklog(rt, scopeId, source)
     const now = yield* Clock.currentTimeMillis
     const age = ageSeconds(now, b.oldestMs)
     if (b.pending === 0 || age === null || age < config.warn_after_seconds) return null

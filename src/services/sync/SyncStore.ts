@@ -5,7 +5,7 @@
  * nothing here can write into a repository (`RuntimeFiles`). A record that cannot be trusted is `SYNC_STATE_UNREADABLE`
  * (a malformed configuration `CONFIG_INVALID`), never read as absent.
  */
-import { Clock, Effect, Either } from "effect"
+import { Effect, Either } from "effect"
 import { configInvalid } from "../../core/config/ConfigError.js"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import {
@@ -65,9 +65,6 @@ export const cursorHashOf = (key: CursorKey): string => sha256Hex(cursorKeyText(
 
 /** An ISO-8601 UTC time from epoch milliseconds. */
 export const isoOf = (ms: number): string => new Date(ms).toISOString()
-
-/** The current time as ISO-8601 UTC. */
-export const nowIso = Effect.map(Clock.currentTimeMillis, isoOf)
 
 const unreadable = (path: string, problem: string) =>
   syncError("SYNC_STATE_UNREADABLE", `${path} cannot be trusted (${problem}); fix or remove it`, { path, problem })
