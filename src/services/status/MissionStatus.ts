@@ -158,11 +158,11 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
 
     const gitOp = (t: StatusTarget) => gitOperationInProgress(t.statusDir).pipe(Effect.provideService(RepoFs, repoFs))
 
-    const writeIfChanged = (t: StatusTarget, path: string, bytes: string) =>
+    const writeIfChanged = (t: StatusTarget, path: string, bytes: string, durable: boolean) =>
       Effect.gen(function*() {
         const current = yield* repoFs.readText(path, { noFollow: true })
         if (current === bytes) return false
-        yield* repoWrite.writeFile(t.scope, path, bytes)
+        yield* repoWrite.writeFile(t.scope, path, bytes, { durable })
         return true
       })
 
@@ -175,7 +175,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         const unchanged: Array<string> = []
         for (const name of DERIVED_FILES) {
           const path = joinPath(dir, name)
-          ;((yield* writeIfChanged(t, path, views[name])) ? written : unchanged).push(path)
+          // a cache (docs/status-model.md §9.2): replaced atomically, not fsynced; a lost view is stale and rebuilt
+          ;((yield* writeIfChanged(t, path, views[name], false)) ? written : unchanged).push(path)
         }
         return { written, unchanged }
       })
@@ -185,7 +186,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       Effect.gen(function*() {
         const snap = snapshotOfFold(fold, t)
         const path = snapshotPath(t)
-        const written = yield* writeIfChanged(t, path, snapshotBytes(snap))
+        const written = yield* writeIfChanged(t, path, snapshotBytes(snap), true)
         const derived = yield* writeDerived(t, snap)
         return { path, written, snapshot: snap, derived }
       })
@@ -229,7 +230,8 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         const log = yield* repoFs.signature(logPath(t))
         for (const name of DERIVED_FILES) {
           const sig = yield* repoFs.signature(joinPath(dir, name))
-          if (sig === null) return true
+          // empty: a view is never empty JSON; a crash can leave one so, since views are not fsynced (§9.2)
+          if (sig === null || sig.size === 0) return true
           if (log !== null && log.mtimeNs > sig.mtimeNs) return true
         }
         return false
