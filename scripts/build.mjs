@@ -57,9 +57,89 @@ const effectModules = {
     })
   }
 }
+// Two of effect's modules read a lazily created node global while they are initialised, which every
+// command then pays for even when it never uses what the reading decides: the logger builds its default
+// pretty logger, which reads `process.stdout` to choose its colours (node then builds the stream, and
+// loads the stream, net or tty modules under it), though the CLI never installs it; the clock reads
+// `performance` (node loads perf_hooks) for the epoch of its nanosecond time. The CLI bundles defer both
+// to first use, with the same values. The CLI writes its output through the descriptors
+// (src/services/ports/Stdio.ts), so a command that prints a line loads none of it (docs/ARCHITECTURE.md,
+// "Start-up"). Each replacement must match effect's text exactly once: an effect whose text differs
+// fails this build, never bundles a half-patched module.
+const deferred = [
+  {
+    file: /[\\/]effect[\\/]dist[\\/]esm[\\/]internal[\\/]logger\.js$/,
+    edits: [
+      [
+        `const hasProcessStdout = typeof process === "object" && process !== null && typeof process.stdout === "object" && process.stdout !== null;
+const processStdoutIsTTY = hasProcessStdout && process.stdout.isTTY === true;
+const hasProcessStdoutOrDeno = hasProcessStdout || "Deno" in globalThis;`,
+        `const hasProcessStdout = () => typeof process === "object" && process !== null && typeof process.stdout === "object" && process.stdout !== null;
+const processStdoutIsTTY = () => hasProcessStdout() && process.stdout.isTTY === true;
+const hasProcessStdoutOrDeno = () => hasProcessStdout() || "Deno" in globalThis;`
+      ],
+      [`const mode = mode_ === "auto" ? hasProcessStdoutOrDeno ? "tty" : "browser" : mode_;`, `const mode = mode_ === "auto" ? hasProcessStdoutOrDeno() ? "tty" : "browser" : mode_;`],
+      [`options.colors : processStdoutIsTTY || isBrowser;`, `options.colors : processStdoutIsTTY() || isBrowser;`],
+      [
+        `export const prettyLoggerDefault = /*#__PURE__*/globalValue("effect/Logger/prettyLoggerDefault", () => prettyLogger());`,
+        `export const prettyLoggerDefault = /*#__PURE__*/globalValue("effect/Logger/prettyLoggerDefault", () => {
+  let made;
+  return makeLogger((options) => (made ??= prettyLogger()).log(options));
+});`
+      ]
+    ],
+    // the three readings become functions, read when a pretty logger is made (each use changes with them:
+    // a use left reading a function as a boolean would make it always true; effect uses them only there),
+    // and the default pretty logger is made on the first line it logs
+  },
+  {
+    file: /[\\/]effect[\\/]dist[\\/]esm[\\/]internal[\\/]clock\.js$/,
+    edits: [
+      [
+        `  if (typeof performance === "undefined" || typeof performance.now !== "function") {
+    return () => BigInt(Date.now()) * bigint1e6;
+  }
+  let origin;
+  return () => {
+    if (origin === undefined) {`,
+        `  let origin;
+  return () => {
+    if (typeof performance === "undefined" || typeof performance.now !== "function") {
+      return BigInt(Date.now()) * bigint1e6;
+    }
+    if (origin === undefined) {`
+      ],
+      [
+        `  const origin = /*#__PURE__*/performanceNowNanos() - /*#__PURE__*/processHrtime.bigint();
+  return () => origin + processHrtime.bigint();`,
+        `  let origin;
+  return () => {
+    if (origin === undefined) origin = performanceNowNanos() - processHrtime.bigint();
+    return origin + processHrtime.bigint();
+  };`
+      ]
+    ]
+  }
+]
+const deferGlobals = {
+  name: "defer-node-globals",
+  setup(b) {
+    for (const { file, edits } of deferred) {
+      b.onLoad({ filter: file }, async (args) => {
+        let text = await readFile(args.path, "utf8")
+        for (const [from, to] of edits) {
+          const at = text.indexOf(from)
+          if (at < 0 || text.indexOf(from, at + 1) >= 0) throw new Error(`defer-node-globals: effect's ${args.path} no longer reads as expected:\n${from}`)
+          text = text.slice(0, at) + to + text.slice(at + from.length)
+        }
+        return { contents: text, loader: "js" }
+      })
+    }
+  }
+}
 const cli = {
   ...common,
-  plugins: [noFastCheck, effectModules],
+  plugins: [noFastCheck, effectModules, deferGlobals],
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }

@@ -332,12 +332,13 @@ const callsOf = (callee: RegExp, arg?: RegExp) => (f: FileFacts) =>
 const literalsOf = (re: RegExp) => (f: FileFacts) => f.literals.filter((l) => l.kind === "string" && re.test(l.text))
 
 const USAGES: ReadonlyArray<Usage> = [
-  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
+  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts", "src/services/ports/Stdio.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
   { job: "spawning git", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },
   { job: "signalling processes and reading /proc", owners: ["src/services/ports/Processes.ts"], find: (f) => [...callsOf(/^process\.kill$/)(f), ...literalsOf(/^\/proc\//)(f)] },
   { job: "hashing and random bytes (node:crypto, loaded on first use)", owners: ["src/services/ports/Crypto.ts"], find: importsOf("node:crypto", "crypto") },
+  { job: "writing the process's output (Stdio.writeOut; Effect's Console is routed there)", owners: ["src/services/ports/Stdio.ts"], find: callsOf(/^(process\.(stdout|stderr)\.write|console\.(log|error|warn|info|debug))$/) },
   { job: "strict UTF-8 decoding", owners: ["src/core/repo/Text.ts"], find: callsOf(/^TextDecoder$/) },
   { job: "reading the environment", owners: ["src/services/ports/Settings.ts"], find: (f) => [...f.impure.filter((i) => i.text === "process.env"), ...callsOf(/^Config\./)(f)] },
   { job: "reading the command line", owners: ["src/cli/bin.ts", "src/cli/fast.ts", "src/cli/driverBin.ts", "src/cli/daemonBin.ts", "src/cli/Entry.ts"], find: (f) => f.impure.filter((i) => i.text === "process.argv") },
@@ -645,6 +646,8 @@ describe("each static check fails on a planted violation", () => {
       "process.kill(pid, 0)\n",
       "const s = \"/proc/1/stat\"\n",
       "import { createHash } from \"node:crypto\"\n",
+      "process.stdout.write(\"x\")\n",
+      "console.error(\"x\")\n",
       "const d = new TextDecoder(\"utf-8\")\n",
       "const v = process.env.X\n",
       "const c = Config.string(\"X\")\n",
@@ -656,7 +659,7 @@ describe("each static check fails on a planted violation", () => {
       "const l = \"coord.lock\"\n",
       "yield* commitInMergeWorkspace({ checkout, capability, paths, message })\n"
     ]
-    assert.strictEqual(planted.length, USAGES.length + 4, "one plant per usage (several usages have two or three forms)")
+    assert.strictEqual(planted.length, USAGES.length + 5, "one plant per usage (several usages have two or three forms)")
     for (const text of planted) assert.strictEqual(checkUsages({ ...base, "src/services/x/Bad.ts": text }).length, 1, text)
     assert.deepStrictEqual(checkUsages({ ...base, "src/cli/Fine.ts": "const o = Options.text(\"to\")\nconst d = new Date(0)\n" }), [])
   })

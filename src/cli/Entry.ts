@@ -9,6 +9,7 @@ import { Cause, Console, Effect } from "effect"
 import type { Layer } from "effect"
 import { resolvePath } from "../core/repo/Paths.js"
 import * as Launcher from "../services/ports/Launcher.js"
+import { withStdioConsole } from "../services/ports/Stdio.js"
 import { Cwd } from "./Invocation.js"
 import { CliExit, exitCodeOf, isUsageError } from "./Output.js"
 
@@ -32,7 +33,10 @@ export const processLauncher = (): Layer.Layer<Launcher.Launcher> => {
   return Launcher.layerFixed(process.execPath, cwd === null ? script : resolvePath(cwd, script))
 }
 
-/** Runs an entry's program: a defect is reported as INTERNAL_DEFECT; the outcome sets the exit code. */
+/**
+ * Runs an entry's program: a defect is reported as INTERNAL_DEFECT; the outcome sets the exit code. Its
+ * output goes straight to the descriptors (`Stdio`), never through node's stdout/stderr streams.
+ */
 export const runEntry = (program: Effect.Effect<void, unknown, Cwd>): void =>
   NodeRuntime.runMain(
     Effect.provideService(program, Cwd, processDirectory()).pipe(
@@ -40,7 +44,10 @@ export const runEntry = (program: Effect.Effect<void, unknown, Cwd>): void =>
         const failure = Cause.failureOption(cause)
         if (failure._tag === "Some" && (failure.value instanceof CliExit || isUsageError(failure.value))) return Effect.void
         return Console.error(`error[INTERNAL_DEFECT]: ${Cause.pretty(cause)}`)
-      })
+      }),
+      withStdioConsole,
+      // no tracer is installed: span timing would read the clock's nanosecond time (node's perf_hooks)
+      Effect.withTracerTiming(false)
     ),
     {
       disableErrorReporting: true,

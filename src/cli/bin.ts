@@ -22,11 +22,11 @@ const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
   Effect.flatMap(Settings, (settings) =>
     process.stdout.isTTY === true && !settings.noColor
       ? effect
-      : Effect.flatMap(Console.consoleWith(Effect.succeed), (console) =>
+      : Effect.flatMap(Console.consoleWith(Effect.succeed), (base) =>
         Console.withConsole(effect, {
-          ...console,
-          log: (...args: ReadonlyArray<unknown>) => console.log(...args.map(stripAnsi)),
-          error: (...args: ReadonlyArray<unknown>) => console.error(...args.map(stripAnsi))
+          ...base,
+          log: (...args: ReadonlyArray<unknown>) => base.log(...args.map(stripAnsi)),
+          error: (...args: ReadonlyArray<unknown>) => base.error(...args.map(stripAnsi))
         })))
 
 /** The whole command tree, its parser and its services, loaded only when the fast path does not apply. */

@@ -9,6 +9,7 @@ import { runEventLogDriver } from "../services/merge/EventLogDriver.js"
 import * as Processes from "../services/ports/Processes.js"
 import * as RepoFs from "../services/ports/RepoFs.js"
 import * as RepoWrite from "../services/ports/RepoWrite.js"
+import { writeOut } from "../services/ports/Stdio.js"
 import { DEFECT_EXIT, isCodedError } from "./Output.js"
 
 const [base, ours, theirs] = process.argv.slice(3)
@@ -17,10 +18,10 @@ const report = (exit: Exit.Exit<unknown, unknown>): void => {
   if (Exit.isSuccess(exit)) return
   const failure = Cause.failureOption(exit.cause)
   if (failure._tag === "Some" && isCodedError(failure.value)) {
-    process.stderr.write(`error[${failure.value.code}]: ${failure.value.message}\n`)
+    writeOut(2, `error[${failure.value.code}]: ${failure.value.message}\n`)
     process.exitCode = 1
   } else {
-    process.stderr.write(`error[INTERNAL_DEFECT]: ${Cause.pretty(exit.cause)}\n`)
+    writeOut(2, `error[INTERNAL_DEFECT]: ${Cause.pretty(exit.cause)}\n`)
     process.exitCode = DEFECT_EXIT
   }
 }

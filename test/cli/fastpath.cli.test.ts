@@ -5,10 +5,11 @@
  * form the fast path declines), byte for byte on stdout and stderr, with the same exit code.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { readArgv } from "../../src/cli/FastPath.js"
-import { commitAll, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
+import { CLI, commitAll, isolatedEnv, makeRepo, missionFiles, removeTemp, runCli, writeFiles } from "../support/repo.js"
 
 const SLUG = "fast-feature-01JZ0000"
 const MISSION_ID = "01JZ0000000000000000000000"
@@ -114,6 +115,41 @@ describe("fast path and full parser agree", () => {
       assert.strictEqual(mask(fast.stderr).replaceAll(a, "<repo>"), mask(full.stderr).replaceAll(b, "<repo>"))
       const log = (r: string) => mask(fs.readFileSync(path.join(r, "kitty-specs", SLUG, "status.events.jsonl"), "utf8"))
       assert.strictEqual(log(a), log(b))
+    })
+  }
+})
+
+describe("what the hot read commands load", () => {
+  // node modules a command that prints a line and takes no lock needs none of: the stream machinery
+  // (built by the first touch of process.stdout/stderr or console), net and tty under it, perf_hooks
+  // (the `performance` global), os, child_process and crypto
+  const HEAVY = /^NativeModule (stream|net|tty|perf_hooks|os|child_process|crypto|internal\/fs\/sync_write_stream)$/
+
+  /** The node modules the CLI loaded, beyond what a bare node loads, with stdout and stderr on pipes. */
+  const loadedBy = (repo: string, args: ReadonlyArray<string>) => {
+    const dir = path.dirname(repo)
+    const bare = spawnSync(process.execPath, ["-p", "JSON.stringify(process.moduleLoadList)"], { encoding: "utf8" })
+    const preload = path.join(dir, "module-list.cjs")
+    const list = path.join(dir, `modules-${args[0]}-${args[1]}.json`)
+    fs.writeFileSync(
+      preload,
+      `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)))\n`
+    )
+    const r = spawnSync(process.execPath, ["--require", preload, CLI, ...args], { cwd: repo, env: isolatedEnv(dir), encoding: "utf8" })
+    assert.strictEqual(r.status, 0, r.stderr + r.stdout)
+    assert.isNotEmpty(r.stdout)
+    const before = new Set(JSON.parse(bare.stdout) as Array<string>)
+    return (JSON.parse(fs.readFileSync(list, "utf8")) as Array<string>).filter((m) => !before.has(m))
+  }
+
+  for (const args of [
+    ["status", "show", "--mission", SLUG, "--json"],
+    ["status", "show", "--mission", SLUG],
+    ["context", "resolve", "--mission", SLUG, "--json"]
+  ]) {
+    it(`${args.join(" ")}: none of node's stream, net, tty, perf_hooks, os, child_process or crypto`, () => {
+      const loaded = loadedBy(setup(), args)
+      assert.deepStrictEqual(loaded.filter((m) => HEAVY.test(m)), [], loaded.join(", "))
     })
   }
 })

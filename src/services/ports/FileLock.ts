@@ -9,13 +9,16 @@
 import { Clock, Context, Data, Effect, FiberRef, Layer } from "effect"
 import * as nodeFs from "node:fs"
 import { createRequire } from "node:module"
-import { hostname } from "node:os"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { dirnamePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { RepoWrite } from "./RepoWrite.js"
 import type { WriteScope } from "./RepoWrite.js"
 import { Settings } from "./Settings.js"
+
+// node:os is loaded by the first lock taken, not by every command that loads this module
+let os: typeof import("node:os") | undefined
+const hostname = (): string => (os ??= createRequire(import.meta.url)("node:os") as typeof import("node:os")).hostname()
 
 interface FsExt {
   readonly flockSync: (fd: number, flags: "exnb" | "un") => void

@@ -107,7 +107,7 @@ export const tempWriterPid = (name: string): number | null => {
 
 const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
-const realRootsOf = (scope: WriteScope): Array<string> =>
+const realRootsOf = (scope: WriteScope): ReadonlyArray<string> =>
   scope.roots.map((r) => {
     try {
       return nodeFs.realpathSync.native(r)
@@ -135,8 +135,7 @@ const existingAncestor = (path: string): { readonly real: string; readonly missi
 }
 
 /** Checks that the parent of `path` (after resolving every link) lies in the scope; returns that real parent. */
-const containedParent = (scope: WriteScope, path: string, verb: WriteVerb): string => {
-  const roots = realRootsOf(scope)
+const containedParent = (scope: WriteScope, path: string, verb: WriteVerb, roots = realRootsOf(scope)): string => {
   const parent = dirnamePath(normalizePath(path))
   const { missing, real } = existingAncestor(parent)
   const realParent = joinPath(real, ...missing)
@@ -308,8 +307,8 @@ const makeDirectorySync = (scope: WriteScope, path: string): void => {
   }
 }
 
-const checkSync = (scope: WriteScope, path: string): void => {
-  const dir = containedParent(scope, path, "write")
+const checkSync = (scope: WriteScope, roots: ReadonlyArray<string>, path: string): void => {
+  const dir = containedParent(scope, path, "write", roots)
   const current = nodeFs.lstatSync(joinPath(dir, basenamePath(path)), { throwIfNoEntry: false })
   if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
   if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
@@ -346,7 +345,12 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
       truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
       makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
       remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
-      check: (scope, paths) => Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, p)), { discard: true })
+      // the scope's roots are resolved once for all the paths of one check
+      check: (scope, paths) =>
+        Effect.suspend(() => {
+          const roots = realRootsOf(scope)
+          return Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, roots, p)), { discard: true })
+        })
     })
   })
 )

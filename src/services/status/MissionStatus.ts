@@ -308,54 +308,58 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       )
 
     /**
-     * The one append of the facade (transitions and annotations alike), under the status lock: fold the
+     * The one append of the facade (transitions and annotations alike), under the status lock (the caller checked the targets and holds it): fold the
      * log (from the checkpoint), repair an unterminated tail, let `build` decide the row from the fold
      * (`null`: nothing to write), append its line in one write at the end (status-model §12), verify the
      * appended bytes by reading them back, fold them in, and save the checkpoint.
      */
-    const appendLines = <E, R>(
+    const appendLinesLocked = <E, R>(
       t: StatusTarget,
       build: (view: FoldView) => Effect.Effect<ReadonlyArray<Record<string, JsonValue>> | null, E, R>
     ): Effect.Effect<{ readonly rows: ReadonlyArray<Record<string, JsonValue>>; readonly fold: IncrementalFold; readonly warnings: ReadonlyArray<string> } | null, E | StatusFailure, R> =>
-      // refused before the lock is taken: a status write outside the repository creates nothing at all
-      Effect.zipRight(checkTargets(t), withLock(
-        t,
-        Effect.gen(function*() {
-          const repaired = yield* repairTail(t, yield* foldLog(repoFs, t, { hash: true, tail: "leave" }))
-          let lf = repaired.lf
-          const rows = yield* build(lf.fold.view())
-          if (rows === null || rows.length === 0) return null
-          // again under the lock, before the append: status.json must be replaceable, so an emit never
-          // appends and then fails (or blocks) writing it
-          yield* checkTargets(t)
-          const path = logPath(t)
-          const line = new TextEncoder().encode(rows.map((row) => encodeLine(row) + "\n").join(""))
-          // room for the line and for what follows it (status.json and the derived views, about three
-          // times the snapshot): a full disk is refused before the append, not after it
-          const snapshotSize = (yield* repoFs.signature(snapshotPath(t)))?.size ?? 0
-          const out = yield* repoWrite.append(t.scope, path, line, { reserve: 3 * snapshotSize + 16 * 1024 })
-          const back = yield* readRange(repoFs, path, { noFollow: true, from: out.offset, to: out.offset + line.length })
-          if (back === null || !sameBytes(back.bytes, line)) {
-            return yield* persistenceFailure(t, "the appended line reads back differently", rows[0])
-          }
-          const fed = lf.hasher === null || lf.lines.offset !== out.offset
-            ? "stopped"
-            : feed(lf.lines, back.bytes, (r) => lf.fold.stepOwn(r), lf.hasher)
-          // a row out of sort order (a clock set back), or another writer between: fold the log again
-          if (fed !== null) lf = yield* foldLog(repoFs, t, { hash: true, tail: "leave" })
-          yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)
-          return { rows, fold: lf.fold, warnings: repaired.warnings }
-        })
-      ))
+      Effect.gen(function*() {
+        const repaired = yield* repairTail(t, yield* foldLog(repoFs, t, { hash: true, tail: "leave" }))
+        let lf = repaired.lf
+        const rows = yield* build(lf.fold.view())
+        if (rows === null || rows.length === 0) return null
+        // again under the lock, before the append: status.json must be replaceable, so an emit never
+        // appends and then fails (or blocks) writing it
+        yield* checkTargets(t)
+        const path = logPath(t)
+        const line = new TextEncoder().encode(rows.map((row) => encodeLine(row) + "\n").join(""))
+        // room for the line and for what follows it (status.json and the derived views, about three
+        // times the snapshot): a full disk is refused before the append, not after it
+        const snapshotSize = (yield* repoFs.signature(snapshotPath(t)))?.size ?? 0
+        const out = yield* repoWrite.append(t.scope, path, line, { reserve: 3 * snapshotSize + 16 * 1024 })
+        const back = yield* readRange(repoFs, path, { noFollow: true, from: out.offset, to: out.offset + line.length })
+        if (back === null || !sameBytes(back.bytes, line)) {
+          return yield* persistenceFailure(t, "the appended line reads back differently", rows[0])
+        }
+        const fed = lf.hasher === null || lf.lines.offset !== out.offset
+          ? "stopped"
+          : feed(lf.lines, back.bytes, (r) => lf.fold.stepOwn(r), lf.hasher)
+        // a row out of sort order (a clock set back), or another writer between: fold the log again
+        if (fed !== null) lf = yield* foldLog(repoFs, t, { hash: true, tail: "leave" })
+        yield* keepCheckpoint(t, lf, fed === null ? out.after : lf.signature)
+        return { rows, fold: lf.fold, warnings: repaired.warnings }
+      })
+
+    /** One row through the append, by a caller that has checked the targets and holds the lock. */
+    const appendRowLocked = <E, R>(
+      t: StatusTarget,
+      build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
+    ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
+      Effect.map(
+        appendLinesLocked(t, (view) => Effect.map(build(view), (row) => (row === null ? null : [row]))),
+        (out) => (out === null ? null : { row: out.rows[0], fold: out.fold, warnings: out.warnings })
+      )
 
     const appendRow = <E, R>(
       t: StatusTarget,
       build: (view: FoldView) => Effect.Effect<Record<string, JsonValue> | null, E, R>
     ): Effect.Effect<AppendedRow | null, E | StatusFailure, R> =>
-      Effect.map(
-        appendLines(t, (view) => Effect.map(build(view), (row) => (row === null ? null : [row]))),
-        (out) => (out === null ? null : { row: out.rows[0], fold: out.fold, warnings: out.warnings })
-      )
+      // refused before the lock is taken: a status write outside the repository creates nothing at all
+      Effect.zipRight(checkTargets(t), withLock(t, appendRowLocked(t, build)))
 
     const transition = (t: StatusTarget, request: TransitionRequest) =>
       // refused before the lock is taken: a status write outside the repository creates nothing at all
@@ -364,7 +368,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         Effect.gen(function*() {
           let noop: { readonly from: Lane; readonly to: Lane } | null = null
           let decided: { readonly from: Lane; readonly to: Lane } | null = null
-          const appended = yield* appendRow(t, (view) =>
+          const appended = yield* appendRowLocked(t, (view) =>
             Effect.gen(function*() {
               const roster = needsRoster(view, request) ? yield* loadRoster(t, request.wpId) : null
               const stamp = yield* ids.next
@@ -428,7 +432,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       Effect.zipRight(checkTargets(t), withLock(
         t,
         Effect.gen(function*() {
-          const appended = yield* appendLines(t, () =>
+          const appended = yield* appendLinesLocked(t, () =>
             Effect.gen(function*() {
               const rows: Array<Record<string, JsonValue>> = []
               for (const request of requests) {
@@ -534,7 +538,7 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
             stamped.push(full)
           }
           // each row through the one append (status-model §12), then one materialization
-          for (const row of stamped) yield* appendRow(t, () => Effect.succeed(row))
+          for (const row of stamped) yield* appendRowLocked(t, () => Effect.succeed(row))
           if (stamped.length > 0) yield* materializeLocked(t)
           return stamped
         })
