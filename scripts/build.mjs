@@ -163,16 +163,17 @@ writeFileSync(
   `#!/usr/bin/env node
 // kittyctx launcher: answers --version, runs git's merge driver (merge-driver-event-log %O %A %B) from the
 // lean driver bundle, the hot commands from the start-up bundle, the sync daemon from its own bundle and
-// everything else from the full one, each compiled with its V8 code cache.
+// everything else from the full one, each compiled with its V8 code cache (the start-up bundle with the
+// cache of the command it runs: a command does not read and deserialise the code only the others run).
 "use strict"
 const { readFileSync, renameSync, writeFileSync } = require("node:fs")
 const { createRequire } = require("node:module")
 const { join } = require("node:path")
 const { pathToFileURL } = require("node:url")
 const vm = require("node:vm")
-const load = (name) => {
+const load = (name, cacheOf = "") => {
   const file = join(__dirname, name)
-  const cacheFile = file + ".cache"
+  const cacheFile = file + cacheOf + ".cache"
   let cachedData
   try { cachedData = readFileSync(cacheFile) } catch {}
   const wrapped = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + readFileSync(file, "utf8") + "\\n})"
@@ -187,10 +188,10 @@ const load = (name) => {
 const argv = process.argv.slice(2)
 const driver = argv[0] === "merge-driver-event-log" && argv.length === 4 && !argv.slice(1).some((a) => a.startsWith("-"))
 if (argv.length === 1 && argv[0] === "--version") {
-  process.stdout.write(${JSON.stringify(version + "\n")})
+  require("node:fs").writeSync(1, ${JSON.stringify(version + "\n")})
 } else if (driver) {
   load("merge-driver.cjs")
-} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("fast.cjs").started === true) &&
+} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("fast.cjs", "." + argv[0] + "-" + argv[1]).started === true) &&
   !(argv[0] === "sync" && argv[1] === "daemon" && argv[2] === "run" && load("daemon.cjs").started === true)) {
   load("full.cjs")
 }
@@ -227,8 +228,10 @@ await build({
 copyFileSync("src/web/index.html", "dist/web/index.html")
 copyFileSync("src/web/app.css", "dist/web/app.css")
 
+// each hot command's cache holds what that command compiled (the launcher reads only the command's own)
 warm(["status", "show", "--mission", "warmup", "--json"])
 warm(["context", "resolve", "--mission", "warmup", "--json"])
+warm(["status", "emit", "WP01", "--to", "claimed", "--actor", "build", "--mission", "warmup", "--json"])
 warm(["status", "validate", "--mission", "warmup", "--json"])
 {
   // a scratch repository with one small mission (spec-kitty's own row format), removed afterwards

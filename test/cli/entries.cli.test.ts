@@ -74,3 +74,27 @@ describe("the launcher's routing", () => {
     assert.deepStrictEqual(full, lean)
   })
 })
+
+describe("the code caches", () => {
+  it("each bundle, and the start-up bundle for each of its commands, has a cache this node accepts", async () => {
+    const vm = await import("node:vm")
+    const dist = path.dirname(CLI)
+    const launcher = fs.readFileSync(CLI, "utf8")
+    const caches: Array<readonly [string, string]> = [
+      ["full.cjs", "full.cjs.cache"],
+      ["daemon.cjs", "daemon.cjs.cache"],
+      ["merge-driver.cjs", "merge-driver.cjs.cache"],
+      ...["status show", "status emit", "context resolve"].map((cmd) => {
+        assert.include(launcher, JSON.stringify(cmd), "the launcher routes the command to the start-up bundle")
+        return ["fast.cjs", `fast.cjs.${cmd.replace(" ", "-")}.cache`] as const
+      })
+    ]
+    for (const [bundle, cache] of caches) {
+      const file = path.join(dist, bundle)
+      // wrapped exactly as the launcher wraps it (the cache is bound to that source)
+      const source = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + fs.readFileSync(file, "utf8") + "\n})"
+      const script = new vm.Script(source, { filename: file, cachedData: fs.readFileSync(path.join(dist, cache)) })
+      assert.isFalse(script.cachedDataRejected, cache)
+    }
+  })
+})
