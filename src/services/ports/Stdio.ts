@@ -21,10 +21,11 @@ const sleepSync = (ms: number): void => {
 }
 
 /**
- * Writes all of `text` to `fd` (1 or 2; a test gives a pipe of its own): partial writes are continued; a descriptor someone left non-blocking
- * (EAGAIN: a full pipe) is retried until the reader takes the bytes, as a blocking write would wait; a
- * reader that went away (EPIPE), or a descriptor the caller closed (EBADF), ends the writing silently,
- * as for any command piped into `head`; the exit code still says how the command ended.
+ * Writes all of `text` to `fd` (1 or 2; a test gives a pipe of its own): partial writes are continued; a
+ * descriptor someone left non-blocking (EAGAIN: a full pipe) is retried until the reader takes the
+ * bytes, as a blocking write would wait; a reader that went away (EPIPE), or a descriptor the caller
+ * closed (EBADF), ends the writing silently, as for any command piped into `head`; the exit code still
+ * says how the command ended.
  */
 export const writeOut = (fd: number, text: string): void => {
   const bytes = Buffer.from(text, "utf8")
