@@ -119,7 +119,7 @@ export const implementCommand = Command.make(
       const out = yield* handle(o.json, claim)
       for (const w of out.warnings) yield* Console.error(`warning: ${w}`)
       if (o.json) {
-        const { reentered, warnings, ...shown } = out
+        const { reentered, target: _target, warnings, ...shown } = out
         yield* printJson({
           ok: true,
           ...shown,
@@ -129,7 +129,7 @@ export const implementCommand = Command.make(
       } else {
         yield* Console.log(renderText(out))
       }
-      yield* warnOnSyncBacklog({ cwd: req.cwd, mission: req.mission })
+      yield* warnOnSyncBacklog({ cwd: req.cwd, mission: req.mission }, out.target)
     })
 ).pipe(Command.withDescription(
   "Claim a work package: gates, planning commit, lane worktree, planned -> claimed -> in_progress"

@@ -48,6 +48,7 @@ import type { ContextRequest, Resolution, ResolveError, ResolveForWriteRequireme
 import { EventIds } from "../ports/EventIds.js"
 import { GitReader } from "../ports/Git.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
+import type { StatusTarget } from "../status/StatusReader.js"
 import type { LockError } from "../ports/FileLock.js"
 import { Processes } from "../ports/Processes.js"
 import { RepoFs } from "../ports/RepoFs.js"
@@ -101,6 +102,8 @@ export interface ClaimOutcome {
   /** True for the idempotent re-entry of a live claim by its own agent (no new event). */
   readonly reentered: boolean
   readonly warnings: ReadonlyArray<string>
+  /** Where the claim's status rows live (the resolved target; not part of the rendered outcome). */
+  readonly target: StatusTarget
 }
 
 /** spec-kitty's actor for claims made without `--agent`. */
@@ -297,7 +300,7 @@ const livenessOfClaim = (claim: HeldClaim): Effect.Effect<Liveness, never, Proce
     ? Effect.succeed("unknown")
     : Effect.flatMap(Processes, (p) => p.probe({ pid: claim.pid!, started_at: claim.startedAt }))
 
-type OutcomeFields = Omit<ClaimOutcome, "wp_id" | "mission_slug" | "lane_id" | "workspace_path" | "branch" | "parent">
+type OutcomeFields = Omit<ClaimOutcome, "wp_id" | "mission_slug" | "lane_id" | "workspace_path" | "branch" | "parent" | "target">
 
 /**
  * `kittyctx implement <WP>` (§2): resolve (materialising the placement checkout), then under the status
@@ -343,7 +346,8 @@ export const claimWorkPackage = (req: ClaimRequest): Effect.Effect<ClaimOutcome,
           workspace_path: relativeWithin(primary, lanePlan.workspace) || ".",
           branch: lanePlan.branch,
           parent: lanePlan.parent,
-          ...fields
+          ...fields,
+          target
         })
 
         // 2. claimable lane, or the re-entry of a live claim
