@@ -332,7 +332,7 @@ const callsOf = (callee: RegExp, arg?: RegExp) => (f: FileFacts) =>
 const literalsOf = (re: RegExp) => (f: FileFacts) => f.literals.filter((l) => l.kind === "string" && re.test(l.text))
 
 const USAGES: ReadonlyArray<Usage> = [
-  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts", "src/services/ports/Stdio.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
+  { job: "reading and writing files (node:fs)", owners: ["src/services/ports/RepoFs.ts", "src/services/ports/RepoWrite.ts", "src/services/ports/FileLock.ts", "src/services/ports/Processes.ts", "src/services/ports/Spawner.ts", "src/services/ports/FileWatch.ts", "src/services/ports/Stdio.ts", "src/services/ports/Crypto.ts"], find: importsOf("node:fs", "fs", "node:fs/promises", "fs/promises") },
   { job: "the platform file system (all file access goes through RepoFs/RepoWrite)", owners: [], find: (f) => f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("FileSystem")) || i.text === "@effect/platform/FileSystem") },
   { job: "spawning processes (child_process)", owners: ["src/services/ports/Spawner.ts"], find: importsOf("node:child_process", "child_process") },
   { job: "spawning git", owners: ["src/services/ports/Git.ts"], find: (f) => [...f.imports.filter((i) => (i.text === "@effect/platform" && i.names.includes("Command")) || i.text === "@effect/platform/Command"), ...f.gitCommands] },

@@ -153,3 +153,24 @@ describe("what the hot read commands load", () => {
     })
   }
 })
+
+describe("what an emit loads", () => {
+  it("an emit that goes on from the checkpoint loads none of node's stream, net, tty or crypto", () => {
+    const repo = setup()
+    const dir = path.dirname(repo)
+    const preload = path.join(dir, "emit-modules.cjs")
+    const list = path.join(dir, "emit-modules.json")
+    fs.writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)))\n`)
+    const emit = (to: string, withList: boolean) => {
+      const args = ["status", "emit", "WP01", "--to", to, "--actor", "alice", "--force", "--reason", "test", "--no-auto-commit", "--mission", SLUG, "--json"]
+      const r = spawnSync(process.execPath, [...(withList ? ["--require", preload] : []), CLI, ...args], { cwd: repo, env: isolatedEnv(dir), encoding: "utf8" })
+      assert.strictEqual(r.status, 0, r.stderr + r.stdout)
+      assert.strictEqual(JSON.parse(r.stdout).ok, true)
+    }
+    emit("claimed", false) // the first folds the log and saves the checkpoint
+    emit("planned", true)
+    const loaded = JSON.parse(fs.readFileSync(list, "utf8")) as Array<string>
+    const heavy = loaded.filter((m) => /^NativeModule (stream|net|tty|crypto|internal\/fs\/sync_write_stream)$/.test(m))
+    assert.deepStrictEqual(heavy, [], loaded.join(", "))
+  })
+})

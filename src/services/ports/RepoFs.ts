@@ -83,6 +83,10 @@ export class RepoFs extends Context.Tag("kittyctx/RepoFs")<RepoFs, {
   ) => Effect.Effect<FileSignature | null, IoError>
 }>() {}
 
+/** True when two byte strings are equal (compared natively: a byte loop runs in the interpreter in a short command). */
+export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+
 /** The bytes `[from, to)` of a file (`null` when absent), through `readChunks`. */
 export const readRange = (
   fs: RepoFs["Type"],

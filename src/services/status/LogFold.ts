@@ -23,13 +23,14 @@ import { dedupeAndSort, sortBySortKey } from "../../core/status/StatusFold.js"
 import { statusError } from "../../core/status/StatusError.js"
 import type { StatusError } from "../../core/status/StatusError.js"
 import type { FileSignature, RepoFs } from "../ports/RepoFs.js"
-import { readRange } from "../ports/RepoFs.js"
+import { readRange, sameBytes } from "../ports/RepoFs.js"
 import type { RepoWrite } from "../ports/RepoWrite.js"
 import { checkpointPathOf, logPathOf } from "./StatusReader.js"
 import type { StatusTarget } from "./StatusReader.js"
 import { BLOCK_BYTES, BlockHasher, lastBlockStart, sameBlocks, sha256Hex, TAIL_BYTES } from "../ports/Crypto.js"
+import type { Sha256State } from "../ports/Crypto.js"
 
-const CHECKPOINT_VERSION = 3
+const CHECKPOINT_VERSION = 4
 /**
  * How many transition ids a checkpoint carries in its header before they are merged into a new id filter
  * file: an emit rewrites the small header, not the filter (about 1.2 MB at a million events).
@@ -52,13 +53,38 @@ interface CheckpointHeader {
   readonly blockBytes: number
   /** sha256 of each block of `[0, offset)` (the last one partial). */
   readonly blocks: ReadonlyArray<string>
-  /** sha256 of the last `TAIL_BYTES` before `offset` (what a reader checks when the file is unchanged). */
-  readonly tail: string
+  /**
+   * The last `TAIL_BYTES` before `offset` (fewer when the log is shorter), base64: what a reader compares
+   * when the file is unchanged (bytes, not a hash: nothing to compute).
+   */
+  readonly tailBytes: string
+  /** The plain SHA-256 state of the partial last block (null: none, or not known), for a writer to go on from. */
+  readonly mid: SavedMid | null
   readonly fold: SavedFold
   /** The id filter file (beside the checkpoint, `foldIdsPath`) of most transition ids; null: none yet. */
   readonly ids: IdsRef | null
   /** The transition ids folded after that filter was written (at most `MAX_RECENT_IDS`). */
   readonly recent: ReadonlyArray<string>
+}
+
+/** A `Sha256State` as JSON. */
+interface SavedMid {
+  readonly h: ReadonlyArray<number>
+  readonly pending: string
+  readonly length: number
+}
+
+const saveMid = (m: Sha256State | null): SavedMid | null =>
+  m === null ? null : { h: [...m.h], pending: Buffer.from(m.pending).toString("base64"), length: m.length }
+
+/** The saved state, when the header's is well formed and belongs to its partial last block. */
+const midOf = (header: CheckpointHeader): Sha256State | null => {
+  const m = header.mid
+  const partial = header.offset % header.blockBytes
+  if (m === null || typeof m !== "object" || partial === 0 || m.length !== partial) return null
+  if (!Array.isArray(m.h) || m.h.length !== 8 || !m.h.every((x) => Number.isSafeInteger(x)) || typeof m.pending !== "string") return null
+  const pending = Buffer.from(m.pending, "base64")
+  return pending.length === partial % 64 ? { h: m.h, pending, length: m.length } : null
 }
 
 /** Which id filter a checkpoint uses: its digest (its name) and its length. */
@@ -113,6 +139,7 @@ const loadCheckpoint = (fs: RepoFs["Type"], t: StatusTarget) =>
       if (Either.isLeft(text) || nl !== bytes.length - 1) return null
       const header = JSON.parse(text.right) as CheckpointHeader
       if (header.v !== CHECKPOINT_VERSION || header.log !== logPathOf(t) || !wellFormedIds(header)) return null
+      if (typeof header.tailBytes !== "string" || !Number.isSafeInteger(header.offset) || header.offset < 0) return null
       return header
     }),
     Effect.catchAll(() => Effect.succeed(null)),
@@ -168,21 +195,33 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
       const ids: SeenBefore = { filter, recent: header.recent, ref: header.ids === null ? null : JSON.stringify(header.ids) }
       return ids
     })
-    if (sig.size < header.offset || !(header.blockBytes > 0)) return null
+    if (sig.size < header.offset || !(Number.isSafeInteger(header.blockBytes) && header.blockBytes > 0)) return null
     const unchanged = sig.dev === header.dev && sig.ino === header.ino && String(sig.ctimeNs) === header.ctimeNs &&
       sig.size === header.size
-    if (unchanged && !hash) {
-      const from = Math.max(0, header.offset - TAIL_BYTES)
+    const mid = midOf(header)
+    const aligned = header.offset % header.blockBytes === 0
+    if (unchanged && (!hash || mid !== null || aligned)) {
+      // the same file, unchanged since the save: its last bytes are compared, and a writer goes on hashing
+      // from the saved state of the last block (nothing re-read, nothing re-hashed)
+      const tailBytes = Buffer.from(header.tailBytes, "base64")
+      const from = header.offset - tailBytes.length
+      if (tailBytes.length !== Math.min(TAIL_BYTES, header.offset)) return null
       const tail = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
-      if (tail === null || tail.bytes.length !== header.offset - from || sha256Hex(tail.bytes) !== header.tail) return null
+      if (tail === null || !sameBytes(tail.bytes, tailBytes)) return null
       const ids = yield* seenBefore
-      return ids === null ? null : { header, ids, hasher: null, source: "checkpoint" as const }
+      if (ids === null) return null
+      if (!hash) return { header, ids, hasher: null, source: "checkpoint" as const }
+      const full = Math.floor(header.offset / header.blockBytes)
+      const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, full), mid === null ? {} : { resume: mid })
+      hasher.remember(tailBytes)
+      return sameBlocks(hasher.digests(), header.blocks) ? { header, ids, hasher, source: "checkpoint" as const } : null
     }
     const start = lastBlockStart(header.offset, header.blockBytes)
     const from = Math.min(start, Math.max(0, header.offset - TAIL_BYTES))
     const last = yield* readRange(fs, logPathOf(t), { noFollow: true, from, to: header.offset })
     if (last === null || last.bytes.length !== header.offset - from) return null
-    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes))
+    // keeps the last block's bytes, so the next save records its state (the writer after can go on from it)
+    const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, start / header.blockBytes), { keepBlock: true })
     hasher.remember(last.bytes.subarray(0, start - from))
     hasher.update(last.bytes.subarray(start - from))
     if (!sameBlocks(hasher.digests(), header.blocks)) return null
@@ -265,7 +304,7 @@ const foldSorted = (fs: RepoFs["Type"], t: StatusTarget, options: FoldOptions) =
   Effect.gen(function*() {
     const { annotations, collect, envelopes, transitions } = rowCollector()
     const lines = new LogLines()
-    const hasher = options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null
+    const hasher = options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES, [], { keepBlock: true }) : null
     let failure: ScanFailure | "stopped" | null = null
     const sig = yield* fs.readChunks(logPathOf(t), { noFollow: true }, (chunk) => {
       failure = feed(lines, chunk, collect, hasher)
@@ -313,14 +352,14 @@ export const foldLog = (
         source: "full",
         signature: null,
         lines: new LogLines(),
-        hasher: options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES) : null,
+        hasher: options.hash ? new BlockHasher(options.blockBytes ?? BLOCK_BYTES, [], { keepBlock: true }) : null,
         tailFolded: false
       }
     }
     const cp = before.isSymlink ? null : yield* usableCheckpoint(fs, t, before, options.hash)
     const fold = cp === null ? IncrementalFold.empty() : IncrementalFold.resume(cp.header.fold, cp.ids)
     const lines = cp === null ? new LogLines() : new LogLines(cp.header.offset, cp.header.line)
-    const hasher = options.hash ? (cp?.hasher ?? new BlockHasher(options.blockBytes ?? BLOCK_BYTES)) : null
+    const hasher = options.hash ? (cp?.hasher ?? new BlockHasher(options.blockBytes ?? BLOCK_BYTES, [], { keepBlock: true })) : null
     const step = (row: EventRow) => fold.step(row)
     let failure: ScanFailure | "stopped" | null = null
     const sig = yield* fs.readChunks(path, { noFollow: true, from: lines.offset }, (chunk) => {
@@ -399,7 +438,8 @@ export const saveCheckpoint = (
       line: state.lines.line,
       blockBytes: state.hasher.blockBytes,
       blocks: state.hasher.digests(),
-      tail: state.hasher.tail(),
+      tailBytes: Buffer.from(state.hasher.recent()).toString("base64"),
+      mid: saveMid(state.hasher.midstate()),
       fold: saved.fold,
       ids,
       recent: carried

@@ -26,7 +26,7 @@ import { parseFrontmatter, subtaskRoster, wpFileCandidates } from "../../core/st
 import { EventIds } from "../ports/EventIds.js"
 import { FileLock, lockTimeoutAs } from "../ports/FileLock.js"
 import { gitOperationInProgress, refuseDuringGitOp } from "../ports/GitFiles.js"
-import { readRange, RepoFs } from "../ports/RepoFs.js"
+import { readRange, RepoFs, sameBytes } from "../ports/RepoFs.js"
 import type { FileSignature } from "../ports/RepoFs.js"
 import { RepoWrite } from "../ports/RepoWrite.js"
 import { feed, foldForRead, foldLog, saveCheckpoint, snapshotOfFold, tailParses } from "./LogFold.js"
@@ -574,7 +574,6 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
   })
 )
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 export { StatusError }
 export type { StatusFailure, StatusTarget } from "./StatusReader.js"

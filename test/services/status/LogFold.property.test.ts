@@ -13,6 +13,7 @@ import { MemoryFs } from "../../../src/services/ports/MemoryFs.js"
 import * as RepoFs from "../../../src/services/ports/RepoFs.js"
 import * as RepoWrite from "../../../src/services/ports/RepoWrite.js"
 import { foldLog, saveCheckpoint, snapshotOfFold } from "../../../src/services/status/LogFold.js"
+import { BlockHasher } from "../../../src/services/ports/Crypto.js"
 import type { FoldSource } from "../../../src/services/status/LogFold.js"
 import { checkpointPathOf } from "../../../src/services/status/StatusReader.js"
 import type { StatusTarget } from "../../../src/services/status/StatusReader.js"
@@ -329,5 +330,52 @@ describe("fold checkpoint: byte-identical to the full fold", () => {
       assert.strictEqual(got.source, "full-sorted", "the id was seen: the whole log is folded")
     })
     Effect.runSync(Effect.provide(program, layer))
+  })
+})
+
+describe("a writer goes on from the checkpoint's saved block state", () => {
+  it("reads only the log's last bytes (not its last block), and its block hashes equal a full re-hash, after an append too", () => {
+    const mem = new MemoryFs({ [`${ROOT}/.git/`]: "", [`${DIR}/`]: "" })
+    const BLOCK = 64 * 1024
+    let text = ""
+    const lines = sortLines(POOL)
+    for (let i = 0; text.length < 3 * BLOCK + 40 * 1024; i++) text += lines[i % lines.length].replace(/"at": "(\d{4})/, `"at": "${3000 + Math.floor(i / lines.length)}`) + "\n"
+    mem.putFile(LOG, text)
+    let logBytesRead = 0
+    const counted = Layer.effect(
+      RepoFs.RepoFs,
+      Effect.map(RepoFs.RepoFs, (r) =>
+        RepoFs.RepoFs.of({
+          ...r,
+          readChunks: (p, options, onChunk) =>
+            r.readChunks(p, options, (chunk) => {
+              if (p === LOG) logBytesRead += chunk.length
+              return onChunk(chunk)
+            })
+        }))
+    ).pipe(Layer.provide(RepoFs.layerMemoryFs(mem)))
+    const program = Effect.gen(function*() {
+      const rfs = yield* RepoFs.RepoFs
+      const write = yield* RepoWrite.RepoWrite
+      const cold = yield* foldLog(rfs, target, { hash: true, tail: "leave", blockBytes: BLOCK })
+      yield* saveCheckpoint(rfs, write, target, { fold: cold.fold, lines: cold.lines, hasher: cold.hasher! }, cold.signature!)
+      logBytesRead = 0
+      const writer = yield* foldLog(rfs, target, { hash: true, tail: "leave" })
+      assert.strictEqual(writer.source, "checkpoint")
+      assert.isAtMost(logBytesRead, 4096, "the last 4 KiB compared; the 40 KB of the last block are not read")
+      const fresh = (bytes: Uint8Array) => {
+        const h = new BlockHasher(BLOCK)
+        h.update(bytes)
+        return h.digests()
+      }
+      const encoder = new TextEncoder()
+      assert.deepStrictEqual(writer.hasher!.digests(), fresh(encoder.encode(text)))
+      // the appended bytes, into the resumed hash, across the block boundary: still what a full hash says
+      const more = encoder.encode(lines.slice(0, 80).map((l) => l.replace(/"at": "(\d{4})/, `"at": "4000`) + "\n").join(""))
+      assert.isAbove(text.length % BLOCK + more.length, BLOCK, "the append crosses a block boundary")
+      writer.hasher!.update(more)
+      assert.deepStrictEqual(writer.hasher!.digests(), fresh(encoder.encode(text + new TextDecoder().decode(more))))
+    })
+    Effect.runSync(Effect.provide(program, Layer.mergeAll(counted, RepoWrite.layerMemoryFs(mem))))
   })
 })
