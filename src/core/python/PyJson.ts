@@ -545,6 +545,19 @@ export const parseLossless = (
 /** How deep a document kittyctx reads may nest (real files nest a few levels; validators recurse). */
 export const MAX_JSON_DEPTH = 64
 
+/**
+ * True when JSON `text` opens more than `max` arrays/objects (brackets inside strings count too): a value
+ * parsed from a text that does not cannot nest deeper than `max`, so the walk below is skipped. Native
+ * searches, a call per bracket: most rows have a handful.
+ */
+export const opensMoreThan = (text: string, max: number): boolean => {
+  let count = 0
+  for (const bracket of ["{", "["]) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) if (++count > max) return true
+  }
+  return false
+}
+
 /** True when a parsed value nests deeper than `max` arrays/objects; iterative, so any depth is safe. */
 export const nestsDeeperThan = (value: unknown, max: number): boolean => {
   const stack: Array<readonly [unknown, number]> = [[value, 0]]
@@ -572,7 +585,7 @@ export const parseJsonText = (text: string): Either.Either<unknown, string> => {
     const lossless = parseLossless(text)
     return Either.left(lossless.ok ? "not valid JSON" : lossless.message)
   }
-  return nestsDeeperThan(value, MAX_JSON_DEPTH)
+  return opensMoreThan(text, MAX_JSON_DEPTH) && nestsDeeperThan(value, MAX_JSON_DEPTH)
     ? Either.left(`nested more than ${MAX_JSON_DEPTH} levels deep`)
     : Either.right(value)
 }

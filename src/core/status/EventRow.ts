@@ -8,7 +8,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { isLane, LANES } from "./Lane.js"
 import type { Lane } from "./Lane.js"
-import { forEachLogLine, isJsonObject, nestsDeeperThan } from "../python/PyJson.js"
+import { forEachLogLine, isJsonObject, nestsDeeperThan, opensMoreThan } from "../python/PyJson.js"
 import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
@@ -483,8 +483,8 @@ export const parseRowJson = (text: string, line: number): Either.Either<unknown,
   } catch (e) {
     return Either.left({ line, message: `Invalid JSON on line ${line}: ${(e as Error).message}` })
   }
-  // a text shorter than twice the limit cannot nest deeper than it: most rows skip the walk
-  if (text.length > 2 * MAX_ROW_DEPTH && nestsDeeperThan(value, MAX_ROW_DEPTH)) {
+  // a text that opens no more arrays and objects than the limit cannot nest deeper: rows skip the walk
+  if (opensMoreThan(text, MAX_ROW_DEPTH) && nestsDeeperThan(value, MAX_ROW_DEPTH)) {
     return Either.left({
       line,
       message: `Invalid event structure on line ${line}: nested more than ${MAX_ROW_DEPTH} levels deep`
