@@ -21,8 +21,11 @@ const pyFloat4 = (x: number): JsonNumber => new JsonNumber(pyFloatRepr(Number(x.
 
 const numberValue = (n: JsonValue): JsonValue => (typeof n === "string" && /^\d+$/.test(n) ? Number(n) : n)
 
-/** The bytes of every derived file for a snapshot. */
-export const derivedViews = (snapshot: Snapshot): Record<(typeof DERIVED_FILES)[number], string> => {
+/** The bytes of every derived file for a snapshot (`encoded`: its `snapshotBytes`, when already made). */
+export const derivedViews = (
+  snapshot: Snapshot,
+  encoded: string = snapshotBytes(snapshot)
+): Record<(typeof DERIVED_FILES)[number], string> => {
   const wps = snapshot.work_packages as Record<string, { lane: Lane }>
   const ids = Object.keys(wps).sort(compareCodePoints)
   const lanes: Record<string, JsonValue> = {}
@@ -66,7 +69,7 @@ export const derivedViews = (snapshot: Snapshot): Record<(typeof DERIVED_FILES)[
     : "in_progress"
   const lifecycle = { ...identity, state, event_count: snapshot.event_count, materialized_at: snapshot.materialized_at }
   return {
-    [SNAPSHOT_FILE]: snapshotBytes(snapshot),
+    [SNAPSHOT_FILE]: encoded,
     "board-summary.json": encodePretty(board as unknown as JsonValue),
     "progress.json": encodePretty(progress as unknown as JsonValue),
     "lifecycle.json": encodePretty(lifecycle as unknown as JsonValue)

@@ -166,11 +166,11 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
         return true
       })
 
-    const writeDerived = (t: StatusTarget, snap: Snapshot) =>
+    const writeDerived = (t: StatusTarget, snap: Snapshot, encoded?: string) =>
       Effect.gen(function*() {
         const dir = derivedDir(t.workspaceRoot, t.missionSlug)
         yield* repoWrite.makeDirectory(t.scope, dir)
-        const views = derivedViews(snap)
+        const views = derivedViews(snap, encoded)
         const written: Array<string> = []
         const unchanged: Array<string> = []
         for (const name of DERIVED_FILES) {
@@ -186,8 +186,9 @@ export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | Re
       Effect.gen(function*() {
         const snap = snapshotOfFold(fold, t)
         const path = snapshotPath(t)
-        const written = yield* writeIfChanged(t, path, snapshotBytes(snap), true)
-        const derived = yield* writeDerived(t, snap)
+        const bytes = snapshotBytes(snap)
+        const written = yield* writeIfChanged(t, path, bytes, true)
+        const derived = yield* writeDerived(t, snap, bytes)
         return { path, written, snapshot: snap, derived }
       })
 
