@@ -212,7 +212,8 @@ const usableCheckpoint = (fs: RepoFs["Type"], t: StatusTarget, sig: FileSignatur
       if (ids === null) return null
       if (!hash) return { header, ids, hasher: null, source: "checkpoint" as const }
       const full = Math.floor(header.offset / header.blockBytes)
-      const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, full), mid === null ? {} : { resume: mid })
+      // at a block boundary there is no state to resume: the next block is kept, so the next save has one
+      const hasher = new BlockHasher(header.blockBytes, header.blocks.slice(0, full), mid === null ? { keepBlock: true } : { resume: mid })
       hasher.remember(tailBytes)
       return sameBlocks(hasher.digests(), header.blocks) ? { header, ids, hasher, source: "checkpoint" as const } : null
     }
