@@ -55,6 +55,10 @@ const errnoWords: Readonly<Record<string, string>> = {
   ENAMETOOLONG: "the name is too long"
 }
 
+/** The errno code of what a node file call threw ("EIO" when it carries none): the one reading of it. */
+export const errnoOf = (e: unknown): string =>
+  typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" ? (e as { code: string }).code : "EIO"
+
 /** Plain words for an errno code (the code itself when unknown). */
 export const describeErrno = (errno: string): string => errnoWords[errno] ?? errno
 

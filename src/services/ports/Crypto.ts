@@ -111,11 +111,6 @@ export class BlockHasher {
     return this.#recent.slice()
   }
 
-  /** sha256 of the last `TAIL_BYTES` fed. */
-  tail(): string {
-    return sha256Hex(this.#recent)
-  }
-
   /** How many bytes were fed (the blocks given to the constructor count as full). */
   get length(): number {
     return this.blocks.length * this.blockBytes + this.#filled

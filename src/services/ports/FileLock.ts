@@ -11,7 +11,7 @@ import * as nodeFs from "node:fs"
 import { createRequire } from "node:module"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { dirnamePath } from "../../core/repo/Paths.js"
-import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { RepoWrite } from "./RepoWrite.js"
 import type { WriteScope } from "./RepoWrite.js"
 import { Settings } from "./Settings.js"
@@ -75,7 +75,6 @@ const reentrant = <A, E, R, E2, R2>(
 // ---------------------------------------------------------------------------------------------
 // Live
 
-const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
 const tryLock = (fsExt: FsExt, fd: number): boolean => {
   try {

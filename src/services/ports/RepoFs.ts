@@ -8,7 +8,7 @@
 import { Context, Effect, Either, Layer } from "effect"
 import * as nodeFs from "node:fs"
 import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
-import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { decodeUtf8 } from "../../core/repo/Text.js"
 import { MemoryFs } from "./MemoryFs.js"
 import type { MemoryNode, MemoryTree } from "./MemoryFs.js"
@@ -117,7 +117,6 @@ export const textOf = (path: string, bytes: Uint8Array): Either.Either<string, I
 // Live
 
 const ABSENT = new Set(["ENOENT", "ENOTDIR"])
-const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
 const kindOfStats = (st: nodeFs.Stats | nodeFs.BigIntStats): string =>
   st.isDirectory()

@@ -10,7 +10,7 @@
 import { Context, Effect, Layer } from "effect"
 import * as nodeFs from "node:fs"
 import { basenamePath, dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
-import { IoError, IoErrors } from "../../core/repo/RepoError.js"
+import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import type { WriteVerb } from "../../core/repo/RepoError.js"
 import type { MemoryFs, MemoryNode } from "./MemoryFs.js"
 import { Processes } from "./Processes.js"
@@ -105,7 +105,6 @@ export const tempWriterPid = (name: string): number | null => {
 // ---------------------------------------------------------------------------------------------
 // Live
 
-const errnoOf = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? "EIO"
 
 const realRootsOf = (scope: WriteScope): ReadonlyArray<string> =>
   scope.roots.map((r) => {

@@ -9,9 +9,8 @@
 import { Console, Effect } from "effect"
 import * as nodeFs from "node:fs"
 import { createRequire } from "node:module"
+import { errnoOf } from "../../core/repo/RepoError.js"
 
-const errnoOf = (e: unknown): string | undefined =>
-  typeof e === "object" && e !== null ? (e as { code?: string }).code : undefined
 
 let pause: Int32Array | undefined
 /** Sleeps the thread for `ms` (a non-blocking descriptor that is full is retried after it). */

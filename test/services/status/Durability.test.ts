@@ -55,13 +55,22 @@ const recordingLayer = (log: Array<Written>) => {
 
 const SLUG = "durable-mission"
 
+/** A committed repository with the mission, its write log, and a way to run a program on the recording layer. */
+const withMission = async (f: (root: string, run: <A, E>(p: Effect.Effect<A, E, any>) => Promise<A>, log: Array<Written>) => Promise<void>) => {
+  const root = makeRepo()
+  try {
+    writeFiles(root, missionFiles(SLUG, "01JZDRAB1E0000000000000000", ["WP01"]))
+    commitAll(root, "baseline")
+    const log: Array<Written> = []
+    await f(root, (p) => Effect.runPromise(Effect.provide(p, recordingLayer(log)) as Effect.Effect<any, any>), log)
+  } finally {
+    removeTemp(path.dirname(root))
+  }
+}
+
 describe("durability of a status write", () => {
-  it("the log line and status.json are fsynced; the derived views are not", async () => {
-    const root = makeRepo()
-    try {
-      writeFiles(root, missionFiles(SLUG, "01JZDRAB1E0000000000000000", ["WP01"]))
-      commitAll(root, "baseline")
-      const log: Array<Written> = []
+  it("the log line and status.json are fsynced; the derived views are not", () =>
+    withMission(async (root, run, log) => {
       const program = Effect.gen(function*() {
         const target = yield* resolveStatusTarget({ cwd: root, mission: SLUG })
         const status = yield* MissionStatus.MissionStatus
@@ -71,7 +80,7 @@ describe("durability of a status write", () => {
           implementationEvidencePresent: null, policyMetadata: null
         })
       })
-      const out = await Effect.runPromise(Effect.provide(program, recordingLayer(log)))
+      const out = await run(program)
       assert.strictEqual(out.to, "claimed")
 
       const mission = path.join(root, "kitty-specs", SLUG)
@@ -84,34 +93,23 @@ describe("durability of a status write", () => {
       const views = log.filter((w) => w.path.startsWith(derived + path.sep))
       assert.strictEqual(views.length, 4, "the four derived views are written")
       assert.isTrue(views.every((w) => w.op === "writeFile" && !w.durable), JSON.stringify(views))
-    } finally {
-      removeTemp(path.dirname(root))
-    }
-  })
+    }))
 
-  it("a derived view a crash left empty is stale: materializeIfStale rebuilds it", async () => {
-    const root = makeRepo()
-    try {
-      writeFiles(root, missionFiles(SLUG, "01JZDRAB1E0000000000000000", ["WP01"]))
-      commitAll(root, "baseline")
-      const log: Array<Written> = []
+  it("a derived view a crash left empty is stale: materializeIfStale rebuilds it", () =>
+    withMission(async (root, run) => {
       const refresh = Effect.gen(function*() {
         const target = yield* resolveStatusTarget({ cwd: root, mission: SLUG })
         return yield* Effect.flatMap(MissionStatus.MissionStatus, (s) => s.materializeIfStale(target))
       })
-      const run = () => Effect.runPromise(Effect.provide(refresh, recordingLayer(log)))
-      assert.isTrue((await run()).regenerated)
-      assert.isFalse((await run()).regenerated, "fresh views are left alone")
+      assert.isTrue((await run(refresh)).regenerated)
+      assert.isFalse((await run(refresh)).regenerated, "fresh views are left alone")
 
       const view = path.join(root, ".kittify", "derived", SLUG, "progress.json")
       const full = fs.readFileSync(view, "utf8")
       fs.writeFileSync(view, "") // what a crash after the rename, before the data reached the disk, can leave
       const later = new Date(Date.now() + 60_000)
       fs.utimesSync(view, later, later) // newer than the log: the mtime alone says fresh
-      assert.isTrue((await run()).regenerated)
+      assert.isTrue((await run(refresh)).regenerated)
       assert.strictEqual(fs.readFileSync(view, "utf8"), full)
-    } finally {
-      removeTemp(path.dirname(root))
-    }
-  })
+    }))
 })
