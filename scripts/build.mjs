@@ -137,26 +137,73 @@ const deferGlobals = {
     }
   }
 }
+// yaml (about 115 KB: some 70 CommonJS modules, each initialised when its bundle loads) parses only
+// config, frontmatter, analysis and retrospective files; the hot commands never reach it. In the CLI
+// bundles our sources' imports of "yaml" read a small module whose functions load yaml on first call. Our sources
+// import yaml's functions by name; a name this module lacks, or a default or namespace import, fails
+// this build (it would otherwise fail only when a command calls it).
+const YAML_NAMES = ["parse", "parseDocument", "stringify"]
+const lazyYaml = {
+  name: "lazy-yaml",
+  setup(b) {
+    const importers = new Set()
+    b.onResolve({ filter: /^yaml$/ }, (args) => {
+      // @effect/cli's own import (its config-file reader, in the full bundle only) keeps the package itself
+      if (args.namespace === "lazy-yaml" || !/[\\/]src[\\/]/.test(args.importer) || /node_modules/.test(args.importer)) return undefined
+      importers.add(args.importer)
+      return { path: "yaml", namespace: "lazy-yaml" }
+    })
+    b.onLoad({ filter: /.*/, namespace: "lazy-yaml" }, async () => {
+      for (const file of importers) {
+        const text = await readFile(file, "utf8")
+        for (const m of text.matchAll(/import\s+(type\s+)?(\w+|\*\s+as\s+\w+|\{[^}]*\})\s+from\s+"yaml"/g)) {
+          if (m[1] !== undefined) continue
+          const named = /^\{([^}]*)\}$/.exec(m[2])
+          const names = named === null ? [m[2]] : named[1].split(",").map((n) => n.trim().split(/\s+as\s+/)[0]).filter((n) => n !== "")
+          const unknown = names.filter((n) => !YAML_NAMES.includes(n))
+          if (named === null || unknown.length > 0) {
+            throw new Error(`lazy-yaml: ${file} imports ${named === null ? m[2] : unknown.join(", ")} from yaml; the lazy module has ${YAML_NAMES.join(", ")}`)
+          }
+        }
+      }
+      return {
+        contents: "let yaml\nconst load = () => (yaml ??= require(\"yaml\"))\n" +
+          YAML_NAMES.map((n) => `export const ${n} = (...args) => load().${n}(...args)\n`).join(""),
+        resolveDir: process.cwd(),
+        loader: "js"
+      }
+    })
+  }
+}
 const cli = {
   ...common,
-  plugins: [noFastCheck, effectModules, deferGlobals],
+  plugins: [noFastCheck, effectModules, deferGlobals, lazyYaml],
   format: "cjs",
   minify: process.env.KITTYCTX_NO_MINIFY !== "1",
   define: { "import.meta.url": "__kittyctx_url" }
 }
 
-await build({ ...cli, entryPoints: ["src/cli/bin.ts"], outfile: "dist/full.cjs" })
-await build({ ...cli, entryPoints: ["src/cli/fast.ts"], outfile: "dist/fast.cjs" })
+// Each CLI bundle is written as the function the launcher calls (the wrapper of a CommonJS module, and
+// the bundle's own URL): V8 compiles the file's text as it is read, with no second 500 KB copy of it to
+// join the wrapper to. These files are not modules of their own; only the launcher runs them.
+const WRAPPER = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {"
+const buildCli = async (entry, outfile) => {
+  await build({ ...cli, entryPoints: [entry], outfile })
+  writeFileSync(outfile, WRAPPER + readFileSync(outfile, "utf8") + "\n})\n")
+}
+
+await buildCli("src/cli/bin.ts", "dist/full.cjs")
+await buildCli("src/cli/fast.ts", "dist/fast.cjs")
 
 const version = /VERSION = "([^"]+)"/.exec(readFileSync("src/core/Version.ts", "utf8"))[1]
 // the command paths src/cli/FastPath.ts runs (a path missing here only costs start-up time)
 const fastPaths = ["status show", "status emit", "context resolve"]
 
 // The merge driver git runs on every merge that touches an event log: a lean bundle without the command tree.
-await build({ ...cli, entryPoints: ["src/cli/driverBin.ts"], outfile: "dist/merge-driver.cjs" })
+await buildCli("src/cli/driverBin.ts", "dist/merge-driver.cjs")
 // The sync daemon (`sync daemon run`, spawned by `sync daemon start`): a lean bundle, so an idle daemon holds
 // only the delivery, its control plane and the file watch, not the whole command tree.
-await build({ ...cli, entryPoints: ["src/cli/daemonBin.ts"], outfile: "dist/daemon.cjs" })
+await buildCli("src/cli/daemonBin.ts", "dist/daemon.cjs")
 
 writeFileSync(
   "dist/kittyctx.cjs",
@@ -164,7 +211,8 @@ writeFileSync(
 // kittyctx launcher: answers --version, runs git's merge driver (merge-driver-event-log %O %A %B) from the
 // lean driver bundle, the hot commands from the start-up bundle, the sync daemon from its own bundle and
 // everything else from the full one, each compiled with its V8 code cache (the start-up bundle with the
-// cache of the command it runs: a command does not read and deserialise the code only the others run).
+// cache of the command it runs, in the form it runs, --json or not: a command does not read and deserialise
+// the code only the others run).
 "use strict"
 const { readFileSync, renameSync, writeFileSync } = require("node:fs")
 const { createRequire } = require("node:module")
@@ -176,8 +224,7 @@ const load = (name, cacheOf = "") => {
   const cacheFile = file + cacheOf + ".cache"
   let cachedData
   try { cachedData = readFileSync(cacheFile) } catch {}
-  const wrapped = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + readFileSync(file, "utf8") + "\\n})"
-  const script = new vm.Script(wrapped, { filename: file, cachedData })
+  const script = new vm.Script(readFileSync(file, "utf8"), { filename: file, cachedData })
   if (process.env.KITTYCTX_WRITE_CODE_CACHE === "1") {
     process.on("exit", () => { writeFileSync(cacheFile + ".tmp", script.createCachedData()); renameSync(cacheFile + ".tmp", cacheFile) })
   }
@@ -191,7 +238,7 @@ if (argv.length === 1 && argv[0] === "--version") {
   require("node:fs").writeSync(1, ${JSON.stringify(version + "\n")})
 } else if (driver) {
   load("merge-driver.cjs")
-} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("fast.cjs", "." + argv[0] + "-" + argv[1]).started === true) &&
+} else if (!(${JSON.stringify(fastPaths)}.includes(argv[0] + " " + argv[1]) && load("fast.cjs", "." + argv[0] + "-" + argv[1] + (argv.includes("--json") ? "-json" : "")).started === true) &&
   !(argv[0] === "sync" && argv[1] === "daemon" && argv[2] === "run" && load("daemon.cjs").started === true)) {
   load("full.cjs")
 }
@@ -202,14 +249,17 @@ chmodSync("dist/kittyctx.cjs", 0o755)
 // Warm the code caches with the paths the commands take (argument parsing, layers, an error render, and
 // the hot commands' whole way on a small mission: resolution, the fold, the snapshot, an emit). Each run
 // starts from the cache the previous one wrote, so the cache accumulates what they compiled.
-const warm = (args, cwd = tmpdir()) => {
+const warm = (args, cwd = tmpdir(), { mustSucceed = false } = {}) => {
   try {
     execFileSync(process.execPath, [resolve("dist/kittyctx.cjs"), ...args], {
       cwd,
       env: { ...process.env, KITTYCTX_WRITE_CODE_CACHE: "1" },
       stdio: "ignore"
     })
-  } catch {}
+  } catch (e) {
+    // a hot command's warm-up that fails would leave its cache with an error's code instead of its way
+    if (mustSucceed) throw new Error(`build: warming the cache with \`kittyctx ${args.join(" ")}\` failed: ${e.message}`)
+  }
 }
 // The dashboard page (docs/surfaces.md §7): one script and one stylesheet beside the CLI bundle, served
 // from dist/web; nothing is loaded from the network.
@@ -228,10 +278,8 @@ await build({
 copyFileSync("src/web/index.html", "dist/web/index.html")
 copyFileSync("src/web/app.css", "dist/web/app.css")
 
-// each hot command's cache holds what that command compiled (the launcher reads only the command's own)
-warm(["status", "show", "--mission", "warmup", "--json"])
-warm(["context", "resolve", "--mission", "warmup", "--json"])
-warm(["status", "emit", "WP01", "--to", "claimed", "--actor", "build", "--mission", "warmup", "--json"])
+// Each hot command's cache, with --json and without, holds what that form compiled on its way to success
+// (the launcher reads only that one); an error it reports is compiled when it happens.
 warm(["status", "validate", "--mission", "warmup", "--json"])
 {
   // a scratch repository with one small mission (spec-kitty's own row format), removed afterwards
@@ -256,11 +304,14 @@ warm(["status", "validate", "--mission", "warmup", "--json"])
       ["status", "show", "--mission", slug, "--json"],
       ["status", "show", "--mission", slug],
       ["context", "resolve", "--mission", slug, "--json"],
+      ["context", "resolve", "--mission", slug],
       ["status", "emit", "WP01", "--to", "claimed", "--actor", "build", "--no-auto-commit", "--mission", slug, "--json"],
+      ["status", "emit", "WP01", "--to", "in_progress", "--actor", "build", "--no-auto-commit", "--mission", slug],
       ["status", "show", "--mission", slug, "--json"]
-    ]) warm(args, scratch)
-  } catch {}
-  rmSync(scratch, { recursive: true, force: true })
+    ]) warm(args, scratch, { mustSucceed: true })
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
 }
 // the daemon's bundle: its entry, layer and the refusal of a start without its secret line (stdin closed)
 warm(["sync", "daemon", "run", "--scope", "0000000000000000", "--port", "9", "--kittyctx-daemon-root=/nonexistent", "--kittyctx-daemon-exec=/nonexistent"])

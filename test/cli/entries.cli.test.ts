@@ -24,7 +24,8 @@ const markedCopy = () => {
   fs.cpSync(path.dirname(CLI), copy, { recursive: true })
   // the bundles load their native bindings from node_modules
   fs.symlinkSync(path.resolve(path.dirname(CLI), "../node_modules"), path.join(dir, "node_modules"))
-  fs.writeFileSync(path.join(copy, "full.cjs"), `process.stderr.write(${JSON.stringify(FULL_MARKER + "\n")}); process.exitCode = 3\n`)
+  // written as the build writes a bundle: the function the launcher calls
+  fs.writeFileSync(path.join(copy, "full.cjs"), `(function () { process.stderr.write(${JSON.stringify(FULL_MARKER + "\n")}); process.exitCode = 3\n})\n`)
   fs.rmSync(path.join(copy, "full.cjs.cache"))
   return { launcher: path.join(copy, "kittyctx.cjs"), cwd: dir }
 }
@@ -84,16 +85,15 @@ describe("the code caches", () => {
       ["full.cjs", "full.cjs.cache"],
       ["daemon.cjs", "daemon.cjs.cache"],
       ["merge-driver.cjs", "merge-driver.cjs.cache"],
-      ...["status show", "status emit", "context resolve"].map((cmd) => {
+      ...["status show", "status emit", "context resolve"].flatMap((cmd) => {
         assert.include(launcher, JSON.stringify(cmd), "the launcher routes the command to the start-up bundle")
-        return ["fast.cjs", `fast.cjs.${cmd.replace(" ", "-")}.cache`] as const
+        return ["", "-json"].map((form) => ["fast.cjs", `fast.cjs.${cmd.replace(" ", "-")}${form}.cache`] as const)
       })
     ]
     for (const [bundle, cache] of caches) {
       const file = path.join(dist, bundle)
-      // wrapped exactly as the launcher wraps it (the cache is bound to that source)
-      const source = "(function (exports, require, module, __filename, __dirname, __kittyctx_url) {" + fs.readFileSync(file, "utf8") + "\n})"
-      const script = new vm.Script(source, { filename: file, cachedData: fs.readFileSync(path.join(dist, cache)) })
+      // the bundle's text as the launcher compiles it (the cache is bound to that source)
+      const script = new vm.Script(fs.readFileSync(file, "utf8"), { filename: file, cachedData: fs.readFileSync(path.join(dist, cache)) })
       assert.isFalse(script.cachedDataRejected, cache)
     }
   })

@@ -4,7 +4,7 @@
  * (fixed before anything is written, so a resumed run writes the same bytes) and their request.
  */
 import { Either } from "effect"
-import YAML from "yaml"
+import { parse as parseYaml } from "yaml"
 import { configInvalid } from "../config/ConfigError.js"
 import type { ConfigError } from "../config/ConfigError.js"
 import { parseIsoMicros } from "../status/Snapshot.js"
@@ -28,7 +28,7 @@ export const strategyFromConfig = (text: string | null): Either.Either<MergeStra
   if (text === null) return Either.right(null)
   let doc: unknown
   try {
-    doc = YAML.parse(text)
+    doc = parseYaml(text)
   } catch (e) {
     return Either.left(configInvalid(".kittify/config.yaml", (e as Error).message.split("\n")[0], "a YAML document"))
   }

@@ -7,7 +7,7 @@
  * recognised when read.
  */
 import { Either } from "effect"
-import YAML from "yaml"
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml"
 
 /** Who wrote a record. */
 export interface RecordActor {
@@ -218,7 +218,7 @@ export const isLegacyShape = (data: unknown): boolean =>
 /** Parses a record file's text (YAML 1.2, as spec-kitty's safe loader reads it). */
 export const parseRecordText = (text: string): Either.Either<unknown, string> => {
   try {
-    return Either.right(YAML.parse(text) as unknown)
+    return Either.right(parseYaml(text) as unknown)
   } catch (e) {
     return Either.left(`not valid YAML: ${(e as Error).message.split("\n")[0]}`)
   }
@@ -228,7 +228,7 @@ export const parseRecordText = (text: string): Either.Either<unknown, string> =>
 export const renderRecord = (record: GenRecord): string => {
   const ordered: Record<string, unknown> = {}
   for (const k of TOP_KEYS) ordered[k] = record[k]
-  return YAML.stringify(ordered, { version: "1.1", lineWidth: 0 })
+  return stringifyYaml(ordered, { version: "1.1", lineWidth: 0 })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { isJsonObject } from "../python/PyJson.js"
 import { decodeUtf8 } from "../repo/Text.js"
 import { Either } from "effect"
-import YAML from "yaml"
+import { parse as parseYaml } from "yaml"
 import type { ArtifactKind } from "../context/ExecutionContext.js"
 import { surfaceError } from "./SurfaceError.js"
 import type { SurfaceError } from "./SurfaceError.js"
@@ -164,7 +164,7 @@ export const parseSubmission = (text: string): Either.Either<ParsedSubmission, S
     } else if (block !== null) {
       let doc: unknown
       try {
-        doc = YAML.parse(block.yaml)
+        doc = parseYaml(block.yaml)
       } catch (e) {
         if (block.yaml.includes(FINDINGS_SCHEMA)) {
           return yield* Either.left(carrierInvalid(`invalid YAML: ${firstLine((e as Error).message)}`))
@@ -281,7 +281,7 @@ export const parseReportFrontmatter = (text: string): Either.Either<Record<strin
   if (block === "unclosed") return Either.left("frontmatter has no closing ---")
   let doc: unknown
   try {
-    doc = YAML.parse(block.yaml)
+    doc = parseYaml(block.yaml)
   } catch (e) {
     return Either.left(firstLine((e as Error).message))
   }

@@ -5,7 +5,7 @@
  * kernel's `/dev/urandom` (docs/ARCHITECTURE.md, "Start-up"); node's hash does the bulk (a log's blocks).
  */
 import type { Hash } from "node:crypto"
-import * as nodeFs from "node:fs"
+import { closeSync, openSync, readSync } from "node:fs"
 import { createRequire } from "node:module"
 import { Sha256, sha256HexOf } from "../../core/hash/Sha256.js"
 import type { Sha256State } from "../../core/hash/Sha256.js"
@@ -34,10 +34,10 @@ export const randomBytes = (n: number): Buffer => {
   const out = Buffer.alloc(n)
   let fd: number | null = null
   try {
-    fd = nodeFs.openSync("/dev/urandom", "r")
+    fd = openSync("/dev/urandom", "r")
     let at = 0
     while (at < n) {
-      const got = nodeFs.readSync(fd, out, at, n - at, null)
+      const got = readSync(fd, out, at, n - at, null)
       if (got <= 0) throw new Error("short read")
       at += got
     }
@@ -45,7 +45,7 @@ export const randomBytes = (n: number): Buffer => {
   } catch {
     return nodeCrypto().randomBytes(n)
   } finally {
-    if (fd !== null) nodeFs.closeSync(fd)
+    if (fd !== null) closeSync(fd)
   }
 }
 

@@ -7,7 +7,7 @@
  * port (so it must resolve inside the scope) and the file is opened without following links.
  */
 import { Clock, Context, Data, Effect, FiberRef, Layer } from "effect"
-import * as nodeFs from "node:fs"
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs"
 import { createRequire } from "node:module"
 import type { ConfigError } from "../../core/config/ConfigError.js"
 import { dirnamePath } from "../../core/repo/Paths.js"
@@ -89,16 +89,16 @@ const tryLock = (fsExt: FsExt, fd: number): boolean => {
 
 const readHolder = (path: string): unknown => {
   try {
-    const fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK)
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     try {
-      const text = nodeFs.readFileSync(fd, "utf8").slice(0, 4096)
+      const text = readFileSync(fd, "utf8").slice(0, 4096)
       try {
         return JSON.parse(text)
       } catch {
         return text === "" ? null : text
       }
     } finally {
-      nodeFs.closeSync(fd)
+      closeSync(fd)
     }
   } catch {
     return null
@@ -108,13 +108,13 @@ const readHolder = (path: string): unknown => {
 const openLockFile = (path: string): Effect.Effect<number, IoError> =>
   Effect.try({
     try: () => {
-      const fd = nodeFs.openSync(
+      const fd = openSync(
         path,
-        nodeFs.constants.O_RDWR | nodeFs.constants.O_CREAT | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK,
+        constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
         0o644
       )
-      if (!nodeFs.fstatSync(fd).isFile()) {
-        nodeFs.closeSync(fd)
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd)
         throw IoErrors.notRegular(path, "non-regular file")
       }
       return fd
@@ -143,13 +143,13 @@ export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.e
           const got = yield* Effect.try({
             try: () => tryLock(fsExt, fd),
             catch: (e) => IoErrors.writeFailed(lock.path, errnoOf(e), "lock")
-          }).pipe(Effect.tapError(() => Effect.sync(() => nodeFs.closeSync(fd))))
+          }).pipe(Effect.tapError(() => Effect.sync(() => closeSync(fd))))
           if (got) {
             const now = yield* Clock.currentTimeMillis
             yield* Effect.sync(() => {
               try {
-                nodeFs.ftruncateSync(fd, 0)
-                nodeFs.writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date(now).toISOString() }), 0)
+                ftruncateSync(fd, 0)
+                writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date(now).toISOString() }), 0)
               } catch {
                 // the holder record is diagnostics only
               }
@@ -158,7 +158,7 @@ export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.e
           }
           if ((yield* Clock.currentTimeMillis) - start >= timeoutMs) {
             const holder = readHolder(lock.path)
-            nodeFs.closeSync(fd)
+            closeSync(fd)
             return yield* new LockTimeout({ path: lock.path, timeoutMs, holder })
           }
           yield* Effect.sleep(RETRY_MS)
@@ -170,7 +170,7 @@ export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.e
         try {
           fsExt.flockSync(fd, "un")
         } finally {
-          nodeFs.closeSync(fd)
+          closeSync(fd)
         }
       })
 

@@ -8,7 +8,7 @@
  */
 import { Context, Effect, Layer, PubSub, Queue, Stream } from "effect"
 import type { Scope } from "effect"
-import * as nodeFs from "node:fs"
+import { watch } from "node:fs"
 import { createRequire } from "node:module"
 import { dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { IoError, IoErrors } from "../../core/repo/RepoError.js"
@@ -74,7 +74,7 @@ const directoryWatch = (dir: string) =>
     yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
-          const watcher = nodeFs.watch(dir, { persistent: false }, (_event, name) => {
+          const watcher = watch(dir, { persistent: false }, (_event, name) => {
             Queue.unsafeOffer(queue, [name === null ? dir : joinPath(dir, name.toString())])
           })
           watcher.on("error", (e) => Queue.unsafeOffer(queue, IoErrors.unreadable(dir, errnoOf(e))))

@@ -7,7 +7,7 @@
  * table for tests.
  */
 import { Context, Effect, Layer } from "effect"
-import * as nodeFs from "node:fs"
+import { readFileSync, readdirSync, readlinkSync } from "node:fs"
 import {
   isPid,
   livenessOf,
@@ -39,7 +39,7 @@ export class Processes extends Context.Tag("kittyctx/Processes")<Processes, {
 
 const readOrNull = (path: string): string | null => {
   try {
-    return nodeFs.readFileSync(path, "utf8")
+    return readFileSync(path, "utf8")
   } catch {
     return null
   }
@@ -79,7 +79,7 @@ const probeNow = (identity: ProcessIdentity): Liveness => {
 const listNow = (): ReadonlyArray<number> => {
   if (process.platform !== "linux") return []
   try {
-    return nodeFs.readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number).filter(isPid)
+    return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number).filter(isPid)
   } catch {
     return []
   }
@@ -88,7 +88,7 @@ const listNow = (): ReadonlyArray<number> => {
 const argvNow = (pid: number): ReadonlyArray<string> | null => {
   if (!isPid(pid) || process.platform !== "linux") return null
   try {
-    const raw = nodeFs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8")
     if (raw === "") return null
     const parts = raw.split("\u0000")
     if (parts[parts.length - 1] === "") parts.pop()
@@ -101,7 +101,7 @@ const argvNow = (pid: number): ReadonlyArray<string> | null => {
 const executableNow = (pid: number): string | null => {
   if (!isPid(pid) || process.platform !== "linux") return null
   try {
-    return nodeFs.readlinkSync(`/proc/${pid}/exe`)
+    return readlinkSync(`/proc/${pid}/exe`)
   } catch {
     return null
   }

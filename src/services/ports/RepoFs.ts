@@ -6,7 +6,19 @@
  * layer uses Node's `fs` (O_NONBLOCK, O_NOFOLLOW, fstat); the memory layer reads a `MemoryFs`.
  */
 import { Context, Effect, Either, Layer } from "effect"
-import * as nodeFs from "node:fs"
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  realpathSync,
+  statSync
+} from "node:fs"
+import type { BigIntStats, Dirent, Stats } from "node:fs"
 import { dirnamePath, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { decodeUtf8 } from "../../core/repo/Text.js"
@@ -118,7 +130,7 @@ export const textOf = (path: string, bytes: Uint8Array): Either.Either<string, I
 
 const ABSENT = new Set(["ENOENT", "ENOTDIR"])
 
-const kindOfStats = (st: nodeFs.Stats | nodeFs.BigIntStats): string =>
+const kindOfStats = (st: Stats | BigIntStats): string =>
   st.isDirectory()
     ? "directory"
     : st.isFIFO()
@@ -133,32 +145,32 @@ const attempt = <A>(path: string, body: () => A): Effect.Effect<A, IoError> =>
   Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.unreadable(path, errnoOf(e))) })
 
 /** Opens a regular file for reading without blocking (a FIFO is refused after `fstat`); null when absent. */
-const openRegular = (path: string, noFollow: boolean): { readonly fd: number; readonly st: nodeFs.BigIntStats } | null => {
-  const flags = nodeFs.constants.O_RDONLY | nodeFs.constants.O_NONBLOCK | (noFollow ? nodeFs.constants.O_NOFOLLOW : 0)
+const openRegular = (path: string, noFollow: boolean): { readonly fd: number; readonly st: BigIntStats } | null => {
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0)
   let fd: number
   try {
-    fd = nodeFs.openSync(path, flags)
+    fd = openSync(path, flags)
   } catch (e) {
     const errno = errnoOf(e)
     if (ABSENT.has(errno)) return null
     if (errno === "ELOOP" && noFollow) {
-      const st = nodeFs.lstatSync(path, { throwIfNoEntry: false })
+      const st = lstatSync(path, { throwIfNoEntry: false })
       if (st?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
     }
     throw IoErrors.unreadable(path, errno)
   }
   try {
-    const st = nodeFs.fstatSync(fd, { bigint: true })
+    const st = fstatSync(fd, { bigint: true })
     if (!st.isFile()) throw IoErrors.notRegular(path, kindOfStats(st))
     return { fd, st }
   } catch (e) {
-    nodeFs.closeSync(fd)
+    closeSync(fd)
     throw e
   }
 }
 
 /** The signature of a `stat`/`fstat` result (the live write port reads its appends' signatures here too). */
-export const signatureOf = (st: nodeFs.BigIntStats): FileSignature => ({
+export const signatureOf = (st: BigIntStats): FileSignature => ({
   size: Number(st.size),
   mtimeNs: st.mtimeNs,
   ctimeNs: st.ctimeNs,
@@ -174,9 +186,9 @@ const readBytesSync = (path: string, options: ReadOptions | undefined): Uint8Arr
   try {
     const limit = options?.maxBytes ?? DEFAULT_MAX_BYTES
     if (Number(open.st.size) > limit) throw IoErrors.tooLarge(path, Number(open.st.size), limit)
-    return nodeFs.readFileSync(open.fd)
+    return readFileSync(open.fd)
   } finally {
-    nodeFs.closeSync(open.fd)
+    closeSync(open.fd)
   }
 }
 
@@ -192,21 +204,21 @@ const readChunksSync = (
     const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, end)))
     let position = options.from ?? 0
     while (position < end) {
-      const n = nodeFs.readSync(open.fd, buffer, 0, Math.min(buffer.length, end - position), position)
+      const n = readSync(open.fd, buffer, 0, Math.min(buffer.length, end - position), position)
       if (n === 0) break
       position += n
       if (visit(buffer.subarray(0, n)) === false) break
     }
     return signatureOf(open.st)
   } finally {
-    nodeFs.closeSync(open.fd)
+    closeSync(open.fd)
   }
 }
 
 const kindSync = (path: string): EntryKind | null => {
-  let st: nodeFs.Stats | undefined
+  let st: Stats | undefined
   try {
-    st = nodeFs.statSync(path, { throwIfNoEntry: false })
+    st = statSync(path, { throwIfNoEntry: false })
   } catch (e) {
     if (ABSENT.has(errnoOf(e))) return null
     throw e
@@ -215,9 +227,9 @@ const kindSync = (path: string): EntryKind | null => {
 }
 
 const entriesSync = (path: string): ReadonlyArray<DirEntry> | null => {
-  let dirents: Array<nodeFs.Dirent>
+  let dirents: Array<Dirent>
   try {
-    dirents = nodeFs.readdirSync(path, { withFileTypes: true })
+    dirents = readdirSync(path, { withFileTypes: true })
   } catch (e) {
     if (ABSENT.has(errnoOf(e))) return null
     throw e
@@ -226,7 +238,7 @@ const entriesSync = (path: string): ReadonlyArray<DirEntry> | null => {
   for (const d of dirents) {
     let kind: EntryKind = d.isFile() ? "File" : d.isDirectory() ? "Directory" : "Other"
     if (d.isSymbolicLink()) {
-      const st = nodeFs.statSync(joinPath(path, d.name), { throwIfNoEntry: false })
+      const st = statSync(joinPath(path, d.name), { throwIfNoEntry: false })
       kind = st === undefined ? "Other" : st.isFile() ? "File" : st.isDirectory() ? "Directory" : "Other"
     }
     out.push({ name: d.name, kind })
@@ -234,9 +246,9 @@ const entriesSync = (path: string): ReadonlyArray<DirEntry> | null => {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-const realpathSync = (path: string): string | null => {
+const realpathOrNull = (path: string): string | null => {
   try {
-    return nodeFs.realpathSync.native(path)
+    return realpathSync.native(path)
   } catch (e) {
     if (ABSENT.has(errnoOf(e))) return null
     throw e
@@ -244,9 +256,9 @@ const realpathSync = (path: string): string | null => {
 }
 
 const signatureSync = (path: string): FileSignature | null => {
-  let st: nodeFs.BigIntStats | undefined
+  let st: BigIntStats | undefined
   try {
-    st = nodeFs.lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
   } catch (e) {
     if (ABSENT.has(errnoOf(e))) return null
     throw e
@@ -264,7 +276,7 @@ export const layer: Layer.Layer<RepoFs> = Layer.succeed(
       Effect.flatMap(attempt(path, () => readBytesSync(path, options)), (bytes) =>
         bytes === null ? Effect.succeed(null) : textOf(path, bytes)),
     entries: (path) => attempt(path, () => entriesSync(path)),
-    realpath: (path) => attempt(path, () => realpathSync(path)),
+    realpath: (path) => attempt(path, () => realpathOrNull(path)),
     signature: (path) => attempt(path, () => signatureSync(path)),
     readChunks: (path, options, visit) => attempt(path, () => readChunksSync(path, options, visit))
   })

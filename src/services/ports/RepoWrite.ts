@@ -8,7 +8,25 @@
  * writes a `MemoryFs`.
  */
 import { Context, Effect, Layer } from "effect"
-import * as nodeFs from "node:fs"
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  writeSync
+} from "node:fs"
+import type { BigIntStats } from "node:fs"
 import { basenamePath, dirnamePath, isWithin, joinPath, normalizePath } from "../../core/repo/Paths.js"
 import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import type { WriteVerb } from "../../core/repo/RepoError.js"
@@ -109,7 +127,7 @@ export const tempWriterPid = (name: string): number | null => {
 const realRootsOf = (scope: WriteScope): ReadonlyArray<string> =>
   scope.roots.map((r) => {
     try {
-      return nodeFs.realpathSync.native(r)
+      return realpathSync.native(r)
     } catch {
       return normalizePath(r)
     }
@@ -121,7 +139,7 @@ const existingAncestor = (path: string): { readonly real: string; readonly missi
   let dir = normalizePath(path)
   while (true) {
     try {
-      return { real: nodeFs.realpathSync.native(dir), missing: missing.reverse() }
+      return { real: realpathSync.native(dir), missing: missing.reverse() }
     } catch (e) {
       const errno = errnoOf(e)
       if (errno !== "ENOENT") throw IoErrors.writeFailed(path, errno)
@@ -148,11 +166,11 @@ const attempt = <A>(path: string, verb: WriteVerb, body: () => A): Effect.Effect
   Effect.try({ try: body, catch: (e) => (e instanceof IoError ? e : IoErrors.writeFailed(path, errnoOf(e), verb)) })
 
 const fsyncDir = (dir: string) => {
-  const fd = nodeFs.openSync(dir, nodeFs.constants.O_RDONLY)
+  const fd = openSync(dir, constants.O_RDONLY)
   try {
-    nodeFs.fsyncSync(fd)
+    fsyncSync(fd)
   } finally {
-    nodeFs.closeSync(fd)
+    closeSync(fd)
   }
 }
 
@@ -160,7 +178,7 @@ const fsyncDir = (dir: string) => {
 const tempFilesOf = (dir: string, name: string): Array<{ readonly path: string; readonly pid: number }> => {
   let names: Array<string>
   try {
-    names = nodeFs.readdirSync(dir)
+    names = readdirSync(dir)
   } catch {
     return []
   }
@@ -172,14 +190,14 @@ const tempFilesOf = (dir: string, name: string): Array<{ readonly path: string; 
   return out
 }
 
-const sameSignature = (a: FileSignature | null, b: nodeFs.BigIntStats | undefined): boolean =>
+const sameSignature = (a: FileSignature | null, b: BigIntStats | undefined): boolean =>
   a === null ? b === undefined : b !== undefined && a.size === Number(b.size) && a.mtimeNs === b.mtimeNs
 
-const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Array, options: WriteOptions): boolean => {
+const writeContained = (scope: WriteScope, path: string, data: string | Uint8Array, options: WriteOptions): boolean => {
   const dir = containedParent(scope, path, "write")
   const name = basenamePath(path)
   const target = joinPath(dir, name)
-  const current = nodeFs.lstatSync(target, { bigint: true, throwIfNoEntry: false })
+  const current = lstatSync(target, { bigint: true, throwIfNoEntry: false })
   if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
   if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
   if (options.expect !== undefined && !sameSignature(options.expect, current)) return false
@@ -187,22 +205,22 @@ const writeFileSync = (scope: WriteScope, path: string, data: string | Uint8Arra
   const tmp = joinPath(dir, tempNameOf(name, process.pid, randomBytes(6).toString("hex")))
   let renamed = false
   try {
-    const fd = nodeFs.openSync(tmp, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL, mode)
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
     try {
-      nodeFs.writeFileSync(fd, data)
-      nodeFs.fchmodSync(fd, mode)
-      if (options.durable !== false) nodeFs.fsyncSync(fd)
+      writeFileSync(fd, data)
+      fchmodSync(fd, mode)
+      if (options.durable !== false) fsyncSync(fd)
     } finally {
-      nodeFs.closeSync(fd)
+      closeSync(fd)
     }
-    if (options.expect !== undefined && !sameSignature(options.expect, nodeFs.lstatSync(target, { bigint: true, throwIfNoEntry: false }))) {
+    if (options.expect !== undefined && !sameSignature(options.expect, lstatSync(target, { bigint: true, throwIfNoEntry: false }))) {
       return false
     }
-    nodeFs.renameSync(tmp, target)
+    renameSync(tmp, target)
     renamed = true
     if (options.durable !== false) fsyncDir(dir)
   } finally {
-    if (!renamed) nodeFs.rmSync(tmp, { force: true })
+    if (!renamed) rmSync(tmp, { force: true })
   }
   return true
 }
@@ -214,17 +232,17 @@ const openForChange = (
   verb: WriteVerb,
   extraFlags: number,
   createMode: number | null
-): { readonly fd: number; readonly st: nodeFs.BigIntStats; readonly created: boolean; readonly dir: string } => {
+): { readonly fd: number; readonly st: BigIntStats; readonly created: boolean; readonly dir: string } => {
   const dir = containedParent(scope, path, verb)
   const target = joinPath(dir, basenamePath(path))
-  const current = nodeFs.lstatSync(target, { throwIfNoEntry: false })
+  const current = lstatSync(target, { throwIfNoEntry: false })
   if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
   if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, current.isFIFO() ? "FIFO" : "non-regular file")
-  const c = nodeFs.constants
+  const c = constants
   const create = createMode !== null && current === undefined
   let fd: number
   try {
-    fd = nodeFs.openSync(target, c.O_WRONLY | c.O_NOFOLLOW | c.O_NONBLOCK | extraFlags | (create ? c.O_CREAT : 0), createMode ?? 0o644)
+    fd = openSync(target, c.O_WRONLY | c.O_NOFOLLOW | c.O_NONBLOCK | extraFlags | (create ? c.O_CREAT : 0), createMode ?? 0o644)
   } catch (e) {
     const errno = errnoOf(e)
     if (errno === "ELOOP") throw IoErrors.symlinkRefused(path)
@@ -232,23 +250,23 @@ const openForChange = (
     throw IoErrors.writeFailed(path, errno, verb)
   }
   try {
-    const st = nodeFs.fstatSync(fd, { bigint: true })
+    const st = fstatSync(fd, { bigint: true })
     if (!st.isFile()) throw IoErrors.notRegular(path, st.isFIFO() ? "FIFO" : "non-regular file")
     return { fd, st, created: create, dir }
   } catch (e) {
-    nodeFs.closeSync(fd)
+    closeSync(fd)
     throw e
   }
 }
 
 const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, mode: number, reserve: number | null): AppendOutcome => {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
-  const { created, dir, fd, st } = openForChange(scope, path, "append", nodeFs.constants.O_APPEND, mode)
+  const { created, dir, fd, st } = openForChange(scope, path, "append", constants.O_APPEND, mode)
   try {
     if (reserve !== null) {
-      const fsStat = nodeFs.statfsSync(dir)
+      const fsStat = statfsSync(dir)
       if (fsStat.bavail * fsStat.bsize < bytes.length + reserve) {
-        if (created) nodeFs.rmSync(joinPath(dir, basenamePath(path)), { force: true })
+        if (created) rmSync(joinPath(dir, basenamePath(path)), { force: true })
         throw IoErrors.writeFailed(path, "ENOSPC", "append")
       }
     }
@@ -256,24 +274,24 @@ const appendSync = (scope: WriteScope, path: string, data: string | Uint8Array, 
     // one write(2) of the whole line; a short write continues where it stopped
     let done = 0
     try {
-      while (done < bytes.length) done += nodeFs.writeSync(fd, bytes, done, bytes.length - done)
-      nodeFs.fsyncSync(fd)
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
+      fsyncSync(fd)
     } catch (e) {
       // a full disk after part of the line: take back the bytes this call wrote, so no torn line stays
       if (done > 0) {
         try {
-          nodeFs.ftruncateSync(fd, offset)
+          ftruncateSync(fd, offset)
         } catch {
           // the next append finds the torn line and removes it
         }
       }
       throw e
     }
-    const after = signatureOf(nodeFs.fstatSync(fd, { bigint: true }))
+    const after = signatureOf(fstatSync(fd, { bigint: true }))
     if (created) fsyncDir(dir)
     return { offset: Math.max(offset, after.size - bytes.length), after }
   } finally {
-    nodeFs.closeSync(fd)
+    closeSync(fd)
   }
 }
 
@@ -281,11 +299,11 @@ const truncateSync = (scope: WriteScope, path: string, size: number): FileSignat
   const { fd, st } = openForChange(scope, path, "write", 0, null)
   try {
     if (size > Number(st.size) || size < 0) throw IoErrors.writeFailed(path, "EINVAL")
-    nodeFs.ftruncateSync(fd, size)
-    nodeFs.fsyncSync(fd)
-    return signatureOf(nodeFs.fstatSync(fd, { bigint: true }))
+    ftruncateSync(fd, size)
+    fsyncSync(fd)
+    return signatureOf(fstatSync(fd, { bigint: true }))
   } finally {
-    nodeFs.closeSync(fd)
+    closeSync(fd)
   }
 }
 
@@ -298,24 +316,24 @@ const makeDirectorySync = (scope: WriteScope, path: string): void => {
   for (const part of missing) {
     dir = joinPath(dir, part)
     try {
-      nodeFs.mkdirSync(dir)
+      mkdirSync(dir)
     } catch (e) {
       if (errnoOf(e) !== "EEXIST") throw IoErrors.writeFailed(path, errnoOf(e), "create")
-      if (!nodeFs.lstatSync(dir).isDirectory()) throw IoErrors.notRegular(dir, "non-directory")
+      if (!lstatSync(dir).isDirectory()) throw IoErrors.notRegular(dir, "non-directory")
     }
   }
 }
 
 const checkSync = (scope: WriteScope, roots: ReadonlyArray<string>, path: string): void => {
   const dir = containedParent(scope, path, "write", roots)
-  const current = nodeFs.lstatSync(joinPath(dir, basenamePath(path)), { throwIfNoEntry: false })
+  const current = lstatSync(joinPath(dir, basenamePath(path)), { throwIfNoEntry: false })
   if (current?.isSymbolicLink() === true) throw IoErrors.symlinkRefused(path)
   if (current !== undefined && !current.isFile()) throw IoErrors.notRegular(path, "directory or special file")
 }
 
 const removeSync = (scope: WriteScope, path: string): void => {
   const dir = containedParent(scope, path, "remove")
-  nodeFs.rmSync(joinPath(dir, basenamePath(path)), { recursive: true, force: true })
+  rmSync(joinPath(dir, basenamePath(path)), { recursive: true, force: true })
 }
 
 /**
@@ -331,12 +349,12 @@ export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
         tempFilesOf(dirnamePath(path), basenamePath(path)),
         (t) =>
           Effect.flatMap(processes.probe({ pid: t.pid, started_at: null }), (liveness) =>
-            liveness === "dead" ? Effect.sync(() => nodeFs.rmSync(t.path, { force: true })) : Effect.void),
+            liveness === "dead" ? Effect.sync(() => rmSync(t.path, { force: true })) : Effect.void),
         { discard: true }
       ).pipe(Effect.catchAllDefect(() => Effect.void))
     return RepoWrite.of({
       writeFile: (scope, path, data, options) =>
-        attempt(path, "write", () => writeFileSync(scope, path, data, options ?? {})).pipe(
+        attempt(path, "write", () => writeContained(scope, path, data, options ?? {})).pipe(
           Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
         ),
       append: (scope, path, data, options) =>

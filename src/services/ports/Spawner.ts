@@ -12,7 +12,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { ChildProcess } from "node:child_process"
-import * as nodeFs from "node:fs"
+import { closeSync, constants, fstatSync, openSync, realpathSync } from "node:fs"
 import { createRequire } from "node:module"
 import { BackgroundErrors } from "../../core/background/BackgroundError.js"
 import type { BackgroundError } from "../../core/background/BackgroundError.js"
@@ -130,9 +130,9 @@ export const runCollected = (
   })
 
 const openLogForAppend = (path: string): number => {
-  const fd = nodeFs.openSync(path, nodeFs.constants.O_WRONLY | nodeFs.constants.O_APPEND | nodeFs.constants.O_NOFOLLOW)
-  if (!nodeFs.fstatSync(fd).isFile()) {
-    nodeFs.closeSync(fd)
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW)
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd)
     throw new Error("the log is not a regular file")
   }
   return fd
@@ -155,7 +155,7 @@ const spawnNow = (request: SpawnRequest): Promise<number> =>
     })
     const settle = (f: () => void) => {
       try {
-        nodeFs.closeSync(fd)
+        closeSync(fd)
       } catch {
         // already closed
       }
@@ -214,7 +214,7 @@ export const parseSecretLine = (line: string): Readonly<Record<string, unknown>>
 
 const realOrSelf = (p: string): string => {
   try {
-    return nodeFs.realpathSync.native(p)
+    return realpathSync.native(p)
   } catch {
     return p
   }

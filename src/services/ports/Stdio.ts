@@ -7,7 +7,7 @@
  * `Console.error` (ours and @effect/cli's) are these writes; its other methods stay the default's.
  */
 import { Console, Effect } from "effect"
-import * as nodeFs from "node:fs"
+import { writeSync } from "node:fs"
 import { createRequire } from "node:module"
 import { errnoOf } from "../../core/repo/RepoError.js"
 
@@ -31,7 +31,7 @@ export const writeOut = (fd: number, text: string): void => {
   let at = 0
   while (at < bytes.length) {
     try {
-      at += nodeFs.writeSync(fd, bytes, at, bytes.length - at)
+      at += writeSync(fd, bytes, at, bytes.length - at)
     } catch (e) {
       const errno = errnoOf(e)
       if (errno === "EAGAIN") sleepSync(1)
