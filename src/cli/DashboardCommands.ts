@@ -20,6 +20,7 @@ import { VERSION } from "../core/Version.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { handle, printJson } from "./Output.js"
 import { randomBytes, randomUUID } from "../services/ports/Crypto.js"
+import { formatIsoUtcMillis } from "../core/status/Ulid.js"
 
 const port = Options.integer("port").pipe(Options.withDescription("Preferred port (else the first free one in 9237-9336)"), Options.optional)
 
@@ -60,7 +61,7 @@ const serve = Command.make(
           instanceId: secret.instance_id,
           version: VERSION,
           pid: process.pid,
-          startedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
+          startedAt: formatIsoUtcMillis(yield* Clock.currentTimeMillis),
           staticRoot: staticRoot()
         }).pipe(
           Effect.provide(server),

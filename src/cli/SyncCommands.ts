@@ -15,6 +15,7 @@ import { VERSION } from "../core/Version.js"
 import { daemonRunProgram } from "./DaemonProgram.js"
 import { currentDirectory, jsonOption as json } from "./Options.js"
 import { CliExit, fail, handle, printJson } from "./Output.js"
+import { formatIsoUtcMillis } from "../core/status/Ulid.js"
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
@@ -61,7 +62,7 @@ const push = Command.make("push", { json }, ({ json }) =>
             dead_lettered: outcome.dead_lettered,
             pending: outcome.pending,
             status: s.status,
-            next_attempt_at: s.retryAtMs === null ? null : new Date(s.retryAtMs).toISOString()
+            next_attempt_at: s.retryAtMs === null ? null : formatIsoUtcMillis(s.retryAtMs)
           }
         )
       }

@@ -33,6 +33,20 @@ const pad = (n: number, width: number) => String(n).padStart(width, "0")
  * Python `datetime.now(UTC).isoformat()` for epoch microseconds: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`,
  * the fraction omitted when it is zero.
  */
+/**
+ * JavaScript's `Date.prototype.toISOString` for epoch milliseconds (`YYYY-MM-DDTHH:MM:SS.sssZ`), the same
+ * text, read from the UTC fields alone: in node the first `toISOString` of a process initialises the
+ * local time zone (it reads /etc/localtime; about 5 ms here), which a UTC timestamp does not need. A year
+ * outside 0000-9999, which `toISOString` writes with a sign and six digits, is left to it.
+ */
+export const formatIsoUtcMillis = (ms: number): string => {
+  const d = new Date(ms)
+  const year = d.getUTCFullYear()
+  if (!(year >= 0 && year <= 9999)) return d.toISOString()
+  return `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T` +
+    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}Z`
+}
+
 export const formatPyIsoUtc = (micros: bigint): string => {
   const ms = Number(micros / 1000n)
   const d = new Date(ms)

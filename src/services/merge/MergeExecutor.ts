@@ -38,7 +38,7 @@ import { commitId } from "../../core/repo/RefName.js"
 import type { GitError, IoError } from "../../core/repo/RepoError.js"
 import { decodeMissionMeta } from "../../core/context/MissionMeta.js"
 import { foldTransitions } from "../../core/status/StatusFold.js"
-import { encodeUlid } from "../../core/status/Ulid.js"
+import { encodeUlid, formatIsoUtcMillis } from "../../core/status/Ulid.js"
 import type { SurfaceError } from "../../core/surfaces/SurfaceError.js"
 import { VERSION } from "../../core/Version.js"
 import { resolve, resolveForWrite } from "../context/ResolveContext.js"
@@ -156,7 +156,7 @@ const allStates = (commonDir: string): Effect.Effect<ReadonlyArray<MergeState>, 
 const stateKeyOf = (s: { readonly mission_id: string; readonly mission_slug: string }) =>
   s.mission_id.startsWith("legacy-") ? s.mission_slug : s.mission_id
 
-const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+const isoNow = Effect.map(Clock.currentTimeMillis, formatIsoUtcMillis)
 
 /**
  * The mission a `--resume` / `--abort` without `--mission` means: the one merge in progress

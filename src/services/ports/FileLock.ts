@@ -15,6 +15,7 @@ import { errnoOf, IoError, IoErrors } from "../../core/repo/RepoError.js"
 import { RepoWrite } from "./RepoWrite.js"
 import type { WriteScope } from "./RepoWrite.js"
 import { Settings } from "./Settings.js"
+import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 
 // node:os is loaded by the first lock taken, not by every command that loads this module
 let os: typeof import("node:os") | undefined
@@ -149,7 +150,7 @@ export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.e
             yield* Effect.sync(() => {
               try {
                 ftruncateSync(fd, 0)
-                writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: new Date(now).toISOString() }), 0)
+                writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: formatIsoUtcMillis(now) }), 0)
               } catch {
                 // the holder record is diagnostics only
               }

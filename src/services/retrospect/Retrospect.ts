@@ -44,6 +44,7 @@ import { commitPaths } from "../surfaces/CommitPath.js"
 import { placementCheckoutOf } from "../surfaces/RecordAnalysis.js"
 import { checkCommitTarget, protectionPolicy } from "../surfaces/WriteGuards.js"
 import { sha256 } from "../ports/Crypto.js"
+import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 
 /** How `create` treats an existing record. */
 export type WriteMode = "error" | "overwrite" | "update"
@@ -172,7 +173,7 @@ export const createRetrospective = (
       })
     }
     const meta = r.meta
-    const at = new Date(yield* Clock.currentTimeMillis).toISOString().replace("Z", "+00:00")
+    const at = formatIsoUtcMillis(yield* Clock.currentTimeMillis).replace("Z", "+00:00")
     const friendly = typeof meta?.friendly_name === "string" && meta.friendly_name !== "" ? meta.friendly_name : slug
     const number = meta?.identity.mission_number
     const fresh = newRecord(
