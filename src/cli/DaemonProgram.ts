@@ -19,7 +19,6 @@ import * as Spawner from "../services/ports/Spawner.js"
 import { makeStatusLayer } from "../services/StatusLayer.js"
 import { runDaemon } from "../services/sync/Daemon.js"
 import { configuredSink } from "../services/sync/Delivery.js"
-import * as RuntimeFiles from "../services/sync/RuntimeFiles.js"
 
 /** Runs the daemon of one scope until it retires (its secret line comes from `sync daemon start` on stdin). */
 export const daemonRunProgram = (request: DaemonRequest) =>
@@ -62,6 +61,5 @@ export const makeDaemonLayer = (launcher: Layer.Layer<Launcher.Launcher>) =>
   Layer.mergeAll(
     FileWatch.layer,
     HttpSink.layer,
-    RuntimeFiles.layer,
     Spawner.layer.pipe(Layer.provide(launcher))
   ).pipe(Layer.provideMerge(makeStatusLayer()))

@@ -12,7 +12,6 @@ import { Effect, Layer, Option } from "effect"
 import { ACTIONS } from "../core/context/ExecutionContext.js"
 import { DISPLAY_LANES } from "../core/status/Lane.js"
 import { makeReadLayer, makeStatusLayer } from "../services/StatusLayer.js"
-import * as RuntimeFiles from "../services/sync/RuntimeFiles.js"
 import { resolveProgram } from "./ContextPrograms.js"
 import type { CliExit } from "./Output.js"
 import { emitProgram, showProgram } from "./StatusPrograms.js"
@@ -155,8 +154,9 @@ const FAST: ReadonlyArray<FastCommand> = [
         autoCommit: { autoCommit: p.flags.has("autoCommit"), noAutoCommit: p.flags.has("noAutoCommit") },
         json: p.flags.has("json")
       }),
-    // the sync backlog warning after the event reads the runtime root (docs/surfaces.md §8.5)
-    layer: () => RuntimeFiles.layer.pipe(Layer.provideMerge(makeStatusLayer()))
+    // the sync backlog warning after the event reads the runtime root (docs/surfaces.md §8.5), which
+    // the status layer's runtime files port resolves
+    layer: () => makeStatusLayer()
   })
 ]
 

@@ -1,7 +1,7 @@
 /**
  * The program's layer, composed in one place: the platform's command executor, kittyctx's ports over
- * it, then the status facade and the claim gates over the ports, and the background ports (loopback,
- * file watching, the detached spawn, the sink client, the runtime files) the dashboard and sync use.
+ * it, then the status facade (with the sync runtime files) and the claim gates over the ports, and the
+ * background ports (loopback, file watching, the detached spawn, the sink client) the dashboard and sync use.
  */
 import { Layer } from "effect"
 import * as FileWatch from "./ports/FileWatch.js"
@@ -12,7 +12,6 @@ import * as Spawner from "./ports/Spawner.js"
 import { makeStatusLayer } from "./StatusLayer.js"
 import type { MainLayerOptions } from "./StatusLayer.js"
 import { claimGatesLayer } from "./surfaces/ImplementClaim.js"
-import * as RuntimeFiles from "./sync/RuntimeFiles.js"
 
 export { makeReadLayer, makeStatusLayer } from "./StatusLayer.js"
 export type { MainLayerOptions } from "./StatusLayer.js"
@@ -34,7 +33,6 @@ export const makeMainLayer = (options: ProgramLayerOptions = {}) => {
     Loopback.layer,
     FileWatch.layer,
     HttpSink.layer,
-    RuntimeFiles.layer,
     Spawner.layer.pipe(Layer.provideMerge(launcher))
   ).pipe(Layer.provideMerge(makeStatusLayer(options)))
 }

@@ -17,8 +17,8 @@ export class EventIds extends Context.Tag("kittyctx/EventIds")<EventIds, {
   readonly next: Effect.Effect<Stamp>
 }>() {}
 
-/** The live layer: wall clock with microseconds (monotonic per process) and crypto randomness. */
-export const layer: Layer.Layer<EventIds> = Layer.sync(EventIds, () => {
+/** The live service: wall clock with microseconds (monotonic per process) and crypto randomness. */
+export const makeLive = () => {
   let last = 0n
   const origin = BigInt(Math.round(performance.timeOrigin * 1000))
   return EventIds.of({
@@ -29,7 +29,10 @@ export const layer: Layer.Layer<EventIds> = Layer.sync(EventIds, () => {
       return { eventId: encodeUlid(Number(micros / 1000n), randomBytes(10)), at: formatPyIsoUtc(micros) }
     })
   })
-})
+}
+
+/** Its layer. */
+export const layer: Layer.Layer<EventIds> = Layer.sync(EventIds, makeLive)
 
 /** A deterministic layer: ids and times from a counter, starting at `startMicros`. */
 export const layerFixed = (startMicros: bigint): Layer.Layer<EventIds> =>

@@ -127,63 +127,63 @@ const openLockFile = (path: string): Effect.Effect<number, IoError> =>
     }
   })
 
-/** The live layer: kernel flock through the fs-ext binding. */
-export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.effect(
-  FileLock,
-  Effect.gen(function*() {
-    const write = yield* RepoWrite
-    const settings = yield* Settings
-    const fsExt: FsExt = createRequire(import.meta.url)("fs-ext")
+/** The live service: kernel flock through the fs-ext binding. */
+export const make = Effect.gen(function*() {
+  const write = yield* RepoWrite
+  const settings = yield* Settings
+  const fsExt: FsExt = createRequire(import.meta.url)("fs-ext")
 
-    const acquire = (lock: LockSpec, timeoutMs: number) =>
-      Effect.gen(function*() {
-        yield* write.makeDirectory(lock.scope, dirnamePath(lock.path))
-        const fd = yield* openLockFile(lock.path)
-        const start = yield* Clock.currentTimeMillis
-        while (true) {
-          const got = yield* Effect.try({
-            try: () => tryLock(fsExt, fd),
-            catch: (e) => IoErrors.writeFailed(lock.path, errnoOf(e), "lock")
-          }).pipe(Effect.tapError(() => Effect.sync(() => closeSync(fd))))
-          if (got) {
-            const now = yield* Clock.currentTimeMillis
-            yield* Effect.sync(() => {
-              try {
-                ftruncateSync(fd, 0)
-                writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: formatIsoUtcMillis(now) }), 0)
-              } catch {
-                // the holder record is diagnostics only
-              }
-            })
-            return fd
-          }
-          if ((yield* Clock.currentTimeMillis) - start >= timeoutMs) {
-            const holder = readHolder(lock.path)
-            closeSync(fd)
-            return yield* new LockTimeout({ path: lock.path, timeoutMs, holder })
-          }
-          yield* Effect.sleep(RETRY_MS)
+  const acquire = (lock: LockSpec, timeoutMs: number) =>
+    Effect.gen(function*() {
+      yield* write.makeDirectory(lock.scope, dirnamePath(lock.path))
+      const fd = yield* openLockFile(lock.path)
+      const start = yield* Clock.currentTimeMillis
+      while (true) {
+        const got = yield* Effect.try({
+          try: () => tryLock(fsExt, fd),
+          catch: (e) => IoErrors.writeFailed(lock.path, errnoOf(e), "lock")
+        }).pipe(Effect.tapError(() => Effect.sync(() => closeSync(fd))))
+        if (got) {
+          const now = yield* Clock.currentTimeMillis
+          yield* Effect.sync(() => {
+            try {
+              ftruncateSync(fd, 0)
+              writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname(), acquired_at: formatIsoUtcMillis(now) }), 0)
+            } catch {
+              // the holder record is diagnostics only
+            }
+          })
+          return fd
         }
-      })
-
-    const release = (fd: number) =>
-      Effect.sync(() => {
-        try {
-          fsExt.flockSync(fd, "un")
-        } finally {
+        if ((yield* Clock.currentTimeMillis) - start >= timeoutMs) {
+          const holder = readHolder(lock.path)
           closeSync(fd)
+          return yield* new LockTimeout({ path: lock.path, timeoutMs, holder })
         }
-      })
-
-    return FileLock.of({
-      withExclusive: (lock) => (effect) =>
-        reentrant(lock.path, effect, (inner) =>
-          Effect.flatMap(settings.lockTimeoutMs, (timeoutMs) =>
-            // the wait itself may be interrupted (a cancelled command stops waiting at once)
-            Effect.acquireUseRelease(Effect.interruptible(acquire(lock, timeoutMs)), () => inner, release)))
+        yield* Effect.sleep(RETRY_MS)
+      }
     })
+
+  const release = (fd: number) =>
+    Effect.sync(() => {
+      try {
+        fsExt.flockSync(fd, "un")
+      } finally {
+        closeSync(fd)
+      }
+    })
+
+  return FileLock.of({
+    withExclusive: (lock) => (effect) =>
+      reentrant(lock.path, effect, (inner) =>
+        Effect.flatMap(settings.lockTimeoutMs, (timeoutMs) =>
+          // the wait itself may be interrupted (a cancelled command stops waiting at once)
+          Effect.acquireUseRelease(Effect.interruptible(acquire(lock, timeoutMs)), () => inner, release)))
   })
-)
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<FileLock, never, RepoWrite | Settings> = Layer.effect(FileLock, make)
 
 // ---------------------------------------------------------------------------------------------
 // Memory

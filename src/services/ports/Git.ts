@@ -215,19 +215,22 @@ export const withSharedRefs = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.
   })
 
 /** The live reader: every call is one git subprocess through `runGit`, in read mode. */
-export const readerLayer: Layer.Layer<GitReader> = Layer.sync(GitReader, () => makeReader(runGit))
+export const makeReaderLive = () => makeReader(runGit)
+
+/** Its layer. */
+export const readerLayer: Layer.Layer<GitReader> = Layer.sync(GitReader, makeReaderLive)
 
 /** The live writer: every call is one git subprocess through `runGit`. */
-export const layer: Layer.Layer<Git> = Layer.succeed(
-  Git,
-  Git.of({
-    run: runGit,
-    checked: (args, options) =>
-      runGit(args, options).pipe(
-        Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
-      )
-  })
-)
+export const live = Git.of({
+  run: runGit,
+  checked: (args, options) =>
+    runGit(args, options).pipe(
+      Effect.filterOrFail((r) => r.exitCode === 0, (r) => GitErrors.commandFailed(args, r.exitCode, r.stderr))
+    )
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<Git> = Layer.succeed(Git, live)
 
 // ---------------------------------------------------------------------------------------------
 // Memory

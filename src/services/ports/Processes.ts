@@ -107,32 +107,32 @@ const executableNow = (pid: number): string | null => {
   }
 }
 
-/** The live layer over `/proc` and `kill(2)`. */
-export const layer: Layer.Layer<Processes> = Layer.succeed(
-  Processes,
-  Processes.of({
-    identity: (pid) =>
-      Effect.sync(() => ({ pid, started_at: startedAtNow(pid) })).pipe(
-        Effect.catchAllDefect(() => Effect.succeed({ pid, started_at: null }))
-      ),
-    probe: (identity) => Effect.sync(() => probeNow(identity)).pipe(Effect.catchAllDefect(() => Effect.succeed<Liveness>("unknown"))),
-    signal: (identity, signal) =>
-      Effect.sync((): SignalOutcome => {
-        const liveness = probeNow(identity)
-        if (liveness === "dead") return { _tag: "Gone" }
-        if (liveness !== "alive") return { _tag: "NotAttributable", liveness }
-        try {
-          process.kill(identity.pid, signal)
-          return { _tag: "Signalled" }
-        } catch (e) {
-          return (e as NodeJS.ErrnoException).code === "ESRCH" ? { _tag: "Gone" } : { _tag: "NotAttributable", liveness }
-        }
-      }).pipe(Effect.catchAllDefect(() => Effect.succeed<SignalOutcome>({ _tag: "NotAttributable", liveness: "unknown" }))),
-    list: Effect.sync(listNow),
-    argv: (pid) => Effect.sync(() => argvNow(pid)),
-    executable: (pid) => Effect.sync(() => executableNow(pid))
-  })
-)
+/** The live service over `/proc` and `kill(2)`. */
+export const live = Processes.of({
+  identity: (pid) =>
+    Effect.sync(() => ({ pid, started_at: startedAtNow(pid) })).pipe(
+      Effect.catchAllDefect(() => Effect.succeed({ pid, started_at: null }))
+    ),
+  probe: (identity) => Effect.sync(() => probeNow(identity)).pipe(Effect.catchAllDefect(() => Effect.succeed<Liveness>("unknown"))),
+  signal: (identity, signal) =>
+    Effect.sync((): SignalOutcome => {
+      const liveness = probeNow(identity)
+      if (liveness === "dead") return { _tag: "Gone" }
+      if (liveness !== "alive") return { _tag: "NotAttributable", liveness }
+      try {
+        process.kill(identity.pid, signal)
+        return { _tag: "Signalled" }
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "ESRCH" ? { _tag: "Gone" } : { _tag: "NotAttributable", liveness }
+      }
+    }).pipe(Effect.catchAllDefect(() => Effect.succeed<SignalOutcome>({ _tag: "NotAttributable", liveness: "unknown" }))),
+  list: Effect.sync(listNow),
+  argv: (pid) => Effect.sync(() => argvNow(pid)),
+  executable: (pid) => Effect.sync(() => executableNow(pid))
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<Processes> = Layer.succeed(Processes, live)
 
 /**
  * Signals the process group of a child this process started as the leader of its own group and is still

@@ -266,21 +266,21 @@ const signatureSync = (path: string): FileSignature | null => {
   return st === undefined ? null : signatureOf(st)
 }
 
-/** The live layer over Node's `fs`. */
-export const layer: Layer.Layer<RepoFs> = Layer.succeed(
-  RepoFs,
-  RepoFs.of({
-    kind: (path) => attempt(path, () => kindSync(path)),
-    readBytes: (path, options) => attempt(path, () => readBytesSync(path, options)),
-    readText: (path, options) =>
-      Effect.flatMap(attempt(path, () => readBytesSync(path, options)), (bytes) =>
-        bytes === null ? Effect.succeed(null) : textOf(path, bytes)),
-    entries: (path) => attempt(path, () => entriesSync(path)),
-    realpath: (path) => attempt(path, () => realpathOrNull(path)),
-    signature: (path) => attempt(path, () => signatureSync(path)),
-    readChunks: (path, options, visit) => attempt(path, () => readChunksSync(path, options, visit))
-  })
-)
+/** The live service over Node's `fs`. */
+export const live = RepoFs.of({
+  kind: (path) => attempt(path, () => kindSync(path)),
+  readBytes: (path, options) => attempt(path, () => readBytesSync(path, options)),
+  readText: (path, options) =>
+    Effect.flatMap(attempt(path, () => readBytesSync(path, options)), (bytes) =>
+      bytes === null ? Effect.succeed(null) : textOf(path, bytes)),
+  entries: (path) => attempt(path, () => entriesSync(path)),
+  realpath: (path) => attempt(path, () => realpathOrNull(path)),
+  signature: (path) => attempt(path, () => signatureSync(path)),
+  readChunks: (path, options, visit) => attempt(path, () => readChunksSync(path, options, visit))
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<RepoFs> = Layer.succeed(RepoFs, live)
 
 // ---------------------------------------------------------------------------------------------
 // Memory

@@ -337,40 +337,40 @@ const removeSync = (scope: WriteScope, path: string): void => {
 }
 
 /**
- * The live layer over Node's `fs`. After each write it removes the temp files a crashed writer left
+ * The live service over Node's `fs`. After each write it removes the temp files a crashed writer left
  * beside the same target (their pid no longer names a process, by the one liveness probe).
  */
-export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(
-  RepoWrite,
-  Effect.gen(function*() {
-    const processes = yield* Processes
-    const sweepOrphans = (path: string) =>
-      Effect.forEach(
-        tempFilesOf(dirnamePath(path), basenamePath(path)),
-        (t) =>
-          Effect.flatMap(processes.probe({ pid: t.pid, started_at: null }), (liveness) =>
-            liveness === "dead" ? Effect.sync(() => rmSync(t.path, { force: true })) : Effect.void),
-        { discard: true }
-      ).pipe(Effect.catchAllDefect(() => Effect.void))
-    return RepoWrite.of({
-      writeFile: (scope, path, data, options) =>
-        attempt(path, "write", () => writeContained(scope, path, data, options ?? {})).pipe(
-          Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
-        ),
-      append: (scope, path, data, options) =>
-        attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644, options?.reserve ?? null)),
-      truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
-      makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
-      remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
-      // the scope's roots are resolved once for all the paths of one check
-      check: (scope, paths) =>
-        Effect.suspend(() => {
-          const roots = realRootsOf(scope)
-          return Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, roots, p)), { discard: true })
-        })
-    })
+export const make = Effect.gen(function*() {
+  const processes = yield* Processes
+  const sweepOrphans = (path: string) =>
+    Effect.forEach(
+      tempFilesOf(dirnamePath(path), basenamePath(path)),
+      (t) =>
+        Effect.flatMap(processes.probe({ pid: t.pid, started_at: null }), (liveness) =>
+          liveness === "dead" ? Effect.sync(() => rmSync(t.path, { force: true })) : Effect.void),
+      { discard: true }
+    ).pipe(Effect.catchAllDefect(() => Effect.void))
+  return RepoWrite.of({
+    writeFile: (scope, path, data, options) =>
+      attempt(path, "write", () => writeContained(scope, path, data, options ?? {})).pipe(
+        Effect.tap((written) => (written ? sweepOrphans(path) : Effect.void))
+      ),
+    append: (scope, path, data, options) =>
+      attempt(path, "append", () => appendSync(scope, path, data, options?.mode ?? 0o644, options?.reserve ?? null)),
+    truncate: (scope, path, size) => attempt(path, "write", () => truncateSync(scope, path, size)),
+    makeDirectory: (scope, path) => attempt(path, "create", () => makeDirectorySync(scope, path)),
+    remove: (scope, path) => attempt(path, "remove", () => removeSync(scope, path)),
+    // the scope's roots are resolved once for all the paths of one check
+    check: (scope, paths) =>
+      Effect.suspend(() => {
+        const roots = realRootsOf(scope)
+        return Effect.forEach(paths, (p) => attempt(p, "write", () => checkSync(scope, roots, p)), { discard: true })
+      })
   })
-)
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<RepoWrite, never, Processes> = Layer.effect(RepoWrite, make)
 
 // ---------------------------------------------------------------------------------------------
 // Memory

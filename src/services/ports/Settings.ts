@@ -91,15 +91,18 @@ export const fromValues = (
   })
 }
 
-/** The live layer: the process environment, read once. */
-export const layer: Layer.Layer<Settings> = Layer.sync(Settings, () => {
+/** The live service: the process environment, read once. */
+export const makeLive = () => {
   const values: SettingValues = {}
   for (const name of SETTING_VARIABLES) {
     const v = process.env[name]
     if (v !== undefined) values[name] = v
   }
   return fromValues(values, (name) => process.env[name])
-})
+}
+
+/** Its layer. */
+export const layer: Layer.Layer<Settings> = Layer.sync(Settings, makeLive)
 
 /**
  * The environment a child process starts with: this process's own, with `overrides` applied (an

@@ -93,38 +93,38 @@ export class StatusReader extends Context.Tag("kittyctx/StatusReader")<StatusRea
 }>() {}
 
 /** The live reader over the read port. */
-export const layer: Layer.Layer<StatusReader, never, RepoFs> = Layer.effect(
-  StatusReader,
-  Effect.gen(function*() {
-    const repoFs = yield* RepoFs
-    const logText = (t: StatusTarget) => repoFs.readText(logPathOf(t), { noFollow: true, maxBytes: MAX_LOG_BYTES })
-    const parse = (t: StatusTarget, text: string | null) =>
-      Either.mapLeft(readEventStream(text ?? ""), (e) =>
-        statusError("STATUS_LOG_INVALID", e.message, { path: logPathOf(t), line: e.line }))
-    const stream = (t: StatusTarget, text?: string | null) =>
-      text === undefined ? streamOfLog(repoFs, t) : parse(t, text)
-    const fold = (t: StatusTarget) => Effect.map(foldForRead(repoFs, t), (f) => f.fold)
-    return StatusReader.of({
-      logText,
-      stream,
-      fold,
-      snapshot: (t, at) =>
-        Effect.gen(function*() {
-          if (at === undefined) return snapshotOfFold(yield* fold(t), t)
-          const s = yield* Either.mapLeft(streamUpTo(yield* stream(t), at), (e) =>
-            statusError("AT_POINT_NOT_FOUND", `Cannot replay to ${at._tag === "EventId" ? at.eventId : at.input}: ${e.detail}`, {
-              reason: e.reason
-            }))
-          return snapshotOf(s, t.identity)
-        }),
-      validate: (t) =>
-        Effect.gen(function*() {
-          const text = yield* logText(t)
-          const statusJsonText = yield* repoFs.readText(snapshotPathOf(t), { noFollow: true })
-          return validateStatus({ logText: text, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
-        }),
-      logChunks: (t, options, visit) => repoFs.readChunks(logPathOf(t), { ...options, noFollow: true }, visit),
-      logSignature: (t) => repoFs.signature(logPathOf(t))
-    })
+export const make = Effect.gen(function*() {
+  const repoFs = yield* RepoFs
+  const logText = (t: StatusTarget) => repoFs.readText(logPathOf(t), { noFollow: true, maxBytes: MAX_LOG_BYTES })
+  const parse = (t: StatusTarget, text: string | null) =>
+    Either.mapLeft(readEventStream(text ?? ""), (e) =>
+      statusError("STATUS_LOG_INVALID", e.message, { path: logPathOf(t), line: e.line }))
+  const stream = (t: StatusTarget, text?: string | null) =>
+    text === undefined ? streamOfLog(repoFs, t) : parse(t, text)
+  const fold = (t: StatusTarget) => Effect.map(foldForRead(repoFs, t), (f) => f.fold)
+  return StatusReader.of({
+    logText,
+    stream,
+    fold,
+    snapshot: (t, at) =>
+      Effect.gen(function*() {
+        if (at === undefined) return snapshotOfFold(yield* fold(t), t)
+        const s = yield* Either.mapLeft(streamUpTo(yield* stream(t), at), (e) =>
+          statusError("AT_POINT_NOT_FOUND", `Cannot replay to ${at._tag === "EventId" ? at.eventId : at.input}: ${e.detail}`, {
+            reason: e.reason
+          }))
+        return snapshotOf(s, t.identity)
+      }),
+    validate: (t) =>
+      Effect.gen(function*() {
+        const text = yield* logText(t)
+        const statusJsonText = yield* repoFs.readText(snapshotPathOf(t), { noFollow: true })
+        return validateStatus({ logText: text, statusJsonText, identity: t.identity, missionId: t.missionId, canonicalSlug: t.missionSlug })
+      }),
+    logChunks: (t, options, visit) => repoFs.readChunks(logPathOf(t), { ...options, noFollow: true }, visit),
+    logSignature: (t) => repoFs.signature(logPathOf(t))
   })
-)
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<StatusReader, never, RepoFs> = Layer.effect(StatusReader, make)

@@ -36,45 +36,45 @@ export class RuntimeFiles extends Context.Tag("kittyctx/RuntimeFiles")<RuntimeFi
 }>() {}
 
 /**
- * The live layer over the write port. The root is canonical: its realpath, or its deepest existing
+ * The live service over the write port. The root is canonical: its realpath, or its deepest existing
  * ancestor's realpath with the missing names appended.
  */
-export const layer: Layer.Layer<RuntimeFiles, never, RepoWrite | RepoFs | Settings> = Layer.effect(
-  RuntimeFiles,
-  Effect.gen(function*() {
-    const write = yield* RepoWrite
-    const fs = yield* RepoFs
-    const settings = yield* Settings
-    const runtime: Effect.Effect<Runtime, ConfigError | IoError> = Effect.gen(function*() {
-      const configured = yield* settings.runtimeRoot
-      const missing: Array<string> = []
-      let dir = configured
-      let real = yield* fs.realpath(dir)
-      while (real === null && dirnamePath(dir) !== dir) {
-        missing.unshift(basenamePath(dir))
-        dir = dirnamePath(dir)
-        real = yield* fs.realpath(dir)
-      }
-      const root = joinPath(real ?? dir, ...missing)
-      return { root, scope: { roots: [root] } }
-    })
-    return RuntimeFiles.of({
-      runtime,
-      write: (path, data, mode) =>
-        Effect.gen(function*() {
-          const rt = yield* runtime
-          yield* write.makeDirectory(rt.scope, dirnamePath(path))
-          yield* write.writeFile(rt.scope, path, data, mode === undefined ? undefined : { mode })
-        }),
-      append: (path, data) =>
-        Effect.gen(function*() {
-          const rt = yield* runtime
-          yield* write.makeDirectory(rt.scope, dirnamePath(path))
-          return (yield* write.append(rt.scope, path, data)).offset
-        }),
-      truncate: (path, size) => Effect.flatMap(runtime, (rt) => Effect.asVoid(write.truncate(rt.scope, path, size))),
-      remove: (path) => Effect.flatMap(runtime, (rt) => write.remove(rt.scope, path)),
-      makeDirectory: (path) => Effect.flatMap(runtime, (rt) => write.makeDirectory(rt.scope, path))
-    })
+export const make = Effect.gen(function*() {
+  const write = yield* RepoWrite
+  const fs = yield* RepoFs
+  const settings = yield* Settings
+  const runtime: Effect.Effect<Runtime, ConfigError | IoError> = Effect.gen(function*() {
+    const configured = yield* settings.runtimeRoot
+    const missing: Array<string> = []
+    let dir = configured
+    let real = yield* fs.realpath(dir)
+    while (real === null && dirnamePath(dir) !== dir) {
+      missing.unshift(basenamePath(dir))
+      dir = dirnamePath(dir)
+      real = yield* fs.realpath(dir)
+    }
+    const root = joinPath(real ?? dir, ...missing)
+    return { root, scope: { roots: [root] } }
   })
-)
+  return RuntimeFiles.of({
+    runtime,
+    write: (path, data, mode) =>
+      Effect.gen(function*() {
+        const rt = yield* runtime
+        yield* write.makeDirectory(rt.scope, dirnamePath(path))
+        yield* write.writeFile(rt.scope, path, data, mode === undefined ? undefined : { mode })
+      }),
+    append: (path, data) =>
+      Effect.gen(function*() {
+        const rt = yield* runtime
+        yield* write.makeDirectory(rt.scope, dirnamePath(path))
+        return (yield* write.append(rt.scope, path, data)).offset
+      }),
+    truncate: (path, size) => Effect.flatMap(runtime, (rt) => Effect.asVoid(write.truncate(rt.scope, path, size))),
+    remove: (path) => Effect.flatMap(runtime, (rt) => write.remove(rt.scope, path)),
+    makeDirectory: (path) => Effect.flatMap(runtime, (rt) => write.makeDirectory(rt.scope, path))
+  })
+})
+
+/** Its layer. */
+export const layer: Layer.Layer<RuntimeFiles, never, RepoWrite | RepoFs | Settings> = Layer.effect(RuntimeFiles, make)
