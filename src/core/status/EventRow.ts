@@ -1,8 +1,8 @@
 /**
  * Rows of `status.events.jsonl`: classification (transition, annotation, envelope) and strict
- * decoding (docs/status-model.md §3). The Schemas below are the definition of a valid row; a hand-written
- * check that accepts exactly the same rows runs first on the hot path, and the Schema runs only to
- * explain a rejected row (a property test keeps the two in agreement).
+ * decoding (docs/status-model.md §3). The Schemas below (`rowSchemas`) are the definition of a valid
+ * row; a hand-written check that accepts exactly the same rows runs on the hot path, and the Schema is
+ * built and run only to explain a rejected row (a property test keeps the two in agreement).
  * Bare section numbers (§N) cite docs/status-model.md.
  */
 import { Either, ParseResult, Schema } from "effect"
@@ -12,116 +12,129 @@ import { forEachLogLine, isJsonObject, nestsDeeperThan, opensMoreThan } from "..
 import { pyRepr, pyStr } from "../python/PyRepr.js"
 import type { Actor, ReviewResult } from "./Transition.js"
 
-const NullableString = Schema.NullOr(Schema.String)
-const LaneSchema = Schema.Literal(...LANES)
-
-/** The 4-key structured actor; no other keys allowed. */
-export const StructuredActorSchema = Schema.Struct({
-  role: NullableString,
-  profile: NullableString,
-  tool: NullableString,
-  model: NullableString
-}).annotations({ parseOptions: { onExcessProperty: "error" } })
-
-/** An actor: a string or the structured 4-key object. */
-export const ActorSchema = Schema.Union(Schema.String, StructuredActorSchema)
-
-/** `review_result` when truthy (§3.2). */
-export const ReviewResultSchema = Schema.Struct({
-  reviewer: Schema.String,
-  verdict: Schema.String,
-  reference: Schema.String,
-  feedback_path: Schema.optional(NullableString)
-})
-
-/** `evidence` when truthy (§3.2). */
-export const EvidenceSchema = Schema.Struct({
-  review: Schema.Struct({ reviewer: Schema.String, verdict: Schema.String, reference: Schema.String }),
-  repos: Schema.optional(
-    Schema.Array(
-      Schema.Struct({
-        repo: Schema.String,
-        branch: Schema.String,
-        commit: Schema.String,
-        files_touched: Schema.optional(Schema.Array(Schema.String))
-      })
-    )
-  ),
-  verification: Schema.optional(
-    Schema.Array(Schema.Struct({ command: Schema.String, result: Schema.String, summary: Schema.String }))
-  )
-})
-
 const isFalsyJson = (v: unknown): boolean =>
   v === null || v === undefined || v === false || v === 0 || v === "" ||
   (Array.isArray(v) && v.length === 0) ||
   (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0)
 
-/** Falsy values (null, {}, [], "", 0, false) read as absent; anything else must match the schema. */
-const FalsyOr = <A, I>(schema: Schema.Schema<A, I>) =>
-  Schema.Union(
-    Schema.declare((u): u is null => isFalsyJson(u), { identifier: "falsy" }),
-    schema
-  )
-
-/** A transition row (§3.2). Unknown keys are ignored. */
-export const TransitionSchema = Schema.Struct({
-  event_id: Schema.String,
-  mission_slug: Schema.optional(Schema.Unknown),
-  feature_slug: Schema.optional(Schema.Unknown),
-  mission_id: Schema.optional(NullableString),
-  wp_id: Schema.String,
-  from_lane: LaneSchema,
-  to_lane: LaneSchema,
-  at: Schema.String,
-  actor: ActorSchema,
-  force: Schema.Boolean,
-  execution_mode: Schema.String,
-  reason: Schema.optional(NullableString),
-  review_ref: Schema.optional(NullableString),
-  evidence: Schema.optional(FalsyOr(EvidenceSchema)),
-  review_result: Schema.optional(FalsyOr(ReviewResultSchema)),
-  policy_metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
-})
-
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/
-const PyScalar = Schema.Unknown.pipe(
-  Schema.filter((v) => v !== undefined && scalarText(v) !== undefined, { message: () => "expected a string or scalar" })
-)
-const NonEmptyOptionalString = Schema.optional(NullableString)
 
-/** The delta of an annotation row (§3.3). Unknown keys are ignored. */
-export const AnnotationDeltaSchema = Schema.Struct({
-  shell_pid: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.filter(Number.isSafeInteger)))),
-  shell_pid_created_at: NonEmptyOptionalString,
-  agent: NonEmptyOptionalString,
-  assignee: NonEmptyOptionalString,
-  role: NonEmptyOptionalString,
-  agent_profile: NonEmptyOptionalString,
-  agent_profile_version: NonEmptyOptionalString,
-  model: NonEmptyOptionalString,
-  provider: NonEmptyOptionalString,
-  subtasks: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: LaneSchema }))),
-  note: Schema.optional(NullableString),
-  tracker_refs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  tracker_refs_replace: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
-  review: Schema.optional(
-    Schema.NullOr(
-      Schema.Struct({ at: PyScalar, actor: PyScalar, wp_id: PyScalar, reason: PyScalar })
+const buildRowSchemas = () => {
+  const NullableString = Schema.NullOr(Schema.String)
+  const LaneSchema = Schema.Literal(...LANES)
+
+  /** The 4-key structured actor; no other keys allowed. */
+  const StructuredActorSchema = Schema.Struct({
+    role: NullableString,
+    profile: NullableString,
+    tool: NullableString,
+    model: NullableString
+  }).annotations({ parseOptions: { onExcessProperty: "error" } })
+
+  /** An actor: a string or the structured 4-key object. */
+  const ActorSchema = Schema.Union(Schema.String, StructuredActorSchema)
+
+  /** `review_result` when truthy (§3.2). */
+  const ReviewResultSchema = Schema.Struct({
+    reviewer: Schema.String,
+    verdict: Schema.String,
+    reference: Schema.String,
+    feedback_path: Schema.optional(NullableString)
+  })
+
+  /** `evidence` when truthy (§3.2). */
+  const EvidenceSchema = Schema.Struct({
+    review: Schema.Struct({ reviewer: Schema.String, verdict: Schema.String, reference: Schema.String }),
+    repos: Schema.optional(
+      Schema.Array(
+        Schema.Struct({
+          repo: Schema.String,
+          branch: Schema.String,
+          commit: Schema.String,
+          files_touched: Schema.optional(Schema.Array(Schema.String))
+        })
+      )
+    ),
+    verification: Schema.optional(
+      Schema.Array(Schema.Struct({ command: Schema.String, result: Schema.String, summary: Schema.String }))
     )
-  ),
-  release_runtime_claim: Schema.optional(Schema.NullOr(Schema.Boolean))
-})
+  })
 
-/** An annotation row (§3.3). */
-export const AnnotationSchema = Schema.Struct({
-  kind: Schema.Literal("annotation"),
-  event_id: Schema.String.pipe(Schema.pattern(ULID_RE)),
-  wp_id: Schema.String,
-  at: Schema.String,
-  actor: ActorSchema,
-  delta: AnnotationDeltaSchema
-})
+  /** Falsy values (null, {}, [], "", 0, false) read as absent; anything else must match the schema. */
+  const FalsyOr = <A, I>(schema: Schema.Schema<A, I>) =>
+    Schema.Union(
+      Schema.declare((u): u is null => isFalsyJson(u), { identifier: "falsy" }),
+      schema
+    )
+
+  /** A transition row (§3.2). Unknown keys are ignored. */
+  const TransitionSchema = Schema.Struct({
+    event_id: Schema.String,
+    mission_slug: Schema.optional(Schema.Unknown),
+    feature_slug: Schema.optional(Schema.Unknown),
+    mission_id: Schema.optional(NullableString),
+    wp_id: Schema.String,
+    from_lane: LaneSchema,
+    to_lane: LaneSchema,
+    at: Schema.String,
+    actor: ActorSchema,
+    force: Schema.Boolean,
+    execution_mode: Schema.String,
+    reason: Schema.optional(NullableString),
+    review_ref: Schema.optional(NullableString),
+    evidence: Schema.optional(FalsyOr(EvidenceSchema)),
+    review_result: Schema.optional(FalsyOr(ReviewResultSchema)),
+    policy_metadata: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+
+  const PyScalar = Schema.Unknown.pipe(
+    Schema.filter((v) => v !== undefined && scalarText(v) !== undefined, { message: () => "expected a string or scalar" })
+  )
+  const NonEmptyOptionalString = Schema.optional(NullableString)
+
+  /** The delta of an annotation row (§3.3). Unknown keys are ignored. */
+  const AnnotationDeltaSchema = Schema.Struct({
+    shell_pid: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.filter(Number.isSafeInteger)))),
+    shell_pid_created_at: NonEmptyOptionalString,
+    agent: NonEmptyOptionalString,
+    assignee: NonEmptyOptionalString,
+    role: NonEmptyOptionalString,
+    agent_profile: NonEmptyOptionalString,
+    agent_profile_version: NonEmptyOptionalString,
+    model: NonEmptyOptionalString,
+    provider: NonEmptyOptionalString,
+    subtasks: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: LaneSchema }))),
+    note: Schema.optional(NullableString),
+    tracker_refs: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    tracker_refs_replace: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+    review: Schema.optional(
+      Schema.NullOr(
+        Schema.Struct({ at: PyScalar, actor: PyScalar, wp_id: PyScalar, reason: PyScalar })
+      )
+    ),
+    release_runtime_claim: Schema.optional(Schema.NullOr(Schema.Boolean))
+  })
+
+  /** An annotation row (§3.3). */
+  const AnnotationSchema = Schema.Struct({
+    kind: Schema.Literal("annotation"),
+    event_id: Schema.String.pipe(Schema.pattern(ULID_RE)),
+    wp_id: Schema.String,
+    at: Schema.String,
+    actor: ActorSchema,
+    delta: AnnotationDeltaSchema
+  })
+  return { StructuredActorSchema, ActorSchema, ReviewResultSchema, EvidenceSchema, TransitionSchema, AnnotationDeltaSchema, AnnotationSchema }
+}
+
+let schemas: ReturnType<typeof buildRowSchemas> | undefined
+
+/**
+ * The Schemas of a valid row (§3.2, §3.3), built on first use: they explain a rejected row, and a property
+ * test holds the hand-written checks below to them. A command that reads only valid rows never builds
+ * them (about a tenth of the start-up bundle's module initialisation).
+ */
+export const rowSchemas = (): ReturnType<typeof buildRowSchemas> => (schemas ??= buildRowSchemas())
 
 /** A decoded transition row; `row` is the parsed object as written (never re-serialized). */
 export interface TransitionRow {
@@ -380,7 +393,7 @@ export const classifyRow = (value: unknown, line: number, text?: string): Either
       return Either.left({ line, message: `Unknown event kind ${pyRepr(kind)} on line ${line}` })
     }
     if (!isAnnotationShape(value)) {
-      return Either.left({ line, message: `Invalid event structure on line ${line}: ${explain(AnnotationSchema, value)}` })
+      return Either.left({ line, message: `Invalid event structure on line ${line}: ${explain(rowSchemas().AnnotationSchema, value)}` })
     }
     return Either.right({
       kind: "annotation",
@@ -402,7 +415,7 @@ export const classifyRow = (value: unknown, line: number, text?: string): Either
     return Either.right({ kind: "envelope", line, row: value })
   }
   if (!isTransitionShape(value)) {
-    return Either.left({ line, message: `Invalid event structure on line ${line}: ${explain(TransitionSchema, value)}` })
+    return Either.left({ line, message: `Invalid event structure on line ${line}: ${explain(rowSchemas().TransitionSchema, value)}` })
   }
   if (hasUnsafeNumber(value)) {
     return Either.left({

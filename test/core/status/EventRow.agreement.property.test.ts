@@ -12,14 +12,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, FastCheck as fc, ParseResult, Schema } from "effect"
 import {
-  AnnotationSchema,
   classifyRow,
   DELTA_STRING_KEYS,
   isAnnotationShape,
   isTransitionShape,
   parseLine,
   readEventStream,
-  TransitionSchema
+  rowSchemas
 } from "../../../src/core/status/EventRow.js"
 import { LANES } from "../../../src/core/status/Lane.js"
 import { forEachLogLine } from "../../../src/core/python/PyJson.js"
@@ -37,6 +36,7 @@ type Shape = (o: Row) => boolean
 // ---------------------------------------------------------------------------------------------
 
 /** The Schema side exactly as the reader's `explain` runs it (all errors), plus `Schema.is`. */
+const { AnnotationSchema, TransitionSchema } = rowSchemas()
 const decodeTransition = Schema.decodeUnknownEither(TransitionSchema, { errors: "all" })
 const decodeAnnotation = Schema.decodeUnknownEither(AnnotationSchema, { errors: "all" })
 const isTransitionBySchema = Schema.is(TransitionSchema)
