@@ -12,4 +12,4 @@ const program = fastProgram(process.argv.slice(2))
 /** True when this bundle runs the command (the launcher must not load the full one). */
 export const started = program !== null
 
-if (program !== null) runEntry(program)
+if (program !== null) runEntry(program, { exitWhenDone: true })

@@ -174,3 +174,27 @@ describe("what an emit loads", () => {
     assert.deepStrictEqual(heavy, [], loaded.join(", "))
   })
 })
+
+describe("a hot command exits as soon as it is done", () => {
+  it("its output reaches a reader that starts reading late, whole, past a full pipe (more than 64 KiB)", () => {
+    const repo = makeRepo()
+    const dir = path.dirname(repo)
+    temps.push(dir)
+    const wps = Array.from({ length: 700 }, (_, i) => `WP${String(i + 1).padStart(3, "0")}`)
+    writeFiles(repo, missionFiles(SLUG, MISSION_ID, wps))
+    commitAll(repo, "a mission with 700 work packages")
+    const args = ["status", "show", "--mission", SLUG, "--json"]
+    const expected = runCli(repo, args)
+    assert.strictEqual(expected.code, 0, expected.stderr)
+    assert.isAbove(Buffer.byteLength(expected.stdout), 128 * 1024)
+    // a shell pipeline whose reader sleeps first: the command fills the pipe and waits on it, then exits
+    const out = path.join(dir, "late-reader.out")
+    const r = spawnSync(
+      "bash",
+      ["-c", 'OUT="$1"; shift; "$@" | { sleep 1.5; cat > "$OUT"; }; exit "${PIPESTATUS[0]}"', "late-reader", out, process.execPath, CLI, ...args],
+      { cwd: repo, env: isolatedEnv(dir), encoding: "utf8" }
+    )
+    assert.strictEqual(r.status, 0, r.stderr)
+    assert.strictEqual(fs.readFileSync(out, "utf8"), expected.stdout)
+  })
+})
