@@ -42,8 +42,8 @@ const extend = <A, I, S>(
 /**
  * The live services of the status facade, the resolver and the sync runtime files, writers included (no
  * claim gates). Built in one step, each service from the ones before it: effect builds a graph of layers
- * node by node (a memo entry, a scope and finalizers per layer, a fiber per merged one), about a thousand
- * fiber steps for the four services of `status show`, most of what a command did on a small mission.
+ * node by node (a memo entry, a scope and finalizers per layer, a fiber per merged one); as a graph, the
+ * four services of `status show` took about 1,500 fiber steps, most of the command's on a small mission.
  */
 export const makeStatusLayer = (options: MainLayerOptions = {}) =>
   Layer.scopedContext(Effect.gen(function*() {
