@@ -139,9 +139,9 @@ const deferGlobals = {
 }
 // yaml (about 115 KB: some 70 CommonJS modules, each initialised when its bundle loads) parses only
 // config, frontmatter, analysis and retrospective files; the hot commands never reach it. In the CLI
-// bundles our sources' imports of "yaml" read a small module whose functions load yaml on first call. Our sources
-// import yaml's functions by name; a name this module lacks, or a default or namespace import, fails
-// this build (it would otherwise fail only when a command calls it).
+// bundles our sources' imports of "yaml" read a small module whose functions load yaml on first call.
+// Our sources import yaml's functions by name; a name this module lacks, or a default or namespace
+// import, fails this build (it would otherwise fail only when a command calls it).
 const YAML_NAMES = ["parse", "parseDocument", "stringify"]
 const lazyYaml = {
   name: "lazy-yaml",
