@@ -129,7 +129,7 @@ export const implementCommand = Command.make(
       } else {
         yield* Console.log(renderText(out))
       }
-      yield* warnOnSyncBacklog({ cwd: req.cwd, mission: req.mission }, out.target)
+      yield* warnOnSyncBacklog(req.cwd, out.target)
     })
 ).pipe(Command.withDescription(
   "Claim a work package: gates, planning commit, lane worktree, planned -> claimed -> in_progress"

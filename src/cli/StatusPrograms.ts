@@ -13,7 +13,6 @@ import { statusError } from "../core/status/StatusError.js"
 import type { ReviewResult } from "../core/status/Transition.js"
 import { resolveStatusTarget } from "../services/context/ResolveContext.js"
 import type { StatusTarget } from "../services/status/StatusReader.js"
-import type { ContextRequest } from "../services/context/ResolveContext.js"
 import { backlogWarning } from "../services/sync/SyncStatus.js"
 import { StatusReader } from "../services/status/StatusReader.js"
 import { wpFactsOf } from "../services/surfaces/MissionViews.js"
@@ -26,8 +25,8 @@ import { handle, printJson, printRaw } from "./Output.js"
  * The sync backlog warning (docs/surfaces.md §8.5) every status-writing command prints on stderr after
  * its own output; never a failure (the command has already succeeded).
  */
-export const warnOnSyncBacklog = (request: ContextRequest, written?: StatusTarget) =>
-  Effect.flatMap(backlogWarning(request, written), (w) => (w === null ? Effect.void : Console.error(`warning: ${w.message}`))).pipe(
+export const warnOnSyncBacklog = (cwd: string, written: StatusTarget) =>
+  Effect.flatMap(backlogWarning(cwd, written), (w) => (w === null ? Effect.void : Console.error(`warning: ${w.message}`))).pipe(
     Effect.catchAllCause(() => Effect.void)
   )
 
@@ -206,6 +205,6 @@ export const emitProgram = (o: EmitOptions) =>
               (commit?.sha ? `\ncommitted ${commit.sha}` : "")
           )
         }
-        yield* warnOnSyncBacklog(req, out.target)
+        yield* warnOnSyncBacklog(req.cwd, out.target)
       })
     )

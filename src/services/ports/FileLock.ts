@@ -76,7 +76,6 @@ const reentrant = <A, E, R, E2, R2>(
 // ---------------------------------------------------------------------------------------------
 // Live
 
-
 const tryLock = (fsExt: FsExt, fd: number): boolean => {
   try {
     fsExt.flockSync(fd, "exnb")

@@ -123,7 +123,6 @@ export const tempWriterPid = (name: string): number | null => {
 // ---------------------------------------------------------------------------------------------
 // Live
 
-
 const realRootsOf = (scope: WriteScope): ReadonlyArray<string> =>
   scope.roots.map((r) => {
     try {

@@ -130,7 +130,6 @@ export interface AnnotateOutcome {
   readonly warnings: ReadonlyArray<string>
 }
 
-
 /** The live facade over the real file system, the flock primitive and the event clock. */
 export const make = Effect.gen(function*() {
   const reader = yield* StatusReader
@@ -307,10 +306,11 @@ export const make = Effect.gen(function*() {
     )
 
   /**
-   * The one append of the facade (transitions and annotations alike), under the status lock (the caller checked the targets and holds it): fold the
-   * log (from the checkpoint), repair an unterminated tail, let `build` decide the row from the fold
-   * (`null`: nothing to write), append its line in one write at the end (status-model §12), verify the
-   * appended bytes by reading them back, fold them in, and save the checkpoint.
+   * The one append of the facade (transitions and annotations alike), under the status lock (the caller
+   * has checked the targets and holds it): fold the log (from the checkpoint), repair an unterminated tail,
+   * let `build` decide the row from the fold (`null`: nothing to write), append its line in one write at
+   * the end (status-model §12), verify the appended bytes by reading them back, fold them in, and save the
+   * checkpoint.
    */
   const appendLinesLocked = <E, R>(
     t: StatusTarget,
@@ -391,19 +391,7 @@ export const make = Effect.gen(function*() {
           return { event: null, from: n?.from ?? "genesis", to: n?.to ?? "genesis", statusEventsPath: logPath(t), warnings: [] }
         }
         const d = decided as unknown as { readonly from: Lane; readonly to: Lane }
-        const marker = yield* gitOp(t)
-        const refresh: Effect.Effect<unknown, StatusFailure> = marker !== null
-          ? Effect.fail(GitErrors.operationInProgress(t.statusDir, marker, "status.json was left as it was"))
-          : writeSnapshot(t, appended.fold)
-        const warnings = yield* refresh.pipe(
-          Effect.as([...appended.warnings]),
-          Effect.catchAll((e) =>
-            Effect.succeed([
-              ...appended.warnings,
-              `The event was recorded but status.json was not updated (${e.message}); run 'kittyctx status materialize'.`
-            ])
-          )
-        )
+        const warnings = [...appended.warnings, ...(yield* refreshAfterAppend(t, appended.fold))]
         return { event: appended.row, from: d.from, to: d.to, statusEventsPath: logPath(t), warnings }
       })
     ))
@@ -574,7 +562,6 @@ export const make = Effect.gen(function*() {
 
 /** Its layer. */
 export const layer: Layer.Layer<MissionStatus, never, StatusReader | RepoFs | RepoWrite | FileLock | EventIds> = Layer.effect(MissionStatus, make)
-
 
 export { StatusError }
 export type { StatusFailure, StatusTarget } from "./StatusReader.js"

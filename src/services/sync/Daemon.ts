@@ -28,7 +28,8 @@ import { projectSources } from "./LogSources.js"
 import type { ProjectSources } from "./LogSources.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
-import { isoOf, readConfig, readProjects, scopeDirOf, syncDirOf } from "./SyncStore.js"
+import { readConfig, readProjects, scopeDirOf, syncDirOf } from "./SyncStore.js"
+import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 
 /** What one daemon instance is. */
 export interface DaemonConfig {
@@ -72,7 +73,7 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
       const processes = yield* Processes
       const watch = yield* FileWatch
       const now = Clock.currentTimeMillis
-      const log = (line: string) => Effect.flatMap(now, (t) => Console.log(`${isoOf(t)} ${line}`))
+      const log = (line: string) => Effect.flatMap(now, (t) => Console.log(`${formatIsoUtcMillis(t)} ${line}`))
       const startedMs = yield* now
       const stop = yield* Deferred.make<Retirement>()
       // a wake-up (coalesced) and whether the next round must resolve every project's missions again
@@ -109,7 +110,7 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         scope_id: config.scopeId,
         sink_url: config.sinkUrl,
         auth_principal: null,
-        started_at: isoOf(startedMs)
+        started_at: formatIsoUtcMillis(startedMs)
       }
       const ownerPath = ownerPathOf(config.rt, config.scopeId)
       yield* Effect.acquireRelease(files.write(ownerPath, encodeOwner(owner), 0o600).pipe(Effect.orDie), () =>
@@ -260,7 +261,7 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
         if (result._tag === "Left") {
           const e = result.left
           retryIn = fullJitterMs(backoffCeilingMs(failures, 500, 60_000), yield* Random.next)
-          yield* Ref.update(stats, (s) => ({ ...s, consecutive_failures: failures + 1, last_error: `${e.code}: ${e.message}`, next_attempt_at: isoOf(t + retryIn!), rounds: s.rounds + 1 }))
+          yield* Ref.update(stats, (s) => ({ ...s, consecutive_failures: failures + 1, last_error: `${e.code}: ${e.message}`, next_attempt_at: formatIsoUtcMillis(t + retryIn!), rounds: s.rounds + 1 }))
           yield* log(`round failed: ${e.code}: ${e.message}`)
         } else {
           const o: RoundOutcome = result.right
@@ -275,9 +276,9 @@ export const runDaemon = (config: DaemonConfig): Effect.Effect<Retirement, never
             yield* log(`delivered ${o.delivered}${o.dead_lettered > 0 ? `, dead-lettered ${o.dead_lettered}` : ""}`)
           }
           yield* Ref.update(stats, (s) => ({
-            last_success_at: o.stopped === null ? isoOf(t) : s.last_success_at,
+            last_success_at: o.stopped === null ? formatIsoUtcMillis(t) : s.last_success_at,
             consecutive_failures: o.stopped === null ? 0 : failures + 1,
-            next_attempt_at: retryIn === null ? null : isoOf(t + retryIn),
+            next_attempt_at: retryIn === null ? null : formatIsoUtcMillis(t + retryIn),
             pending: o.pending,
             last_error: o.stopped === null ? null : `${o.stopped.code}: ${o.stopped.reason}`,
             rounds: s.rounds + 1

@@ -23,13 +23,13 @@ import { HttpSink } from "../ports/HttpSink.js"
 import { Settings } from "../ports/Settings.js"
 import type { ResolveRequirements } from "../context/ResolveContext.js"
 import { sha256Hex } from "../ports/Crypto.js"
+import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 import type { PendingEvent } from "../../core/sync/LogScan.js"
 import { eachSlice, openLog, projectSources } from "./LogSources.js"
 import type { LogSlice, LogSource, OpenOptions, ProjectSources, SkippedMission } from "./LogSources.js"
 import type { RuntimeFiles } from "./RuntimeFiles.js"
 import {
   appendDeadLetters,
-  isoOf,
   readConfig,
   readProjects,
   readState,
@@ -270,7 +270,7 @@ const deliverLog = (ctx: Ctx, source: LogSource) =>
                 delivered++
               } else if (single._tag === "Rejected") {
                 letters.push({
-                  dead_lettered_at: isoOf(yield* Clock.currentTimeMillis),
+                  dead_lettered_at: formatIsoUtcMillis(yield* Clock.currentTimeMillis),
                   project_root: source.projectRoot,
                   mission: source.missionKey,
                   event_id: pending[k].id,
@@ -366,7 +366,7 @@ const round = (ctx: Ctx): Effect.Effect<RoundOutcome, StoreError, DeliveryRequir
         error: found.error
       }
       projects.push(outcome)
-      const now = isoOf(yield* Clock.currentTimeMillis)
+      const now = formatIsoUtcMillis(yield* Clock.currentTimeMillis)
       const before = next[entry.root] ?? NO_DELIVERY
       const attempted = stopped !== null || outcome.delivered > 0 || outcome.dead_lettered > 0
       // a round with nothing to send leaves the state as it was (nothing was attempted, no file is written)
@@ -384,7 +384,7 @@ const round = (ctx: Ctx): Effect.Effect<RoundOutcome, StoreError, DeliveryRequir
           last_attempt_at: now,
           consecutive_failures: before.consecutive_failures + 1,
           last_error: `${stopped.code}: ${stopped.reason}`,
-          next_attempt_at: stopped.retryAtMs === null ? null : isoOf(stopped.retryAtMs)
+          next_attempt_at: stopped.retryAtMs === null ? null : formatIsoUtcMillis(stopped.retryAtMs)
         }
     }
     const registered = new Set(list.projects.map((p) => p.root))

@@ -11,7 +11,8 @@ import type { NumericSetting, SyncConfig } from "../../core/sync/SyncConfig.js"
 import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import { RepoFs } from "../ports/RepoFs.js"
 import { Settings } from "../ports/Settings.js"
-import { isoOf, readConfig, readProjects, runtimeOf, scopeIdOf, writeConfig, writeProjects } from "./SyncStore.js"
+import { readConfig, readProjects, runtimeOf, scopeIdOf, writeConfig, writeProjects } from "./SyncStore.js"
+import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 
 /** What `sync config` may change (absent: unchanged; `tokenEnv: null` removes the token). */
 export interface ConfigChange {
@@ -77,7 +78,7 @@ export const register = (cwd: string, path: string | undefined) =>
     const rt = yield* runtimeOf
     const list = yield* readProjects(rt)
     if (list.projects.some((p) => p.root === root)) return { root, registered: false, already: true }
-    const now = isoOf(yield* Clock.currentTimeMillis)
+    const now = formatIsoUtcMillis(yield* Clock.currentTimeMillis)
     yield* writeProjects(rt, { projects: [...list.projects, { root, registered_at: now }] })
     return { root, registered: true, already: false }
   })

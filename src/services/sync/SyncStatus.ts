@@ -10,12 +10,10 @@ import { Clock, Effect, Either } from "effect"
 import { NO_DELIVERY } from "../../core/sync/SyncRecords.js"
 import { displaySink } from "../../core/sync/SyncConfig.js"
 import { redactedOwner } from "../../core/sync/DaemonOwner.js"
-import { resolve } from "../context/ResolveContext.js"
-import type { ContextRequest } from "../context/ResolveContext.js"
 import { discoverPrimaryRoot } from "../context/RootLocator.js"
 import { daemonState } from "./DaemonRecord.js"
 import type { DaemonState } from "./DaemonRecord.js"
-import { eachSlice, openLog, projectSources, sourceOf, sourceOfResolution } from "./LogSources.js"
+import { eachSlice, openLog, projectSources, sourceOf } from "./LogSources.js"
 import type { LogSource } from "./LogSources.js"
 import type { StatusTarget } from "../status/StatusReader.js"
 import { deadLettersByProject, readConfig, readProjects, readState, runtimeOf, scopeIdOf } from "./SyncStore.js"
@@ -120,27 +118,24 @@ export interface BacklogWarning {
 }
 
 /**
- * The backlog warning for a status write in `request`'s mission: when a sink is configured, the project
- * is registered, no daemon is alive, and the mission's oldest undelivered event is older than the
- * threshold. Any failure means no warning (the command that asks has already succeeded). A write passes
- * the target it wrote, so the mission is not resolved a second time.
+ * The backlog warning after a status write to `written` (the target the write resolved, run from `cwd`):
+ * when a sink is configured, the project is registered, no daemon is alive, and the mission's oldest
+ * undelivered event is older than the threshold. Any failure means no warning (the command that asks has
+ * already succeeded).
  */
-export const backlogWarning = (request: ContextRequest, written?: StatusTarget) =>
+export const backlogWarning = (cwd: string, written: StatusTarget) =>
   Effect.gen(function*() {
     const rt = yield* runtimeOf
     const config = yield* readConfig(rt)
     if (config.sink === null) return null
-    const location = yield* discoverPrimaryRoot(request.cwd)
+    const location = yield* discoverPrimaryRoot(cwd)
     const list = yield* readProjects(rt)
     if (!list.projects.some((p) => p.root === location.primaryRoot)) return null
     const scopeId = scopeIdOf(config.sink.url)
     const daemon = yield* daemonState(rt, scopeId)
     if (daemon._tag === "Recorded" && daemon.liveness === "alive") return null
-    // the log a status write just wrote (its resolved target), else the mission resolved here
-    const source = written !== undefined
-      ? sourceOf(written, location.primaryRoot)
-      : sourceOfResolution(yield* resolve({ ...request, action: "status" }))
-    const b = yield* logBacklog(rt, scopeId, source)
+    // the log the status write just wrote: its resolved target, not a second resolution
+    const b = yield* logBacklog(rt, scopeId, sourceOf(written, location.primaryRoot))
     const now = yield* Clock.currentTimeMillis
     const age = ageSeconds(now, b.oldestMs)
     if (b.pending === 0 || age === null || age < config.warn_after_seconds) return null

@@ -44,7 +44,6 @@ import { readRange, RepoFs } from "../ports/RepoFs.js"
 import { RuntimeFiles } from "./RuntimeFiles.js"
 import type { Runtime } from "./RuntimeFiles.js"
 import { sha256Hex } from "../ports/Crypto.js"
-import { formatIsoUtcMillis } from "../../core/status/Ulid.js"
 
 export type { Runtime }
 
@@ -63,9 +62,6 @@ export const projectIdOf = (root: string): string => sha256Hex(root).slice(0, 16
 
 /** The file name hash of a cursor key. */
 export const cursorHashOf = (key: CursorKey): string => sha256Hex(cursorKeyText(key)).slice(0, 32)
-
-/** An ISO-8601 UTC time from epoch milliseconds. */
-export const isoOf = (ms: number): string => formatIsoUtcMillis(ms)
 
 const unreadable = (path: string, problem: string) =>
   syncError("SYNC_STATE_UNREADABLE", `${path} cannot be trusted (${problem}); fix or remove it`, { path, problem })
