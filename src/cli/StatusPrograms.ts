@@ -22,8 +22,8 @@ import type { AutoCommitFlags } from "./Invocation.js"
 import { handle, printJson, printRaw } from "./Output.js"
 
 /**
- * The sync backlog warning (docs/surfaces.md §8.5) every status-writing command prints on stderr after
- * its own output; never a failure (the command has already succeeded).
+ * The sync backlog warning (docs/surfaces.md §8.5) `status emit` and `implement` print on stderr after
+ * their own output, for the target they wrote; never a failure (the command has already succeeded).
  */
 export const warnOnSyncBacklog = (cwd: string, written: StatusTarget) =>
   Effect.flatMap(backlogWarning(cwd, written), (w) => (w === null ? Effect.void : Console.error(`warning: ${w.message}`))).pipe(
